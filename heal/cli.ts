@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// The `nightshift` command line. It lives in heal/ (locked by ORACLE.lock, out of a heal's reach) so
+// a heal can change how the loop works but never what `nightshift oracle`, `tripwire` or `run` mean.
+import { quote } from 'shell-quote';
+import { FatalError } from '../trackers/errors.ts';
+import { runOracleCommand } from '../oracle/command.ts';
+import { setupDemo } from '../loop/demo/setup.ts';
+import { parseRunArgs, RUN_USAGE } from '../loop/options.ts';
+import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
+import { superviseRun } from './supervisor.ts';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export type Io = {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+};
+
+export const HELP = `nightshift: runs a batch of tickets to verified done, unattended.
+
+commands:
+  nightshift run <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main]
+                 [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
+                 [--budget-usd X] [--state DIR] [--config FILE]
+  nightshift demo [--dir DIR] [--setup-only]     run a whole sample batch offline
+  nightshift oracle <BATCH> --tracker ... --repo DIR [--json]
+  nightshift tripwire --check-lock               nightshift lock
+
+BATCH is a range ENG-120..ENG-134 or a list ENG-120,ENG-131.
+SPEC is claude[:model], codex[:model], gemini[:model] or command:<path>.
+
+exit codes: 0 done, 1 not done / stopped, 2 usage or input error, 3 needs a human, 4 budget spent.
+
+example: nightshift demo`;
+
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  run: async (argv, io) => {
+    if (argv.includes('--help') || argv.includes('-h')) return help(io, RUN_USAGE);
+    parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
+    return superviseRun(argv);
+  },
+  oracle: (argv, io) => runOracleCommand(argv, io),
+  demo: runDemo,
+  lock: async (_argv, io) => {
+    const lock = writeLock(ROOT);
+    io.stdout(`ORACLE.lock rewritten: ${Object.keys(lock.files).length} files under oracle/ and heal/.\n`);
+    return 0;
+  },
+  tripwire: async (argv, io) => {
+    if (argv.includes('--check-lock')) return checkLock(io);
+    io.stderr('nightshift tripwire: only --check-lock is available in this version.\n');
+    return 2;
+  },
+};
+
+function help(io: Io, text: string): number {
+  io.stdout(`${text}\n`);
+  return 0;
+}
+
+function checkLock(io: Io): number {
+  let problems: string[];
+  try {
+    problems = compareLock(readLock(ROOT), computeLock(ROOT));
+  } catch (error) {
+    io.stderr(`tripwire: cannot read ORACLE.lock: ${(error as Error).message}\n`);
+    return 1;
+  }
+  if (problems.length === 0) {
+    io.stdout('tripwire: ORACLE.lock matches oracle/ and heal/.\n');
+    return 0;
+  }
+  io.stderr(`tripwire: ORACLE.lock is stale:\n${problems.map((p) => `  ${p}`).join('\n')}\nA person who meant this change runs \`nightshift lock\` and commits the new lock with it.\n`);
+  return 1;
+}
+
+async function runDemo(argv: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string' }, 'setup-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) return help(io, 'usage: nightshift demo [--dir DIR] [--setup-only]\n\nCreates a sample git repo and tickets file, runs the batch with scripted agents, and ends with the oracle\'s verdict.\n--setup-only prints the exact `nightshift run` command instead of running it.');
+  const demo = await setupDemo(values.dir, io.cwd);
+  if (values['setup-only']) {
+    io.stderr(`demo set up in ${demo.dir} (repo, tickets.json). Run it with:\n`);
+    io.stdout(`nightshift run ${quote(demo.runArgs)}\n`);
+    return 0;
+  }
+  io.stdout(`nightshift demo: sample project in ${demo.repo}, tickets in ${demo.tickets}\n\n`);
+  const loopExit = await superviseRun(demo.runArgs);
+  io.stdout(`\nnightshift demo: the loop exited ${loopExit}. Asking the oracle:\n\n`);
+  const oracleExit = await runOracleCommand([demo.runArgs[0] ?? '', '--tracker', 'local', '--tickets', demo.tickets, '--repo', demo.repo, '--target-branch', 'main'], io);
+  return loopExit !== 0 ? loopExit : oracleExit;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') return help(io, HELP);
+  const command = commands[name];
+  if (!command) {
+    io.stderr(`nightshift: unknown command "${name}".\n\n${HELP}\n`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof FatalError) {
+      io.stderr(`nightshift ${name}: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`nightshift ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === (await import('node:fs')).realpathSync(process.argv[1])) {
+  process.exitCode = await main(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    cwd: process.cwd(),
+  });
+}

@@ -1,0 +1,57 @@
+// `command:<argv>`: any executable speaking the protocol of DESIGN.md. The argv is split like a shell
+// would (shell-quote), without running a shell; a relative program path resolves against the cwd the
+// loop was started from, since the agent itself runs inside the ticket's worktree.
+import { isAbsolute, resolve } from 'node:path';
+import { parse } from 'shell-quote';
+import { UsageError } from '../../trackers/errors.ts';
+import { runProcess } from '../subprocess.ts';
+import { agentEnvironment } from './env.ts';
+import type { Agent, AgentOutcome, AgentRun } from './types.ts';
+
+export function parseCommandArgv(text: string, cwd: string): string[] {
+  const parts = parse(text);
+  const argv: string[] = [];
+  for (const part of parts) {
+    if (typeof part !== 'string') {
+      throw new UsageError('bad-agent-spec', `agent spec "command:${text}" uses shell syntax (${JSON.stringify(part)}). Give a program and its arguments, or wrap a script.`);
+    }
+    argv.push(part);
+  }
+  const [program, ...args] = argv;
+  if (!program) throw new UsageError('bad-agent-spec', 'agent spec "command:" names no program. Write command:/path/to/agent.');
+  const resolved = program.includes('/') && !isAbsolute(program) ? resolve(cwd, program) : program;
+  return [resolved, ...args];
+}
+
+export function commandAgent(spec: string, argv: string[]): Agent {
+  const [file, ...args] = argv;
+  if (!file) throw new UsageError('bad-agent-spec', `agent spec ${spec} names no program.`);
+  return {
+    spec,
+    vendor: `command:${file}`,
+    async run(input: AgentRun): Promise<AgentOutcome> {
+      const result = await runProcess({
+        file,
+        args,
+        cwd: input.cwd,
+        env: agentEnvironment(input),
+        timeoutMs: input.timeoutMs,
+        signal: input.signal,
+        logFile: input.logFile,
+        onSpawn: input.onSpawn,
+      });
+      switch (result.kind) {
+        case 'exited':
+          return { kind: 'finished', exitCode: result.exitCode, durationMs: result.durationMs, report: {} };
+        case 'timed-out':
+          return { kind: 'timed-out', durationMs: result.durationMs };
+        case 'killed':
+          return { kind: 'crashed', detail: `killed by ${result.signal}`, durationMs: result.durationMs };
+        case 'aborted':
+          return { kind: 'crashed', detail: 'aborted by the loop', durationMs: result.durationMs };
+        case 'spawn-failed':
+          return { kind: 'crashed', detail: result.message, durationMs: result.durationMs };
+      }
+    },
+  };
+}

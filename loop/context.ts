@@ -1,0 +1,23 @@
+// What every part of a run is handed (dependencies passed in, no singletons).
+import type { SimpleGit } from 'simple-git';
+import type { Tracker } from '../trackers/types.ts';
+import type { Agent } from './agents/types.ts';
+import type { RunOptions } from './options.ts';
+import type { EventLog, StatePaths } from './state.ts';
+
+export type LoopContext = {
+  options: RunOptions;
+  tracker: Tracker;
+  repo: SimpleGit;
+  paths: StatePaths;
+  log: EventLog;
+  /** This run's id (a new one per loop process). */
+  run: string;
+  agent: Agent;
+  reviewers: Agent[];
+  /** The environment agents and verify commands start from (credentials are removed per agent). */
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Runs `fn` while holding the one merge lock of the target branch. */
+  withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
+};

@@ -1,0 +1,192 @@
+// The loop's git operations (simple-git): ticket worktrees on `nightshift/<KEY>` branches, the merge
+// into the target branch with the `Nightshift-Ticket:` trailer (a compare-and-swap on the ref, so a
+// foreign move is never overwritten), reverts, and clean replay worktrees.
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { simpleGit } from 'simple-git';
+import type { SimpleGit } from 'simple-git';
+
+/** nightshift commits (merges, reverts) under its own name, whatever the machine's git config says. */
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'nightshift',
+  GIT_AUTHOR_EMAIL: 'nightshift@localhost',
+  GIT_COMMITTER_NAME: 'nightshift',
+  GIT_COMMITTER_EMAIL: 'nightshift@localhost',
+};
+
+export const TRAILER = 'Nightshift-Ticket';
+
+export function branchOf(key: string): string {
+  return `nightshift/${key}`;
+}
+
+export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): SimpleGit {
+  const clean: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== undefined && !name.startsWith('GIT_')) clean[name] = value;
+  }
+  return simpleGit({ baseDir: dir, allowEnvironment: Object.keys(IDENTITY) }).env({ ...clean, ...IDENTITY });
+}
+
+export async function revParse(git: SimpleGit, ref: string): Promise<string | undefined> {
+  try {
+    return (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The merge commit on the target that names `key` in its trailer, if the ticket was merged already. */
+export async function findMergeOnTarget(git: SimpleGit, target: string, key: string): Promise<string | undefined> {
+  const out = await git.raw([
+    'log', `refs/heads/${target}`, '--extended-regexp', `--grep=^${TRAILER}: ${key}$`,
+    `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)`,
+  ]);
+  for (const line of out.split('\n')) {
+    const [commit, values] = line.split('\x1f');
+    if (commit && (values ?? '').split('\x1e').map((v) => v.trim()).includes(key)) return commit;
+  }
+  return undefined;
+}
+
+/**
+ * Gives the ticket a fresh worktree on its branch: the branch is created at the target head the first
+ * time and carries over (with its commits) to later passes, with the target merged in when it moved.
+ */
+export async function prepareWorktree(
+  repo: SimpleGit,
+  target: string,
+  key: string,
+  path: string,
+): Promise<{ conflict: boolean }> {
+  await removeWorktree(repo, path);
+  await mkdir(dirname(path), { recursive: true });
+  const branch = branchOf(key);
+  if (await revParse(repo, `refs/heads/${branch}`)) {
+    await repo.raw(['worktree', 'add', '--force', path, branch]);
+  } else {
+    await repo.raw(['worktree', 'add', '-b', branch, path, `refs/heads/${target}`]);
+  }
+  const wt = openGit(path);
+  const isAncestor = await wt.raw(['merge-base', '--is-ancestor', `refs/heads/${target}`, 'HEAD']).then(() => true, () => false);
+  if (isAncestor) return { conflict: false };
+  try {
+    await wt.raw(['merge', '--no-edit', '--no-ff', `refs/heads/${target}`, '-m', `Merge ${target} into ${branch}`]);
+    return { conflict: false };
+  } catch {
+    await wt.raw(['merge', '--abort']).catch(() => undefined);
+    return { conflict: true };
+  }
+}
+
+export async function removeWorktree(repo: SimpleGit, path: string): Promise<void> {
+  await repo.raw(['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
+  if (existsSync(path)) await rm(path, { recursive: true, force: true });
+  await repo.raw(['worktree', 'prune']).catch(() => undefined);
+}
+
+/** Commits on the ticket branch that the target does not have. */
+export async function commitsAhead(repo: SimpleGit, target: string, key: string): Promise<number> {
+  const out = await repo.raw(['rev-list', '--count', '--no-merges', `refs/heads/${target}..refs/heads/${branchOf(key)}`]);
+  return Number(out.trim());
+}
+
+export type MergeOutcome =
+  | { kind: 'merged'; commit: string; previous: string }
+  | { kind: 'conflict'; message: string }
+  | { kind: 'target-moved' };
+
+/**
+ * Merges the ticket branch into the target without checking anything out: `merge-tree` computes the
+ * tree, `commit-tree` writes a merge commit with the trailer, `update-ref` moves the target only if it
+ * still points where it did (compare-and-swap). A checked-out target is then fast-forwarded on disk.
+ */
+export async function mergeIntoTarget(
+  repo: SimpleGit,
+  target: string,
+  key: string,
+  title: string,
+  run: string,
+): Promise<MergeOutcome> {
+  const previous = await revParse(repo, `refs/heads/${target}`);
+  const head = await revParse(repo, `refs/heads/${branchOf(key)}`);
+  if (!previous || !head) return { kind: 'conflict', message: `missing ${previous ? branchOf(key) : target}` };
+  let tree: string;
+  try {
+    tree = (await repo.raw(['merge-tree', '--write-tree', '--no-messages', previous, head])).split('\n')[0]?.trim() ?? '';
+  } catch (error) {
+    return { kind: 'conflict', message: (error as Error).message.slice(0, 2_000) };
+  }
+  const message = `Merge ${branchOf(key)}: ${title}\n\n${TRAILER}: ${key}\nNightshift-Run: ${run}\n`;
+  const commit = (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim();
+  try {
+    await repo.raw(['update-ref', '-m', `nightshift: merge ${key}`, `refs/heads/${target}`, commit, previous]);
+  } catch {
+    return { kind: 'target-moved' };
+  }
+  await syncCheckedOut(repo, target, previous, commit);
+  return { kind: 'merged', commit, previous };
+}
+
+/** Reverts a merge on the target (in a throwaway worktree), again as a compare-and-swap of the ref. */
+export async function revertOnTarget(
+  repo: SimpleGit,
+  target: string,
+  merge: string,
+  key: string,
+  scratch: string,
+): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
+  const previous = await revParse(repo, `refs/heads/${target}`);
+  if (!previous) return { kind: 'failed', message: `target ${target} missing` };
+  await removeWorktree(repo, scratch);
+  await mkdir(dirname(scratch), { recursive: true });
+  await repo.raw(['worktree', 'add', '--detach', scratch, previous]);
+  try {
+    const wt = openGit(scratch);
+    await wt.raw(['revert', '-m', '1', '--no-edit', merge]);
+    await wt.raw(['commit', '--amend', '-m', `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\nNightshift-Reverted: ${key}\n`]);
+    const commit = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    await repo.raw(['update-ref', '-m', `nightshift: revert ${key}`, `refs/heads/${target}`, commit, previous]);
+    await syncCheckedOut(repo, target, previous, commit);
+    return { kind: 'reverted', commit };
+  } catch (error) {
+    return { kind: 'failed', message: (error as Error).message };
+  } finally {
+    await removeWorktree(repo, scratch);
+  }
+}
+
+/** A clean detached worktree at `commit` for the post-merge replay. */
+export async function addDetachedWorktree(repo: SimpleGit, path: string, commit: string): Promise<void> {
+  await removeWorktree(repo, path);
+  await mkdir(dirname(path), { recursive: true });
+  await repo.raw(['worktree', 'add', '--detach', path, commit]);
+}
+
+/** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */
+async function syncCheckedOut(repo: SimpleGit, target: string, previous: string, next: string): Promise<void> {
+  const list = await repo.raw(['worktree', 'list', '--porcelain']);
+  for (const block of list.split('\n\n')) {
+    const path = /^worktree (.+)$/m.exec(block)?.[1];
+    if (!path || !block.includes(`branch refs/heads/${target}\n`) && !block.endsWith(`branch refs/heads/${target}`)) continue;
+    await openGit(path).raw(['read-tree', '-m', '-u', previous, next]).catch(() => undefined);
+  }
+}
+
+/**
+ * After a revert on the target, puts the ticket's work back on its branch (target merged in, then the
+ * revert reverted), so the next pass builds on its own commits and the next merge carries them again.
+ */
+export async function reapplyOnBranch(repo: SimpleGit, target: string, key: string, revert: string, scratch: string): Promise<void> {
+  await removeWorktree(repo, scratch);
+  await mkdir(dirname(scratch), { recursive: true });
+  await repo.raw(['worktree', 'add', '--force', scratch, branchOf(key)]);
+  try {
+    const wt = openGit(scratch);
+    await wt.raw(['merge', '--no-edit', '--no-ff', `refs/heads/${target}`, '-m', `Merge ${target} (with the revert of ${key}) into ${branchOf(key)}`]);
+    await wt.raw(['revert', '--no-edit', revert]);
+  } finally {
+    await removeWorktree(repo, scratch);
+  }
+}

@@ -1,0 +1,86 @@
+// Landing a reviewed change: merge into the target with the trailer (serialized, and skipped when
+// the trailer is already there after a crash), post-merge replay of the finish line on a clean
+// worktree of the new head, then the receipt and Done, or the revert and the ticket reopened.
+import { join } from 'node:path';
+import type { Ticket } from '../trackers/types.ts';
+import type { LoopContext } from './context.ts';
+import { addDetachedWorktree, findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, removeWorktree, revertOnTarget } from './git.ts';
+import { renderReceiptComment } from './receipt.ts';
+import { runVerify, verifyCommands } from './verify.ts';
+
+export type LandOutcome =
+  | { kind: 'landed'; mergeCommit: string }
+  | { kind: 'merge-conflict'; message: string }
+  | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean };
+
+export async function landTicket(
+  ctx: LoopContext,
+  ticket: Ticket,
+  pass: number,
+  reviewers: Array<{ agent: string; verdict: string }>,
+): Promise<LandOutcome> {
+  const target = ctx.options.targetBranch;
+  return ctx.withMergeLock(async () => {
+    let mergeCommit = await findMergeOnTarget(ctx.repo, target, ticket.key);
+    if (mergeCommit) {
+      ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: mergeCommit });
+    } else {
+      let merged = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
+      if (merged.kind === 'target-moved') merged = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
+      if (merged.kind !== 'merged') {
+        const message = merged.kind === 'conflict' ? merged.message : `${target} moved during the merge`;
+        ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message });
+        return { kind: 'merge-conflict', message };
+      }
+      mergeCommit = merged.commit;
+      ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: mergeCommit, previous: merged.previous });
+    }
+    return replayAndSettle(ctx, ticket, pass, mergeCommit, reviewers);
+  });
+}
+
+/** Runs the finish line on a clean worktree at the target head; writes the receipt or reverts. */
+export async function replayAndSettle(
+  ctx: LoopContext,
+  ticket: Ticket,
+  pass: number,
+  mergeCommit: string,
+  reviewers: Array<{ agent: string; verdict: string }>,
+): Promise<LandOutcome> {
+  const target = ctx.options.targetBranch;
+  const head = (await ctx.repo.raw(['rev-parse', `refs/heads/${target}`])).trim();
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  await addDetachedWorktree(ctx.repo, scratch, head);
+  ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
+  const replay = await runVerify({
+    commands: verifyCommands(ticket.description),
+    cwd: scratch,
+    env: ctx.env,
+    logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
+    timeoutMs: ctx.options.workerMinutes * 60_000,
+    signal: ctx.signal,
+  });
+  await removeWorktree(ctx.repo, scratch);
+  if (replay.kind === 'passed') {
+    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: replay.digest });
+    await ctx.tracker.comment(ticket.key, renderReceiptComment({
+      ticket: ticket.key, mergeCommit, targetBranch: target, replayDigest: replay.digest, reviewers, run: ctx.run,
+    }));
+    await ctx.tracker.moveTicket(ticket.key, 'done');
+    ctx.log.emit({ type: 'ticket-done', ticket: ticket.key, pass, commit: mergeCommit });
+    return { kind: 'landed', mergeCommit };
+  }
+  const command = replay.kind === 'failed' ? replay.command : '(no verify commands)';
+  const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
+  ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
+  const reverted = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`));
+  ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(reverted.kind === 'reverted' ? { commit: reverted.commit } : { problem: reverted.message }) });
+  if (reverted.kind === 'reverted') {
+    await reapplyOnBranch(ctx.repo, target, ticket.key, reverted.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {
+      ctx.log.emit({ type: 'reapply-failed', ticket: ticket.key, pass, problem: (error as Error).message });
+    });
+  }
+  await ctx.tracker.moveTicket(ticket.key, 'in_progress');
+  await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its replay on ${target} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
+  return { kind: 'replay-failed', mergeCommit, command, output, reverted: reverted.kind === 'reverted' };
+}

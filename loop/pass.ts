@@ -1,0 +1,140 @@
+// One worker pass on one ticket: a fresh worktree and a fresh agent process, then the loop's own
+// checks (a valid result, commits on the branch, the finish line), the two reviews and the landing.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ticket } from '../trackers/types.ts';
+import type { LoopContext } from './context.ts';
+import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree, removeWorktree } from './git.ts';
+import { landTicket, replayAndSettle } from './land.ts';
+import type { LandOutcome } from './land.ts';
+import { renderPrompt } from './prompt.ts';
+import { WorkerResult, readResult } from './results.ts';
+import { reviewChange } from './review.ts';
+import { appendJournal, forgetAgent, recordAgent } from './state.ts';
+import { runVerify, verifyCommands } from './verify.ts';
+
+/** How a pass ended. Every kind but `landed` leaves the ticket not done. */
+export type PassOutcome =
+  | { kind: 'landed'; mergeCommit: string }
+  | { kind: 'agent-failed'; reason: string }
+  | { kind: 'no-result'; reason: string }
+  | { kind: 'blocked'; summary: string; evidence: string }
+  | { kind: 'no-commits'; reason: string }
+  | { kind: 'verify-failed'; command: string; output: string }
+  | { kind: 'no-verify'; reason: string }
+  | { kind: 'review-rejected'; findings: string }
+  | { kind: 'merge-conflict'; message: string }
+  | { kind: 'replay-failed'; command: string; output: string };
+
+export type PassResult = { outcome: PassOutcome; costUsd: number; discovered: WorkerResult['discovered'] };
+
+/** One-line reason for the journal, the events and the next pass's prompt. */
+export function describeOutcome(outcome: PassOutcome): string {
+  switch (outcome.kind) {
+    case 'landed': return `merged as ${outcome.mergeCommit.slice(0, 12)}; replay passed; done`;
+    case 'agent-failed': return `the agent failed: ${outcome.reason}`;
+    case 'no-result': return `no valid result: ${outcome.reason}`;
+    case 'blocked': return `reported blocked: ${outcome.summary}`;
+    case 'no-commits': return outcome.reason;
+    case 'verify-failed': return `the finish line failed at \`${outcome.command}\`:\n${outcome.output}`;
+    case 'no-verify': return outcome.reason;
+    case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
+    case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
+    case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
+  }
+}
+
+export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string): Promise<PassResult> {
+  const { key } = ticket;
+  const target = ctx.options.targetBranch;
+  const dir = ctx.paths.passDir(key, pass);
+  mkdirSync(dir, { recursive: true });
+
+  // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
+  const already = await findMergeOnTarget(ctx.repo, target, key);
+  if (already) {
+    ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
+    const landed = await replayAndSettle(ctx, ticket, pass, already, []);
+    return { outcome: fromLand(landed), costUsd: 0, discovered: [] };
+  }
+
+  const worktree = ctx.paths.worktree(key);
+  const prepared = await prepareWorktree(ctx.repo, target, key, worktree);
+  const commands = verifyCommands(ticket.description);
+  const resultFile = join(dir, 'result.json');
+  const promptFile = join(dir, 'prompt.md');
+  const conflictNote = prepared.conflict ? `\n- ${target} has moved and does not merge cleanly into your branch: merge \`${target}\` first and resolve the conflicts.` : '';
+  writeFileSync(promptFile, renderPrompt('worker', {
+    ticket_key: key,
+    ticket_title: ticket.title,
+    ticket_description: ticket.description,
+    verify_commands: commands.length > 0 ? commands.map((c) => `    ${c}`).join('\n') : '(none yet: the ticket has no ```verify block; it cannot be done until it has one)',
+    pass: String(pass),
+    max_passes: String(ctx.options.maxPasses),
+    worktree,
+    branch: branchOf(key),
+    target_branch: target,
+    journal_file: ctx.paths.journal(key),
+    pass_notes: (notes ? `- What happened before: ${notes.replace(/\n/g, '\n  ')}` : '- This is the first pass on this ticket.') + conflictNote,
+    result_file: resultFile,
+  }));
+
+  ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec });
+  let agentPid: number | undefined;
+  const outcome = await ctx.agent.run({
+    role: 'worker', ticket: key, pass, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'),
+    env: ctx.env, extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key) },
+    timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+    onSpawn: (pid) => {
+      agentPid = pid;
+      recordAgent(ctx.paths, pid);
+    },
+  });
+  if (agentPid !== undefined) forgetAgent(ctx.paths, agentPid);
+  const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
+  ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
+  const result = readResult(resultFile, WorkerResult);
+  const costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
+  const done = (o: PassOutcome, discovered: WorkerResult['discovered'] = []): PassResult => ({ outcome: o, costUsd, discovered });
+
+  if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
+  if (outcome.kind === 'crashed' || outcome.kind === 'rate-limited') return done({ kind: 'agent-failed', reason: outcome.detail });
+  if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
+  const { value } = result;
+  if (value.status === 'blocked') return done({ kind: 'blocked', summary: value.summary, evidence: value.evidence }, value.discovered);
+  if (commands.length === 0) return done({ kind: 'no-verify', reason: 'the ticket has no ```verify block, so nothing can prove it done' }, value.discovered);
+  if ((await commitsAhead(ctx.repo, target, key)) === 0) {
+    return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` }, value.discovered);
+  }
+
+  const verify = await runVerify({ commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal });
+  ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
+  if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output }, value.discovered);
+
+  const reviews = await reviewChange(ctx, ticket, pass, worktree);
+  const reviewCost = reviews.reduce((sum, r) => sum + r.costUsd, 0);
+  const rejected = reviews.filter((r) => r.verdict !== 'approve');
+  if (rejected.length > 0) {
+    const findings = rejected.map((r) => [
+      `${r.agent}:`,
+      ...(r.problem ? [`  - ${r.problem}`] : []),
+      ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
+    ].join('\n')).join('\n');
+    return { outcome: { kind: 'review-rejected', findings }, costUsd: costUsd + reviewCost, discovered: value.discovered };
+  }
+  const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
+  if (landed.kind === 'landed') await removeWorktree(ctx.repo, worktree);
+  return { outcome: fromLand(landed), costUsd: costUsd + reviewCost, discovered: value.discovered };
+}
+
+function fromLand(landed: LandOutcome): PassOutcome {
+  switch (landed.kind) {
+    case 'landed': return { kind: 'landed', mergeCommit: landed.mergeCommit };
+    case 'merge-conflict': return { kind: 'merge-conflict', message: landed.message };
+    case 'replay-failed': return { kind: 'replay-failed', command: landed.command, output: landed.output };
+  }
+}
+
+export function journalPass(ctx: LoopContext, key: string, pass: number, outcome: PassOutcome): void {
+  appendJournal(ctx.paths, key, `nightshift: pass ${pass} ended: ${describeOutcome(outcome)}`);
+}

@@ -1,0 +1,60 @@
+// Two-model review before a merge: each reviewer gets the ticket, its finish line and the diff; both
+// must approve. One retry on an invalid result, then the review counts as `changes`.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ticket } from '../trackers/types.ts';
+import type { LoopContext } from './context.ts';
+import { branchOf } from './git.ts';
+import { renderPrompt } from './prompt.ts';
+import { ReviewerResult, readResult } from './results.ts';
+import { verifyCommands } from './verify.ts';
+
+export type Review = { agent: string; verdict: 'approve' | 'changes'; findings: ReviewerResult['findings']; costUsd: number; problem?: string };
+
+const MAX_DIFF = 120_000;
+
+export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string): Promise<Review[]> {
+  const target = ctx.options.targetBranch;
+  const fullDiff = await ctx.repo.raw(['diff', `refs/heads/${target}...refs/heads/${branchOf(ticket.key)}`]);
+  const dir = join(ctx.paths.passDir(ticket.key, pass), 'review');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'diff.patch'), fullDiff);
+  const diff = fullDiff.length > MAX_DIFF
+    ? `${fullDiff.slice(0, MAX_DIFF)}\n... (diff cut at ${MAX_DIFF} characters; the whole diff is ${join(dir, 'diff.patch')})`
+    : fullDiff;
+  const commands = verifyCommands(ticket.description);
+  return Promise.all(ctx.reviewers.map(async (agent, index) => {
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      const base = join(dir, `reviewer-${index + 1}-try-${attempt}`);
+      const resultFile = `${base}.result.json`;
+      const promptFile = `${base}.prompt.md`;
+      writeFileSync(promptFile, renderPrompt('reviewer', {
+        ticket_key: ticket.key,
+        ticket_title: ticket.title,
+        ticket_description: ticket.description,
+        verify_commands: commands.length > 0 ? commands.map((c) => `    ${c}`).join('\n') : '(none: the ticket has no ```verify block)',
+        target_branch: target,
+        branch: branchOf(ticket.key),
+        diff: '```diff\n' + diff + '\n```',
+        result_file: resultFile,
+      }));
+      ctx.log.emit({ type: 'review-start', ticket: ticket.key, pass, reviewer: agent.spec, attempt });
+      const outcome = await agent.run({
+        role: 'reviewer', ticket: ticket.key, pass, cwd: worktree, promptFile, resultFile, logFile: `${base}.log`,
+        env: ctx.env, timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+      });
+      const parsed = readResult(resultFile, ReviewerResult);
+      const cost = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
+      if (parsed.kind === 'ok') {
+        const review: Review = { agent: agent.spec, verdict: parsed.value.verdict, findings: parsed.value.findings, costUsd: Math.max(cost, parsed.value.cost_usd) };
+        ctx.log.emit({ type: 'review', ticket: ticket.key, pass, reviewer: agent.spec, verdict: review.verdict, findings: review.findings, cost_usd: review.costUsd });
+        return review;
+      }
+      ctx.log.emit({ type: 'review-invalid', ticket: ticket.key, pass, reviewer: agent.spec, attempt, problem: parsed.problem, outcome: outcome.kind });
+      if (attempt === 2) {
+        return { agent: agent.spec, verdict: 'changes' as const, findings: [], costUsd: cost, problem: `reviewer ${agent.spec} gave no valid verdict twice: ${parsed.problem}` };
+      }
+    }
+    throw new Error('unreachable');
+  }));
+}

@@ -1,0 +1,54 @@
+// The ready set over the dependency graph, recomputed on every event: a ticket is ready when it still
+// needs work, every blocker is satisfied, it is not running, it has passes left, and (for tickets
+// labelled `serial`) no other serial ticket runs.
+import type { Ticket } from '../trackers/types.ts';
+
+export const SERIAL_LABEL = 'serial';
+const GATED = 'human-gated';
+
+export type SchedulerView = {
+  tickets: readonly Ticket[];
+  /** Keys the oracle counts as satisfied. */
+  satisfied: ReadonlySet<string>;
+  running: ReadonlySet<string>;
+  passesUsed: (key: string) => number;
+  maxPasses: number;
+};
+
+export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
+
+export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap<string, Ticket>): TicketStatus {
+  if (view.satisfied.has(ticket.key)) return ticket.labels.includes(GATED) ? 'gated' : 'satisfied';
+  if (ticket.labels.includes(GATED)) return 'gated';
+  if (view.running.has(ticket.key)) return 'running';
+  if (ticket.state === 'canceled') return 'canceled';
+  if (view.passesUsed(ticket.key) >= view.maxPasses) return 'exhausted';
+  // A blocker counts only when the oracle counts it: merged and replayed, or gated by a person.
+  void byKey;
+  return ticket.blockedBy.some((blocker) => !view.satisfied.has(blocker)) ? 'blocked' : 'ready';
+}
+
+/** The tickets to start now, in key order, respecting the worker count and the serial lock. */
+export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
+  const byKey = new Map(view.tickets.map((t) => [t.key, t]));
+  let serialRunning = [...view.running].some((key) => byKey.get(key)?.labels.includes(SERIAL_LABEL));
+  const picked: Ticket[] = [];
+  for (const ticket of view.tickets) {
+    if (picked.length >= freeSlots) break;
+    if (statusOf(ticket, view, byKey) !== 'ready') continue;
+    if (ticket.labels.includes(SERIAL_LABEL)) {
+      if (serialRunning) continue;
+      serialRunning = true;
+    }
+    picked.push(ticket);
+  }
+  return picked;
+}
+
+/** Counts tickets per status, for the progress line and the report. */
+export function countStatuses(view: SchedulerView): Record<TicketStatus, number> {
+  const byKey = new Map(view.tickets.map((t) => [t.key, t]));
+  const counts: Record<TicketStatus, number> = { satisfied: 0, gated: 0, running: 0, ready: 0, blocked: 0, exhausted: 0, canceled: 0 };
+  for (const ticket of view.tickets) counts[statusOf(ticket, view, byKey)]++;
+  return counts;
+}

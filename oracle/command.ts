@@ -1,0 +1,74 @@
+// `nightshift oracle`: reads the tracker and git afresh, judges the batch, prints one line per ticket
+// (or JSON) and returns the exit code. It never returns 0 on an error.
+import { FatalError } from '../trackers/errors.ts';
+import { openTracker } from '../trackers/open.ts';
+import { readGitFacts } from './git.ts';
+import { parseOracleArgs } from './options.ts';
+import type { OracleOptions } from './options.ts';
+import { judgeBatch } from './verdict.ts';
+import type { BatchVerdict } from './verdict.ts';
+
+export type OracleIo = {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+};
+
+/** Runs the oracle for parsed options and returns its verdict; errors become `cannot-tell`. */
+export async function checkBatch(options: OracleOptions, env: NodeJS.ProcessEnv): Promise<BatchVerdict> {
+  try {
+    const tracker = await openTracker(options.tracker, env);
+    const git = await readGitFacts(options.repo, options.targetBranch);
+    const read = await tracker.readBatch(options.batch);
+    return judgeBatch(read, git);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    return { kind: 'cannot-tell', exitCode: 2, tickets: [], problem: message };
+  }
+}
+
+export async function runOracleCommand(argv: string[], io: OracleIo): Promise<number> {
+  let options: OracleOptions;
+  try {
+    options = parseOracleArgs(argv, io.cwd);
+  } catch (error) {
+    if (error instanceof FatalError) {
+      io.stderr(`${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const verdict = await checkBatch(options, io.env);
+  if (options.json) {
+    io.stdout(`${JSON.stringify({
+      verdict: verdict.kind,
+      exit_code: verdict.exitCode,
+      batch: options.batch.spec,
+      label: options.batch.label,
+      target_branch: options.targetBranch,
+      tickets: verdict.tickets,
+      ...(verdict.kind === 'cannot-tell' ? { problem: verdict.problem } : { gated: verdict.gated }),
+    })}\n`);
+    return verdict.exitCode;
+  }
+  const width = Math.max(8, ...verdict.tickets.map((t) => t.key.length));
+  for (const t of verdict.tickets) {
+    const mark = t.via === 'human-gated' ? 'gated' : t.satisfied ? 'done' : 'open';
+    io.stdout(`${t.key.padEnd(width)}  ${mark.padEnd(5)}  ${t.reason}\n`);
+  }
+  const satisfied = verdict.tickets.filter((t) => t.satisfied).length;
+  const total = verdict.tickets.length;
+  switch (verdict.kind) {
+    case 'done':
+      io.stdout(`oracle: DONE - ${total} of ${total} tickets satisfied${verdict.gated > 0 ? ` (${verdict.gated} human-gated)` : ''} [${options.batch.spec}]\n`);
+      break;
+    case 'not-done':
+      io.stdout(`oracle: NOT DONE - ${satisfied} of ${total} tickets satisfied [${options.batch.spec}]\n`);
+      break;
+    case 'cannot-tell':
+      io.stderr(`oracle: CANNOT TELL - ${verdict.problem} [${options.batch.spec}]\n`);
+      break;
+  }
+  return verdict.exitCode;
+}

@@ -1,0 +1,62 @@
+// The ticket model and the `Tracker` port: what the loop and the oracle need of Linear, Jira or the
+// local tickets file. Adapters (`local.ts`, `linear.ts`, `jira.ts`) are modules satisfying `Tracker`.
+import { z } from 'zod';
+import type { Batch } from './batch.ts';
+
+/** The state category every tracker maps its workflow states onto. */
+export const StateCategory = z.enum(['todo', 'in_progress', 'done', 'canceled']);
+export type StateCategory = z.infer<typeof StateCategory>;
+
+export const Comment = z.object({
+  author: z.string(),
+  body: z.string(),
+  at: z.string(),
+});
+export type Comment = z.infer<typeof Comment>;
+
+/** Ticket keys look like `ENG-120`: an upper-case project prefix, a dash, a positive number. */
+export const TicketKey = z.string().regex(/^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/, 'must look like ENG-120');
+
+export const Ticket = z.object({
+  key: TicketKey,
+  title: z.string(),
+  description: z.string(),
+  state: StateCategory,
+  labels: z.array(z.string()),
+  /** Keys of the tickets that block this one. */
+  blockedBy: z.array(TicketKey),
+  comments: z.array(Comment),
+  /** Where a person can open the ticket, when the tracker has such a thing. */
+  url: z.string().optional(),
+});
+export type Ticket = z.infer<typeof Ticket>;
+
+/** What one read of a batch returns: the tickets found and the range keys the tracker does not have. */
+export type BatchRead = {
+  tickets: Ticket[];
+  missing: string[];
+};
+
+export type NewTicket = {
+  title: string;
+  description: string;
+  labels: string[];
+  /** Keys this new ticket blocks (they gain it as a blocker). */
+  blocks: string[];
+  /** Keys that block this new ticket. */
+  blockedBy: string[];
+};
+
+/** The port every tracker adapter satisfies. Every call reads or writes the tracker afresh: no cache. */
+export type Tracker = {
+  readonly kind: 'local' | 'linear' | 'jira';
+  /** The range keys plus every ticket labelled with the batch label. */
+  readBatch(batch: Batch): Promise<BatchRead>;
+  moveTicket(key: string, state: StateCategory): Promise<void>;
+  /** Adds a comment unless an identical one is already the ticket's last (writes are idempotent). */
+  comment(key: string, body: string): Promise<void>;
+  addLabel(key: string, label: string): Promise<void>;
+  createTicket(input: NewTicket): Promise<Ticket>;
+  /** Requests made so far (0 for the local file). */
+  requestCount(): number;
+};
