@@ -21,12 +21,16 @@ export function branchOf(key: string): string {
   return `nightshift/${key}`;
 }
 
+/** Variables git may see from our environment: enough to find itself and the user's config, no editors or pagers. */
+const PASSED_TO_GIT = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME'];
+
 export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): SimpleGit {
   const clean: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (value !== undefined && !name.startsWith('GIT_')) clean[name] = value;
+  for (const name of PASSED_TO_GIT) {
+    const value = env[name];
+    if (value !== undefined) clean[name] = value;
   }
-  return simpleGit({ baseDir: dir, allowEnvironment: Object.keys(IDENTITY) }).env({ ...clean, ...IDENTITY });
+  return simpleGit({ baseDir: dir, allowEnvironment: [...Object.keys(IDENTITY), 'GIT_TERMINAL_PROMPT'] }).env({ ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' });
 }
 
 export async function revParse(git: SimpleGit, ref: string): Promise<string | undefined> {

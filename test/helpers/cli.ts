@@ -1,0 +1,21 @@
+// Runs the real `nightshift` command line as a subprocess, the way a person or CI would.
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = `${ROOT}heal/cli.ts`;
+export const SCRIPTED_AGENT = `${ROOT}test/agents/scripted.mjs`;
+
+export type CliResult = { exitCode: number; stdout: string; stderr: string };
+
+export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const result = await execa(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    extendEnv: options.env === undefined,
+    reject: false,
+    timeout: options.timeoutMs ?? 120_000,
+    stdin: 'ignore',
+  });
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
+}
