@@ -1,24 +1,29 @@
-// The outer loop of DESIGN.md: while the oracle says not done, start a fresh worker per ready ticket
-// (up to --workers), react to every worker end, and stop with the exit code of the outcome.
+// The outer loop of DESIGN.md: check the dependency graph, then, while the oracle says not done,
+// start a fresh worker per ready ticket (up to --workers) and recompute on every worker end (which
+// covers filed tickets and replay results): never on a timer. Stops with the exit code of the outcome.
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode } from '../trackers/errors.ts';
+import { ExitCode, FatalError } from '../trackers/errors.ts';
 import type { ExitCodeValue } from '../trackers/errors.ts';
 import { openTracker } from '../trackers/open.ts';
-import type { Ticket } from '../trackers/types.ts';
+import type { BatchRead, Ticket } from '../trackers/types.ts';
 import { openAgent } from './agents/open.ts';
+import { openBudget, spentInHistory } from './budget.ts';
 import type { LoopContext } from './context.ts';
-import { fileDiscovered } from './discovered.ts';
 import { openGit } from './git.ts';
+import { checkGraph, heightsOf, outsideBlockers, readOutside } from './graph.ts';
 import { askOracle } from './oracle-client.ts';
 import type { OracleAnswer } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
 import { describeOutcome, journalPass, runPass } from './pass.ts';
+import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
 import { countStatuses, pickReady } from './scheduler.ts';
 import type { SchedulerView } from './scheduler.ts';
-import { acquireRunLock, defaultStateDir, openEventLog, readEvents, statePaths } from './state.ts';
+import { defaultStateDir, openEventLog, readEvents, statePaths } from './state.ts';
 import type { LoopEvent } from './state.ts';
+import { finishLineFailure, openThrashWatch } from './thrash.ts';
+import { countTrackerCalls } from './tracker-calls.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -32,17 +37,20 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const stateDir = options.state ?? defaultStateDir(options.repo, options.batch.label, deps.env);
   const paths = statePaths(stateDir);
   const run = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
-  const tracker = await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env);
+  const counted = countTrackerCalls(await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env));
   const agent = openAgent(options.agent, options.cwd);
   const reviewers = options.review.map((spec) => openAgent(spec, options.cwd));
   const repo = openGit(options.repo);
-  const lock = await acquireRunLock(paths);
-  const log = openEventLog(paths.events, run, [deps.onEvent]);
   const controller = new AbortController();
+  const lock = await acquireRunLock(paths, () => controller.abort());
+  const log = openEventLog(paths.events, run, [deps.onEvent]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const staleWorktrees = await removeStaleWorktrees(repo, paths);
   let mergeChain: Promise<unknown> = Promise.resolve();
   const ctx: LoopContext = {
-    options, tracker, repo, paths, log, run, agent, reviewers, env: deps.env, signal: controller.signal,
+    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal,
+    // every process the loop starts carries the state dir, so a later loop can reap it after a crash
+    env: { ...deps.env, [LOOP_MARKER]: stateDir },
     withMergeLock: <T>(fn: () => Promise<T>) => {
       const next = mergeChain.then(fn, fn);
       mergeChain = next.catch(() => undefined);
@@ -50,34 +58,45 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     },
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
-  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped });
+  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
+  const counters = { oracle: 0 };
+  const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
   try {
-    const summary = await loop(ctx);
-    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason });
+    const summary = await loop(ctx, counters);
+    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
+  } catch (error) {
+    if (error instanceof FatalError) log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals() });
+    throw error;
   } finally {
     controller.abort();
     await lock.release().catch(() => undefined);
   }
 }
 
-async function loop(ctx: LoopContext): Promise<{ exitCode: ExitCodeValue; reason: string }> {
-  const { options, log } = ctx;
+async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+  const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const passesUsed = new Map<string, number>();
   const lastNote = new Map<string, string>();
-  let spent = 0;
   for (const event of history) {
     if (event.type === 'agent-start' && event.ticket) passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
     if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
-    if (typeof event.cost_usd === 'number') spent += event.cost_usd;
   }
-  let discoveredCount = history.filter((e) => e.type === 'ticket-filed').length;
+  const budget = openBudget(options.budgetUsd, spentInHistory(history, ctx.paths));
+  const thrash = openThrashWatch(history);
   const running = new Map<string, Promise<void>>();
   let oracleProblems = 0;
 
+  // Before any worker starts: a graph that can never be finished is a UsageError naming the tickets.
+  let read: BatchRead | undefined = await tracker.readBatch(options.batch);
+  const outsideDone = await checkGraph(tracker, options.batch, read);
+  const outsideKnown = new Set(outsideBlockers(read.tickets));
+  log.emit({ type: 'graph', tickets: read.tickets.length, outside_done: [...outsideDone], spent_usd: budget.spentUsd() });
+
   const oracleLog = join(ctx.paths.root, 'oracle.last.json');
   const ask = async (): Promise<OracleAnswer> => {
+    counters.oracle++;
     const answer = await askOracle({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, oracleLog, ctx.env);
     log.emit({ type: 'oracle', exit_code: answer.exitCode, verdict: answer.verdict, satisfied: answer.tickets.filter((t) => t.satisfied).length, total: answer.tickets.length, ...(answer.problem ? { problem: answer.problem } : {}) });
     return answer;
@@ -105,17 +124,25 @@ async function loop(ctx: LoopContext): Promise<{ exitCode: ExitCodeValue; reason
     } else {
       oracleProblems = 0;
     }
-    const read = await ctx.tracker.readBatch(options.batch);
+    read ??= await tracker.readBatch(options.batch);
+    // a person may add blockers while the batch runs: the new outside ones are read once
+    const added = outsideBlockers(read.tickets).filter((key) => !outsideKnown.has(key));
+    if (added.length > 0) {
+      for (const key of added) outsideKnown.add(key);
+      for (const t of (await readOutside(tracker, options.batch, added)).values()) if (t.state === 'done') outsideDone.add(t.key);
+    }
     const view: SchedulerView = {
       tickets: read.tickets,
-      satisfied: new Set(answer.tickets.filter((t) => t.satisfied).map((t) => t.key)),
+      satisfied: new Set([...outsideDone, ...answer.tickets.filter((t) => t.satisfied).map((t) => t.key)]),
       running: new Set(running.keys()),
       passesUsed: (key) => passesUsed.get(key) ?? 0,
       maxPasses: options.maxPasses,
+      heights: heightsOf(read.tickets),
     };
-    const budgetLeft = options.budgetUsd === undefined || spent < options.budgetUsd;
+    read = undefined;
+    const budgetLeft = budget.allowsNewPass();
     const picked = budgetLeft ? pickReady(view, options.workers - running.size) : [];
-    log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: spent });
+    log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
     for (const ticket of picked) {
       const pass = (passesUsed.get(ticket.key) ?? 0) + 1;
       passesUsed.set(ticket.key, pass);
@@ -123,7 +150,7 @@ async function loop(ctx: LoopContext): Promise<{ exitCode: ExitCodeValue; reason
       running.set(ticket.key, task);
     }
     if (running.size === 0) {
-      if (!budgetLeft) return { exitCode: ExitCode.budgetSpent, reason: `the budget of $${options.budgetUsd} is spent ($${spent.toFixed(2)})` };
+      if (!budgetLeft) return { exitCode: ExitCode.budgetSpent, reason: `the budget is spent (${budget.describe()}): no new pass starts` };
       const counts = countStatuses(view);
       return { exitCode: ExitCode.notDone, reason: `stopped short of done: nothing is ready and nothing runs (${counts.exhausted} out of passes, ${counts.blocked} blocked, ${counts.canceled} canceled)` };
     }
@@ -132,19 +159,25 @@ async function loop(ctx: LoopContext): Promise<{ exitCode: ExitCodeValue; reason
 
   async function work(ticket: Ticket, pass: number): Promise<void> {
     log.emit({ type: 'pass-start', ticket: ticket.key, pass, of: options.maxPasses });
-    if (ticket.state === 'todo') await ctx.tracker.moveTicket(ticket.key, 'in_progress');
     try {
-      const result = await runPass(ctx, ticket, pass, lastNote.get(ticket.key) ?? '');
-      spent += result.costUsd;
+      if (ticket.state === 'todo') await tracker.moveTicket(ticket.key, 'in_progress');
+      const rootCause = thrash.rootCauseNote(ticket.key);
+      if (rootCause) log.emit({ type: 'thrash', ticket: ticket.key, pass, streak: thrash.streak(ticket.key) });
+      const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
+      const result = await runPass(ctx, ticket, pass, notes);
+      budget.add(result.costUsd);
       const reason = describeOutcome(result.outcome);
+      const failure = finishLineFailure(result.outcome);
+      thrash.record(ticket.key, failure);
       lastNote.set(ticket.key, reason);
       journalPass(ctx, ticket.key, pass, result.outcome);
-      log.emit({ type: 'pass-end', ticket: ticket.key, pass, outcome: result.outcome.kind, reason, cost_usd: result.costUsd });
-      if (result.discovered.length > 0) {
-        discoveredCount += await fileDiscovered(ctx, ticket, pass, result.discovered, options.maxDiscovered - discoveredCount);
-      }
+      log.emit({
+        type: 'pass-end', ticket: ticket.key, pass, outcome: result.outcome.kind, reason, cost_usd: result.costUsd,
+        ...(failure ? { finish_line_command: failure.command, finish_line_output: failure.output.slice(-2_000) } : {}),
+      });
     } catch (error) {
       const reason = `internal error: ${(error as Error).stack ?? String(error)}`;
+      thrash.record(ticket.key, undefined);
       lastNote.set(ticket.key, reason);
       log.emit({ type: 'pass-end', ticket: ticket.key, pass, outcome: 'internal-error', reason });
     }

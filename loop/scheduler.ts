@@ -1,6 +1,6 @@
 // The ready set over the dependency graph, recomputed on every event: a ticket is ready when it still
 // needs work, every blocker is satisfied, it is not running, it has passes left, and (for tickets
-// labelled `serial`) no other serial ticket runs.
+// labelled `serial`) no other serial ticket runs. Ready tickets start longest-chain-first.
 import type { Ticket } from '../trackers/types.ts';
 
 export const SERIAL_LABEL = 'serial';
@@ -13,6 +13,8 @@ export type SchedulerView = {
   running: ReadonlySet<string>;
   passesUsed: (key: string) => number;
   maxPasses: number;
+  /** Longest chain of dependents per key (graph.ts heightsOf); the scheduler starts the tallest first. */
+  heights?: ReadonlyMap<string, number>;
 };
 
 export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
@@ -23,17 +25,27 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
   if (view.running.has(ticket.key)) return 'running';
   if (ticket.state === 'canceled') return 'canceled';
   if (view.passesUsed(ticket.key) >= view.maxPasses) return 'exhausted';
-  // A blocker counts only when the oracle counts it: merged and replayed, or gated by a person.
+  // A blocker counts only when the oracle counts it (merged and replayed, or gated by a person), or,
+  // outside the batch, when the tracker had it done before the run (run.ts adds those to `satisfied`).
   void byKey;
   return ticket.blockedBy.some((blocker) => !view.satisfied.has(blocker)) ? 'blocked' : 'ready';
 }
 
-/** The tickets to start now, in key order, respecting the worker count and the serial lock. */
+/**
+ * The tickets to start now, respecting the worker count and the serial lock: longest chain of
+ * dependents first (critical path first keeps the makespan near its bound), then key order.
+ */
 export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
   let serialRunning = [...view.running].some((key) => byKey.get(key)?.labels.includes(SERIAL_LABEL));
   const picked: Ticket[] = [];
-  for (const ticket of view.tickets) {
+  if (freeSlots <= 0) return picked;
+  const height = (key: string) => view.heights?.get(key) ?? 0;
+  const order = view.tickets
+    .map((ticket, position) => ({ ticket, position }))
+    .sort((a, b) => height(b.ticket.key) - height(a.ticket.key) || a.position - b.position)
+    .map((entry) => entry.ticket);
+  for (const ticket of order) {
     if (picked.length >= freeSlots) break;
     if (statusOf(ticket, view, byKey) !== 'ready') continue;
     if (ticket.labels.includes(SERIAL_LABEL)) {

@@ -1,13 +1,10 @@
 // The run's state dir: the JSONL event log, per-ticket journals and pass files, the worktrees, and
 // the lock that keeps one loop per batch. Everything here can be rebuilt from the tracker and git,
 // except the history it records.
-import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
-import { UsageError } from '../trackers/errors.ts';
-import { isAlive, killGroup } from './subprocess.ts';
 
 export type StatePaths = {
   root: string;
@@ -47,6 +44,8 @@ export type EventLog = {
 
 /** Appends events (one JSON object per line, with time and run id) and hands each to `listeners`. */
 export function openEventLog(path: string, run: string, listeners: Array<(event: LoopEvent & { ts: string; run: string }) => void>): EventLog {
+  // a line cut short by a crash must not swallow the first event of this run
+  if (!endsWithNewline(path)) appendFileSync(path, '\n');
   return {
     emit(event) {
       const stamped = { ts: new Date().toISOString(), run, ...event };
@@ -70,54 +69,59 @@ export function readEvents(path: string): Array<LoopEvent & { ts: string; run: s
   return events;
 }
 
+/** Creates the state dir's folders. */
+export function makeStateDirs(paths: StatePaths): void {
+  for (const dir of ['journal', 'passes', 'worktrees', 'scratch', 'agents']) mkdirSync(join(paths.root, dir), { recursive: true });
+}
+
 export function appendJournal(paths: StatePaths, key: string, text: string): void {
   appendFileSync(paths.journal(key), `\n## ${new Date().toISOString()}\n${text.trim()}\n`);
 }
 
-/**
- * Takes the one-loop-per-batch lock. A lock left by a loop that died (its pid is gone) is taken over,
- * and the agent process groups it left behind are killed.
- */
-export async function acquireRunLock(paths: StatePaths): Promise<{ release: () => Promise<void>; reaped: number[] }> {
-  for (const dir of ['journal', 'passes', 'worktrees', 'scratch', 'agents']) mkdirSync(join(paths.root, dir), { recursive: true });
-  const pidFile = join(paths.root, 'loop.pid');
-  const lockTarget = join(paths.root, 'run');
-  if (!existsSync(lockTarget)) writeFileSync(lockTarget, '');
-  const take = () => lockfile.lock(lockTarget, { stale: 10_000, update: 2_000, realpath: false, retries: 0 });
-  let release: () => Promise<void>;
+function endsWithNewline(path: string): boolean {
+  if (!existsSync(path)) return true;
+  const fd = openSync(path, 'r');
   try {
-    release = await take();
-  } catch {
-    const owner = Number(existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : NaN);
-    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
-      throw new UsageError('run-locked', `another nightshift loop (pid ${owner}) is running this batch with state dir ${paths.root}. Wait for it, or stop it, before starting another.`);
-    }
-    await lockfile.unlock(lockTarget, { realpath: false }).catch(() => undefined);
-    release = await take();
+    const size = fstatSync(fd).size;
+    if (size === 0) return true;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
-  writeFileSync(pidFile, String(process.pid));
-  return { release, reaped: reapAgents(paths) };
 }
 
-/** Records an agent's process group so a later loop can reap it if this one dies. */
+/** Records an agent's process group (with its start time, against pid reuse) so a later loop can reap it. */
 export function recordAgent(paths: StatePaths, pid: number): void {
-  writeFileSync(join(paths.agents, String(pid)), String(process.pid));
+  writeFileSync(join(paths.agents, String(pid)), JSON.stringify({ loop: process.pid, started: processStartTime(pid) ?? null }));
 }
 
 export function forgetAgent(paths: StatePaths, pid: number): void {
   rmSync(join(paths.agents, String(pid)), { force: true });
 }
 
-function reapAgents(paths: StatePaths): number[] {
-  const reaped: number[] = [];
-  for (const name of readdirSync(paths.agents)) {
-    const pid = Number(name);
-    if (Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
-      killGroup(pid);
-      reaped.push(pid);
-    }
-    rmSync(join(paths.agents, name), { force: true });
-  }
-  return reaped;
+/** The kernel's start time of a process (clock ticks since boot), or undefined when it is gone or not on Linux. */
+export function processStartTime(pid: number): number | undefined {
+  return readProcStat(pid)?.startTime;
 }
 
+/** The few fields of /proc/<pid>/stat the reaper needs. */
+export function readProcStat(pid: number): { pgid: number; tty: number; startTime: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // the command name (field 2) may hold spaces and parentheses: the fields after it follow the last ')'
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  const pgid = Number(fields[2]);
+  const tty = Number(fields[4]);
+  const startTime = Number(fields[19]);
+  return Number.isFinite(startTime) ? { pgid, tty, startTime } : undefined;
+}
+
+export function removeStateEntries(dir: string): void {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) rmSync(join(dir, name), { recursive: true, force: true });
+}
