@@ -6,6 +6,8 @@ import { FatalError } from '../trackers/errors.ts';
 import { runOracleCommand } from '../oracle/command.ts';
 import { setupDemo } from '../loop/demo/setup.ts';
 import { parseRunArgs, RUN_USAGE } from '../loop/options.ts';
+import { runReportCommand } from '../loop/report-command.ts';
+import { runStatusCommand } from '../loop/status.ts';
 import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
 import { superviseRun } from './supervisor.ts';
 import { parseArgs } from 'node:util';
@@ -29,13 +31,22 @@ commands:
   nightshift demo [--dir DIR] [--setup-only]     run a whole sample batch offline
   nightshift oracle <BATCH> --tracker ... --repo DIR [--json]
   nightshift tripwire --check-lock               nightshift lock
+  nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
+  nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report
 
 BATCH is a range ENG-120..ENG-134 or a list ENG-120,ENG-131.
 SPEC is claude[:model], codex[:model], gemini[:model] or command:<path>.
 
 exit codes: 0 done, 1 not done / stopped, 2 usage or input error, 3 needs a human, 4 budget spent.
 
-example: nightshift demo`;
+Every command takes --help. Config: nightshift.config.json in the working directory (or --config FILE)
+holds the flags of \`run\` in camelCase, e.g. {"tracker":"local","tickets":"tickets.json","workers":2}.
+
+examples:
+  nightshift demo
+  nightshift run ENG-120..ENG-134 --tracker linear --repo . --workers 3 --budget-usd 40
+  nightshift status
+  nightshift report --html --out report.html`;
 
 type Command = (argv: string[], io: Io) => Promise<number>;
 
@@ -47,6 +58,8 @@ const commands: Record<string, Command> = {
   },
   oracle: (argv, io) => runOracleCommand(argv, io),
   demo: runDemo,
+  status: runStatusCommand,
+  report: runReportCommand,
   lock: async (_argv, io) => {
     const lock = writeLock(ROOT);
     io.stdout(`ORACLE.lock rewritten: ${Object.keys(lock.files).length} files under oracle/ and heal/.\n`);

@@ -1,38 +1,64 @@
 // Plain event lines for a terminal that is not a TTY (CI, nohup, a pipe) and for the run's log:
-// one timestamped line per event, greppable by ticket key.
+// one timestamped line per event, every event, greppable by ticket key.
+import { shortSpec } from './report-model.ts';
 import type { LoopEvent } from './state.ts';
 
 type Stamped = LoopEvent & { ts: string };
 
-export function formatEvent(event: Stamped): string | undefined {
+export function formatEvent(event: Stamped): string {
   const time = event.ts.slice(11, 19);
   const who = event.ticket ? `${event.ticket} ` : '';
-  const text = describe(event);
-  return text === undefined ? undefined : `${time} ${who}${text}`;
+  return `${time} ${who}${describe(event)}`;
 }
 
 function firstLine(value: unknown): string {
   return String(value ?? '').split('\n')[0]?.slice(0, 160) ?? '';
 }
 
-function describe(e: Stamped): string | undefined {
+const spec = (value: unknown): string => shortSpec(String(value ?? '?'));
+
+function describe(e: Stamped): string {
   switch (e.type) {
-    case 'run-start': return `run started: batch ${String(e.batch)}, ${String(e.workers)} worker(s), agent ${String(e.agent)}, state ${String(e.state)}`;
+    case 'run-start': return `run started: batch ${String(e.batch)}, ${String(e.workers)} worker(s), agent ${spec(e.agent)}, state ${String(e.state)}`;
     case 'oracle': return `oracle: ${String(e.verdict)} (${String(e.satisfied)}/${String(e.total)} satisfied)${e.problem ? ` - ${firstLine(e.problem)}` : ''}`;
+    case 'schedule': return describeSchedule(e);
     case 'pass-start': return `pass ${String(e.pass)}/${String(e.of)} started`;
+    case 'agent-start': return `agent ${spec(e.agent)} started`;
     case 'agent-end': return `agent ${String(e.outcome)}${e.exit_code !== undefined ? ` (exit ${String(e.exit_code)})` : ''} after ${Math.round(Number(e.duration_ms) / 100) / 10}s`;
     case 'verify': return `finish line ${String(e.result)}${e.command ? ` at \`${String(e.command)}\`` : ''}`;
-    case 'review': return `review by ${String(e.reviewer)}: ${String(e.verdict)}`;
-    case 'review-invalid': return `review by ${String(e.reviewer)} invalid (try ${String(e.attempt)}): ${firstLine(e.problem)}`;
+    case 'review-start': return `review by ${spec(e.reviewer)} started${Number(e.attempt) > 1 ? ` (try ${String(e.attempt)})` : ''}`;
+    case 'review': return `review by ${spec(e.reviewer)}: ${String(e.verdict)}${Array.isArray(e.findings) && e.findings.length > 0 ? ` (${e.findings.length} finding(s))` : ''}`;
+    case 'review-invalid': return `review by ${spec(e.reviewer)} invalid (try ${String(e.attempt)}): ${firstLine(e.problem)}`;
     case 'merged': return `merged into target as ${String(e.commit).slice(0, 12)}`;
     case 'merge-found': return `already merged as ${String(e.commit).slice(0, 12)} (resuming)`;
     case 'merge-conflict': return `merge conflict: ${firstLine(e.message)}`;
+    case 'replay-start': return `replay started on ${String(e.commit).slice(0, 12)}`;
     case 'replay': return `replay ${String(e.result)}${e.command ? ` at \`${String(e.command)}\`` : ''}`;
-    case 'reverted': return `merge ${String(e.merge).slice(0, 12)} reverted`;
+    case 'reverted': return `merge ${String(e.merge).slice(0, 12)} reverted${e.problem ? ` - REVERT FAILED: ${firstLine(e.problem)}` : ''}`;
     case 'ticket-done': return 'DONE (receipt written)';
-    case 'pass-end': return `pass ${String(e.pass)} ended: ${String(e.outcome)}${e.outcome === 'landed' ? '' : ` - ${firstLine(e.reason)}`}`;
+    case 'pass-end': return `pass ${String(e.pass)} ended: ${String(e.outcome)}${e.outcome === 'landed' ? '' : ` - ${firstLine(e.reason)}`}${typeof e.cost_usd === 'number' && e.cost_usd > 0 ? ` ($${e.cost_usd.toFixed(2)})` : ''}`;
     case 'ticket-filed': return `filed discovered ticket (from ${String(e.from)}): ${String(e.title)}`;
+    case 'heal-start': return `heal started: ${firstLine(e.reason)}`;
+    case 'heal-end': return `heal ended: ${String(e.classification ?? '?')}, tripwire ${String(e.tripwire ?? '?')}${e.summary ? ` - ${firstLine(e.summary)}` : ''}`;
+    case 'intervention-request': return `needs a person (${String(e.kind)}): ${firstLine(e.reason)}`;
+    case 'intervention': return `intervention (${String(e.kind)}): ${firstLine(e.note)}`;
     case 'run-end': return `run ended: exit ${String(e.exit_code)} - ${String(e.reason)}`;
-    default: return undefined;
+    default: return describeOther(e);
   }
+}
+
+function describeSchedule(e: Stamped): string {
+  const started = Array.isArray(e.started) ? e.started.map(String) : [];
+  const counts = (e.counts ?? {}) as Record<string, unknown>;
+  const spent = typeof e.spent_usd === 'number' ? `, $${e.spent_usd.toFixed(2)} spent` : '';
+  const tally = `${String(counts.satisfied ?? 0)} done, ${String(counts.blocked ?? 0)} blocked`;
+  return started.length > 0 ? `scheduled ${started.join(', ')} (${tally}${spent})` : `nothing new to start (${tally}${spent})`;
+}
+
+/** An event this version has no words for still gets a line: its type and its simple facts. */
+function describeOther(e: Stamped): string {
+  const facts = Object.entries(e)
+    .filter(([key, value]) => !['ts', 'run', 'type', 'ticket'].includes(key) && ['string', 'number', 'boolean'].includes(typeof value))
+    .map(([key, value]) => `${key}=${firstLine(value)}`);
+  return [e.type, ...facts].join(' ');
 }
