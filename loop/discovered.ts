@@ -4,18 +4,22 @@ import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
 import type { WorkerResult } from './results.ts';
 
+/**
+ * Files the items as tickets, at most `maxDiscovered` per batch (the tickets carrying the batch label
+ * count), skipping an item whose title a discovered ticket of the batch already has.
+ */
 export async function fileDiscovered(
   ctx: LoopContext,
   from: Ticket,
   pass: number,
   items: WorkerResult['discovered'],
-  allowance: number,
-): Promise<number> {
-  let filed = 0;
+): Promise<Array<{ key: string; blocks: string[] }>> {
+  const filed: Array<{ key: string; blocks: string[] }> = [];
   const batch = await ctx.tracker.readBatch(ctx.options.batch);
   const known = new Set(batch.tickets.map((t) => t.key));
+  const allowance = ctx.options.maxDiscovered - batch.tickets.filter((t) => t.labels.includes(ctx.options.batch.label)).length;
   for (const item of items) {
-    if (filed >= allowance) {
+    if (filed.length >= allowance) {
       ctx.log.emit({ type: 'discovered-capped', ticket: from.key, pass, title: item.title });
       continue;
     }
@@ -32,7 +36,7 @@ export async function fileDiscovered(
       blocks,
       blockedBy: [],
     });
-    filed++;
+    filed.push({ key: created.key, blocks });
     ctx.log.emit({ type: 'ticket-filed', ticket: created.key, from: from.key, pass, title: item.title, blocks });
   }
   return filed;

@@ -41,15 +41,23 @@ export async function revParse(git: SimpleGit, ref: string): Promise<string | un
   }
 }
 
-/** The merge commit on the target that names `key` in its trailer, if the ticket was merged already. */
+export const REVERTED_TRAILER = 'Nightshift-Reverted';
+
+/**
+ * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
+ * merge was not reverted since (the newest of merge and revert decides).
+ */
 export async function findMergeOnTarget(git: SimpleGit, target: string, key: string): Promise<string | undefined> {
   const out = await git.raw([
-    'log', `refs/heads/${target}`, '--extended-regexp', `--grep=^${TRAILER}: ${key}$`,
-    `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)`,
+    'log', `refs/heads/${target}`, '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
+    `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
   ]);
+  const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
   for (const line of out.split('\n')) {
-    const [commit, values] = line.split('\x1f');
-    if (commit && (values ?? '').split('\x1e').map((v) => v.trim()).includes(key)) return commit;
+    const [commit, merged, reverted] = line.split('\x1f');
+    if (!commit) continue;
+    if (names(reverted).includes(key)) return undefined;
+    if (names(merged).includes(key)) return commit;
   }
   return undefined;
 }
@@ -149,7 +157,7 @@ export async function revertOnTarget(
   try {
     const wt = openGit(scratch);
     await wt.raw(['revert', '-m', '1', '--no-edit', merge]);
-    await wt.raw(['commit', '--amend', '-m', `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\nNightshift-Reverted: ${key}\n`]);
+    await wt.raw(['commit', '--amend', '-m', `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\n\n${REVERTED_TRAILER}: ${key}\n`]);
     const commit = (await wt.raw(['rev-parse', 'HEAD'])).trim();
     await repo.raw(['update-ref', '-m', `nightshift: revert ${key}`, `refs/heads/${target}`, commit, previous]);
     await syncCheckedOut(repo, target, previous, commit);

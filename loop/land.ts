@@ -6,7 +6,7 @@ import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
 import { addDetachedWorktree, findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, removeWorktree, revertOnTarget } from './git.ts';
 import { renderReceiptComment } from './receipt.ts';
-import { runVerify, verifyCommands } from './verify.ts';
+import { finishLine, runVerify } from './verify.ts';
 
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
@@ -53,7 +53,7 @@ export async function replayAndSettle(
   await addDetachedWorktree(ctx.repo, scratch, head);
   ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
   const replay = await runVerify({
-    commands: verifyCommands(ticket.description),
+    commands: finishLine(ticket.description, ticket.key, scratch).commands,
     cwd: scratch,
     env: ctx.env,
     logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),

@@ -1,9 +1,12 @@
 // One worker pass on one ticket: a fresh worktree and a fresh agent process, then the loop's own
-// checks (a valid result, commits on the branch, the finish line), the two reviews and the landing.
+// checks (a valid result, a proven block, commits on the branch, the finish line), discovered work
+// filed, the two reviews and the landing.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
+import { gateTicket, judgeBlock } from './blocked.ts';
 import type { LoopContext } from './context.ts';
+import { fileDiscovered } from './discovered.ts';
 import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree, removeWorktree } from './git.ts';
 import { landTicket, replayAndSettle } from './land.ts';
 import type { LandOutcome } from './land.ts';
@@ -11,22 +14,24 @@ import { renderPrompt } from './prompt.ts';
 import { WorkerResult, readResult } from './results.ts';
 import { reviewChange } from './review.ts';
 import { appendJournal, forgetAgent, recordAgent } from './state.ts';
-import { runVerify, verifyCommands } from './verify.ts';
+import { finishLine, runVerify, verifyFilePath } from './verify.ts';
 
-/** How a pass ended. Every kind but `landed` leaves the ticket not done. */
+/** How a pass ended. Every kind but `landed` leaves the ticket not done (`gated` waits for a person). */
 export type PassOutcome =
   | { kind: 'landed'; mergeCommit: string }
   | { kind: 'agent-failed'; reason: string }
   | { kind: 'no-result'; reason: string }
-  | { kind: 'blocked'; summary: string; evidence: string }
+  | { kind: 'gated'; reason: string }
+  | { kind: 'block-unproven'; reason: string }
   | { kind: 'no-commits'; reason: string }
   | { kind: 'verify-failed'; command: string; output: string }
   | { kind: 'no-verify'; reason: string }
+  | { kind: 'waiting-on-discovered'; keys: string[] }
   | { kind: 'review-rejected'; findings: string }
   | { kind: 'merge-conflict'; message: string }
   | { kind: 'replay-failed'; command: string; output: string };
 
-export type PassResult = { outcome: PassOutcome; costUsd: number; discovered: WorkerResult['discovered'] };
+export type PassResult = { outcome: PassOutcome; costUsd: number };
 
 /** One-line reason for the journal, the events and the next pass's prompt. */
 export function describeOutcome(outcome: PassOutcome): string {
@@ -34,10 +39,12 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'landed': return `merged as ${outcome.mergeCommit.slice(0, 12)}; replay passed; done`;
     case 'agent-failed': return `the agent failed: ${outcome.reason}`;
     case 'no-result': return `no valid result: ${outcome.reason}`;
-    case 'blocked': return `reported blocked: ${outcome.summary}`;
+    case 'gated': return `a second model found the block proven; the ticket waits for a person: ${outcome.reason}`;
+    case 'block-unproven': return `reported blocked, but the block is not proven: ${outcome.reason}`;
     case 'no-commits': return outcome.reason;
     case 'verify-failed': return `the finish line failed at \`${outcome.command}\`:\n${outcome.output}`;
     case 'no-verify': return outcome.reason;
+    case 'waiting-on-discovered': return `the pass reported work this ticket needs first (${outcome.keys.join(', ')}); the ticket waits for it and lands in a later pass`;
     case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
     case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
@@ -55,12 +62,12 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   if (already) {
     ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
     const landed = await replayAndSettle(ctx, ticket, pass, already, []);
-    return { outcome: fromLand(landed), costUsd: 0, discovered: [] };
+    return { outcome: fromLand(landed), costUsd: 0 };
   }
 
   const worktree = ctx.paths.worktree(key);
   const prepared = await prepareWorktree(ctx.repo, target, key, worktree);
-  const commands = verifyCommands(ticket.description);
+  const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');
   const conflictNote = prepared.conflict ? `\n- ${target} has moved and does not merge cleanly into your branch: merge \`${target}\` first and resolve the conflicts.` : '';
@@ -68,7 +75,9 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
     ticket_key: key,
     ticket_title: ticket.title,
     ticket_description: ticket.description,
-    verify_commands: commands.length > 0 ? commands.map((c) => `    ${c}`).join('\n') : '(none yet: the ticket has no ```verify block; it cannot be done until it has one)',
+    verify_commands: before.commands.length > 0
+      ? before.commands.map((c) => `    ${c}`).join('\n')
+      : `(none yet: the ticket has no \`\`\`verify block. Your first duty is to add one: commit the commands that prove this ticket done, one per line, in \`${verifyFilePath(key)}\`. The reviewers check that they really test the ticket.)`,
     pass: String(pass),
     max_passes: String(ctx.options.maxPasses),
     worktree,
@@ -94,25 +103,40 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
   ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
   const result = readResult(resultFile, WorkerResult);
-  const costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
-  const done = (o: PassOutcome, discovered: WorkerResult['discovered'] = []): PassResult => ({ outcome: o, costUsd, discovered });
+  let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
+  const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
 
   if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
   if (outcome.kind === 'crashed' || outcome.kind === 'rate-limited') return done({ kind: 'agent-failed', reason: outcome.detail });
   if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
   const { value } = result;
-  if (value.status === 'blocked') return done({ kind: 'blocked', summary: value.summary, evidence: value.evidence }, value.discovered);
-  if (commands.length === 0) return done({ kind: 'no-verify', reason: 'the ticket has no ```verify block, so nothing can prove it done' }, value.discovered);
-  if ((await commitsAhead(ctx.repo, target, key)) === 0) {
-    return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` }, value.discovered);
+
+  // Discovered work is filed whatever the pass's fate; work that blocks this ticket defers its landing.
+  const filed = value.discovered.length > 0 ? await fileDiscovered(ctx, ticket, pass, value.discovered) : [];
+  const blocksThis = filed.filter((f) => f.blocks.includes(key)).map((f) => f.key);
+
+  if (value.status === 'blocked') {
+    const judgement = await judgeBlock(ctx, ticket, pass, worktree, { summary: value.summary, evidence: value.evidence });
+    if (judgement.kind === 'proven') {
+      await gateTicket(ctx, ticket, value.summary || judgement.reason, `${value.evidence}\n\nblocked-check (${judgement.checker}): ${judgement.reason}`);
+      return done({ kind: 'gated', reason: judgement.reason });
+    }
+    return done({ kind: 'block-unproven', reason: judgement.reason });
   }
+  if ((await commitsAhead(ctx.repo, target, key)) === 0) {
+    return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` });
+  }
+  const line = finishLine(ticket.description, key, worktree);
+  if (line.commands.length === 0) {
+    return done({ kind: 'no-verify', reason: `the ticket has no \`\`\`verify block and the branch adds no ${verifyFilePath(key)}, so nothing can prove it done` });
+  }
+  const verify = await runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal });
+  ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, source: line.source, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
+  if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
+  if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
 
-  const verify = await runVerify({ commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal });
-  ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
-  if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output }, value.discovered);
-
-  const reviews = await reviewChange(ctx, ticket, pass, worktree);
-  const reviewCost = reviews.reduce((sum, r) => sum + r.costUsd, 0);
+  const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands);
+  costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
   const rejected = reviews.filter((r) => r.verdict !== 'approve');
   if (rejected.length > 0) {
     const findings = rejected.map((r) => [
@@ -120,11 +144,11 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
       ...(r.problem ? [`  - ${r.problem}`] : []),
       ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
     ].join('\n')).join('\n');
-    return { outcome: { kind: 'review-rejected', findings }, costUsd: costUsd + reviewCost, discovered: value.discovered };
+    return done({ kind: 'review-rejected', findings });
   }
   const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
   if (landed.kind === 'landed') await removeWorktree(ctx.repo, worktree);
-  return { outcome: fromLand(landed), costUsd: costUsd + reviewCost, discovered: value.discovered };
+  return done(fromLand(landed));
 }
 
 function fromLand(landed: LandOutcome): PassOutcome {

@@ -7,13 +7,12 @@ import type { LoopContext } from './context.ts';
 import { branchOf } from './git.ts';
 import { renderPrompt } from './prompt.ts';
 import { ReviewerResult, readResult } from './results.ts';
-import { verifyCommands } from './verify.ts';
 
 export type Review = { agent: string; verdict: 'approve' | 'changes'; findings: ReviewerResult['findings']; costUsd: number; problem?: string };
 
 const MAX_DIFF = 120_000;
 
-export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string): Promise<Review[]> {
+export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[]): Promise<Review[]> {
   const target = ctx.options.targetBranch;
   const fullDiff = await ctx.repo.raw(['diff', `refs/heads/${target}...refs/heads/${branchOf(ticket.key)}`]);
   const dir = join(ctx.paths.passDir(ticket.key, pass), 'review');
@@ -22,7 +21,6 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
   const diff = fullDiff.length > MAX_DIFF
     ? `${fullDiff.slice(0, MAX_DIFF)}\n... (diff cut at ${MAX_DIFF} characters; the whole diff is ${join(dir, 'diff.patch')})`
     : fullDiff;
-  const commands = verifyCommands(ticket.description);
   return Promise.all(ctx.reviewers.map(async (agent, index) => {
     for (let attempt = 1; attempt <= 2; attempt++) {
       const base = join(dir, `reviewer-${index + 1}-try-${attempt}`);

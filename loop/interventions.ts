@@ -1,0 +1,29 @@
+// Requests for a person (a proven block, a wall) recorded with the run: an event, and a line in the
+// state dir's interventions.jsonl that `nightshift interventions` lists.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { LoopContext } from './context.ts';
+
+export type InterventionKind = 'work' | 'harness';
+
+export type InterventionRecord = {
+  at: string;
+  run: string;
+  batch: string;
+  /** `request`: nightshift asks a person; `touch`: a person did something. */
+  type: 'request' | 'touch';
+  kind: InterventionKind;
+  ticket?: string;
+  reason: string;
+  evidence: string;
+};
+
+export function interventionsFile(stateDir: string): string {
+  return join(stateDir, 'interventions.jsonl');
+}
+
+export function requestIntervention(ctx: LoopContext, input: { kind: InterventionKind; ticket?: string; reason: string; evidence: string }): void {
+  const record: InterventionRecord = { at: new Date().toISOString(), run: ctx.run, batch: ctx.options.batch.spec, type: 'request', ...input };
+  appendFileSync(interventionsFile(ctx.paths.root), `${JSON.stringify(record)}\n`);
+  ctx.log.emit({ type: 'intervention-request', ticket: input.ticket, kind: input.kind, reason: input.reason });
+}
