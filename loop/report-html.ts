@@ -2,7 +2,7 @@
 // external asset) with the oracle's final verdict, the timeline of every worker pass, each ticket's
 // cost and time, every pass with its reviews, replay and revert, discovered tickets, heals with their
 // tripwire verdicts, and interventions by kind.
-import { formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
+import { briefReason, formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
 import type { LoadedState } from './report-load.ts';
 import { reviewSummary, sortedTickets, ticketStatus } from './report-text.ts';
 import { OUTCOME_COLORS, escapeHtml as h, renderTimeline } from './report-timeline.ts';
@@ -18,11 +18,12 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:28px 0 8px;border-bott
 .v-done{background:#2e9e5b}.v-not-done{background:#c98a1e}.v-cannot-tell,.v-none{background:#c0392b}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{text-align:left;padding:4px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
-code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;white-space:nowrap}td:nth-child(-n+2),.nowrap{white-space:nowrap}
 .timeline{background:var(--card);border-radius:8px}.timeline .key{font:12px ui-monospace,monospace;fill:var(--fg)}
 .timeline .tick{font-size:11px;fill:var(--muted)}.timeline .grid{stroke:var(--line)}.timeline .run{stroke:var(--muted);stroke-dasharray:4 3}
 .timeline .heal{fill:#f2c94c;opacity:.25}.timeline .label{font-size:11px;fill:#fff}.timeline .mark{font-size:13px}
 .timeline .ok{fill:#2e9e5b}.timeline .revert{fill:#c0392b}
+.tw-accepted{color:#2e9e5b}.tw-rejected{color:#c0392b}
 .legend span{display:inline-block;margin-right:12px;font-size:12px}.legend i{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:4px}
 `;
 
@@ -53,10 +54,10 @@ export function renderHtmlReport(state: LoadedState, options: { now?: string; ru
   }
   const passRows = passes.map((p) => [
     `<code>${h(p.ticket)}</code>`, String(p.pass), h(p.agent ?? '-'), h(p.start.slice(11, 19)), formatDuration(Date.parse(p.end ?? end) - Date.parse(p.start)),
-    `<span style="color:${OUTCOME_COLORS[p.end ? p.outcome ?? 'interrupted' : 'running'] ?? 'inherit'}">${h(p.end ? p.outcome ?? 'interrupted' : 'running')}</span>`,
-    p.reviews.map((r) => `${h(r.reviewer)}: <b>${h(r.verdict)}</b>${r.findings > 0 ? ` (${r.findings})` : ''}`).join('<br>') || '-',
+    `<span class="nowrap" style="color:${OUTCOME_COLORS[p.end ? p.outcome ?? 'interrupted' : 'running'] ?? 'inherit'}">${h(p.end ? p.outcome ?? 'interrupted' : 'running')}</span>`,
+    p.reviews.map((r) => `<span class="nowrap">${h(r.reviewer)}: <b>${h(r.verdict)}</b>${r.findings > 0 ? ` (${r.findings} finding${r.findings > 1 ? 's' : ''})` : ''}</span>`).join('<br>') || '-',
     p.replay ? `${h(p.replay)}${p.reverted ? ', <b>reverted</b>' : ''}` : '-', formatUsd(p.costUsd),
-    p.outcome === 'landed' ? `merged <code>${h((p.merged ?? '').slice(0, 12))}</code>` : h((p.reason ?? '').split('\n')[0] ?? ''),
+    p.outcome === 'landed' ? `merged <code>${h((p.merged ?? '').slice(0, 12))}</code>` : h(briefReason(p.reason, 300)),
   ]);
   const runRows = model.runs.map((r) => {
     const inRun = model.interventions.filter((i) => i.run === r.id);
@@ -87,7 +88,11 @@ ${table(['ticket', 'pass', 'agent', 'start', 'time', 'outcome', 'reviews', 'repl
 <h2>Discovered tickets</h2>
 ${table(['ticket', 'from', 'title', 'filed'], model.discovered.map((d) => [`<code>${h(d.key)}</code>`, `<code>${h(d.from)}</code>`, h(d.title), h(d.ts.slice(11, 19))]))}
 <h2>Heals</h2>
-${table(['started', 'stop reason', 'classification', 'tripwire', 'why', 'commit'], model.heals.map((x) => [h(x.start.slice(11, 19)), h(x.reason), h(x.classification ?? '-'), `<b>${h(x.tripwire ?? '-')}</b>`, h([x.summary ?? '', ...x.reasons].filter(Boolean).join('; ')), `<code>${h((x.commit ?? '').slice(0, 12))}</code>`]))}
+${table(['started', 'stop reason', 'classification', 'tripwire', 'summary and tripwire reasons', 'files', 'commit / ref'], model.heals.map((x) => [
+  h(x.start.slice(11, 19)), h(briefReason(x.reason, 300)), h(x.classification ?? (x.end ? '-' : 'running')),
+  `<b class="tw-${h(x.tripwire ?? 'none')}">${h(x.tripwire ?? '-')}</b>`, [x.summary ?? '', ...x.reasons].filter(Boolean).map(h).join('<br>'),
+  x.files.map((f) => `<code>${h(f)}</code>`).join('<br>'), `<code>${h((x.commit ?? '').slice(0, 12))}</code>${x.ref ? `<br><code>${h(x.ref)}</code>` : ''}`,
+]))}
 <h2>Interventions</h2>
 ${table(['run', 'started', 'end', 'reason', 'work', 'harness'], runRows, [4, 5])}
 ${model.interventions.length > 0 ? table(['time', 'kind', 'request or touch', 'ticket', 'note'], model.interventions.map((i) => [h(i.ts.slice(0, 16).replace('T', ' ')), `<b>${h(i.kind)}</b>`, h(i.type), h(i.ticket ?? '-'), h(i.note)])) : ''}

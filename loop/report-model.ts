@@ -30,8 +30,18 @@ export type PassRecord = {
 
 export type TicketRecord = { key: string; passes: PassRecord[]; done: string | undefined; filed: DiscoveredRecord | undefined };
 export type DiscoveredRecord = { ts: string; key: string; from: string; title: string };
-/** Read from `heal-start` {reason} and `heal-end` {classification, summary, tripwire, tripwire_reasons, commit}. */
-export type HealRecord = { start: string; end: string | undefined; reason: string; classification: string | undefined; summary: string | undefined; tripwire: string | undefined; reasons: string[]; commit: string | undefined };
+/**
+ * Read from `heal-start` {heal, reason} and `heal-end` {heal, classification: gap|wall, summary,
+ * tripwire: accepted|rejected (or verdict), tripwire_reasons (or reasons), files, commit, ref}.
+ */
+export type HealRecord = {
+  id: string | undefined; start: string; end: string | undefined; reason: string; classification: string | undefined; summary: string | undefined;
+  tripwire: string | undefined; reasons: string[]; files: string[]; commit: string | undefined; ref: string | undefined;
+};
+
+function newHeal(e: StampedEvent): HealRecord {
+  return { id: str(e.heal), start: e.ts, end: undefined, reason: str(e.reason) ?? '', classification: undefined, summary: undefined, tripwire: undefined, reasons: [], files: [], commit: undefined, ref: undefined };
+}
 /**
  * A request for a person (`intervention-request` event: {kind, reason, ticket?}) or a person's touch
  * (`intervention` event: {kind, note, ticket?}); the state dir's interventions.jsonl, when there, wins.
@@ -204,17 +214,20 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       return;
     }
     case 'heal-start':
-      model.heals.push({ start: e.ts, end: undefined, reason: str(e.reason) ?? '', classification: undefined, summary: undefined, tripwire: undefined, reasons: [], commit: undefined });
+      model.heals.push(newHeal(e));
       return;
     case 'heal-end': {
-      let heal = model.heals.at(-1);
-      if (!heal || heal.end) {
-        heal = { start: e.ts, end: undefined, reason: str(e.reason) ?? '', classification: undefined, summary: undefined, tripwire: undefined, reasons: [], commit: undefined };
+      const id = str(e.heal);
+      let heal = model.heals.findLast((h) => !h.end && (id === undefined || h.id === undefined || h.id === id));
+      if (!heal) {
+        heal = newHeal(e);
         model.heals.push(heal);
       }
+      const verdict = str(e.tripwire) ?? (str(e.verdict) !== 'wall' ? str(e.verdict) : undefined);
+      const reasons = Array.isArray(e.tripwire_reasons) ? e.tripwire_reasons : Array.isArray(e.reasons) ? e.reasons : [];
       Object.assign(heal, {
-        end: e.ts, classification: str(e.classification), summary: str(e.summary), tripwire: str(e.tripwire), commit: str(e.commit),
-        reasons: Array.isArray(e.tripwire_reasons) ? e.tripwire_reasons.map(String) : [],
+        end: e.ts, classification: str(e.classification), summary: str(e.summary), tripwire: verdict, commit: str(e.commit),
+        ref: str(e.ref), reasons: reasons.map(String), files: Array.isArray(e.files) ? e.files.map(String) : [],
       });
       return;
     }
@@ -253,6 +266,13 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** A reason in one line: its first line, and the next one too when the first ends in a colon. */
+export function briefReason(reason: string | undefined, max = 140): string {
+  const [first = '', second = ''] = (reason ?? '').split('\n');
+  const text = first.endsWith(':') && second.trim() !== '' ? `${first} ${second.trim()}` : first;
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 export function formatUsd(value: number): string {

@@ -1,7 +1,7 @@
 // The text summary of a batch: printed at the end of every run and by `nightshift report`. It ends with
 // the exact command that renders the same batch as an HTML report.
 import { quote } from 'shell-quote';
-import { formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
+import { briefReason, formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
 import type { PassRecord, TicketRecord } from './report-model.ts';
 import type { LoadedState } from './report-load.ts';
 
@@ -66,7 +66,7 @@ export function renderTextReport(state: LoadedState, options: { run?: string } =
     lines.push(`${ticket.key.padEnd(keyWidth)}  ${ticketStatus(ticket).padEnd(16)} ${String(ticket.passes.length).padStart(6)}  ${formatUsd(totals.costUsd).padStart(7)}  ${formatDuration(totals.durationMs).padStart(7)}  ${reviewSummary(ticket.passes)}`);
     for (const pass of ticket.passes) {
       if (pass.outcome === 'landed' || !pass.end) continue;
-      lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: ${pass.outcome ?? '?'} - ${(pass.reason ?? '').split('\n')[0]?.slice(0, 100) ?? ''}`);
+      lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: ${pass.outcome ?? '?'} - ${briefReason(pass.reason, 110)}`);
     }
   }
   const untouched = (state.oracleTickets ?? []).filter((t) => !model.tickets.has(t.key));

@@ -1,7 +1,7 @@
 // The Gantt-like timeline of the HTML report: one row per ticket, one bar per worker pass (from its
 // pass-start to its pass-end), coloured by outcome, with merge / replay / revert marks, run starts as
 // dashed lines and heals as shaded bands. Pure inline SVG; the hover text is SVG <title>, no script.
-import { formatDuration } from './report-model.ts';
+import { briefReason, formatDuration } from './report-model.ts';
 import type { BatchModel, PassRecord } from './report-model.ts';
 import { sortedTickets } from './report-text.ts';
 
@@ -47,7 +47,7 @@ export function renderTimeline(model: BatchModel, now: string): string {
     parts.push(`<text class="key" x="${LABEL - 8}" y="${y + ROW / 2 + 4}" text-anchor="end">${escapeHtml(ticket.key)}</text>`);
     for (const pass of ticket.passes) parts.push(passBar(pass, x, y, model.last ?? now));
   });
-  return `<svg class="timeline" role="img" aria-label="timeline of worker passes per ticket" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
+  return `<svg class="timeline" role="img" aria-label="timeline of worker passes per ticket" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${parts.join('')}</svg>`;
 }
 
 function passBar(pass: PassRecord, x: (ts: string) => number, y: number, now: string): string {
@@ -62,7 +62,7 @@ function passBar(pass: PassRecord, x: (ts: string) => number, y: number, now: st
     pass.agent ? `agent ${pass.agent}` : '',
     reviews ? `reviews: ${reviews}` : '',
     pass.replay ? `replay ${pass.replay}${pass.reverted ? ', merge reverted' : ''}` : '',
-    pass.reason && outcome !== 'landed' ? (pass.reason.split('\n')[0] ?? '') : '',
+    pass.reason && outcome !== 'landed' ? briefReason(pass.reason, 300) : '',
   ].filter(Boolean).join('\n');
   const color = OUTCOME_COLORS[outcome] ?? '#7f8c8d';
   let svg = `<g class="pass" data-outcome="${escapeHtml(outcome)}"><rect x="${x0.toFixed(1)}" y="${y + 4}" width="${w.toFixed(1)}" height="${ROW - 8}" rx="3" fill="${color}"/><title>${escapeHtml(title)}</title>`;

@@ -1,6 +1,6 @@
 // Plain event lines for a terminal that is not a TTY (CI, nohup, a pipe) and for the run's log:
 // one timestamped line per event, every event, greppable by ticket key.
-import { shortSpec } from './report-model.ts';
+import { briefReason, shortSpec } from './report-model.ts';
 import type { LoopEvent } from './state.ts';
 
 type Stamped = LoopEvent & { ts: string };
@@ -36,7 +36,7 @@ function describe(e: Stamped): string {
     case 'replay': return `replay ${String(e.result)}${e.command ? ` at \`${String(e.command)}\`` : ''}`;
     case 'reverted': return `merge ${String(e.merge).slice(0, 12)} reverted${e.problem ? ` - REVERT FAILED: ${firstLine(e.problem)}` : ''}`;
     case 'ticket-done': return 'DONE (receipt written)';
-    case 'pass-end': return `pass ${String(e.pass)} ended: ${String(e.outcome)}${e.outcome === 'landed' ? '' : ` - ${firstLine(e.reason)}`}${typeof e.cost_usd === 'number' && e.cost_usd > 0 ? ` ($${e.cost_usd.toFixed(2)})` : ''}`;
+    case 'pass-end': return `pass ${String(e.pass)} ended: ${String(e.outcome)}${e.outcome === 'landed' ? '' : ` - ${briefReason(String(e.reason ?? ''), 160)}`}${typeof e.cost_usd === 'number' && e.cost_usd > 0 ? ` ($${e.cost_usd.toFixed(2)})` : ''}`;
     case 'ticket-filed': return `filed discovered ticket (from ${String(e.from)}): ${String(e.title)}`;
     case 'heal-start': return `heal started: ${firstLine(e.reason)}`;
     case 'heal-end': return `heal ended: ${String(e.classification ?? '?')}, tripwire ${String(e.tripwire ?? '?')}${e.summary ? ` - ${firstLine(e.summary)}` : ''}`;

@@ -31,7 +31,7 @@ export type LiveView = {
 };
 
 const NOTABLE: Record<string, Style> = {
-  'run-start': 'bold', 'pass-end': 'dim', 'ticket-done': 'green', 'ticket-filed': 'magenta', reverted: 'red',
+  'run-start': 'bold', 'pass-end': 'dim', 'ticket-filed': 'magenta', reverted: 'red',
   'merge-conflict': 'red', 'run-end': 'bold', 'heal-start': 'yellow', 'heal-end': 'yellow', intervention: 'yellow', 'intervention-request': 'yellow',
 };
 
