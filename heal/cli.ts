@@ -10,6 +10,7 @@ import { runReportCommand } from '../loop/report-command.ts';
 import { runStatusCommand } from '../loop/status.ts';
 import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
 import { superviseRun } from './supervisor.ts';
+import { runHealsCommand, runInterveneCommand, runInterventionsCommand } from './review-commands.ts';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -33,6 +34,10 @@ commands:
   nightshift tripwire --check-lock               nightshift lock
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
   nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report
+  nightshift heals [--json]                      every heal this checkout has seen, with the tripwire's verdict
+  nightshift interventions [--json]              every human touch and request, by kind
+  nightshift intervene --kind work|harness "<note>"   record a human touch
+  nightshift hook pre-tool-use | stop            Claude Code hooks (JSON on stdin, exit 2 blocks)
 
 BATCH is a range ENG-120..ENG-134 or a list ENG-120,ENG-131.
 SPEC is claude[:model], codex[:model], gemini[:model] or command:<path>.
@@ -54,10 +59,14 @@ const commands: Record<string, Command> = {
   run: async (argv, io) => {
     if (argv.includes('--help') || argv.includes('-h')) return help(io, RUN_USAGE);
     parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
-    return superviseRun(argv);
+    return superviseRun(argv, io);
   },
   oracle: (argv, io) => runOracleCommand(argv, io),
+  hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
   demo: runDemo,
+  heals: runHealsCommand,
+  interventions: runInterventionsCommand,
+  intervene: runInterveneCommand,
   status: runStatusCommand,
   report: runReportCommand,
   lock: async (_argv, io) => {
@@ -103,7 +112,7 @@ async function runDemo(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   io.stdout(`nightshift demo: sample project in ${demo.repo}, tickets in ${demo.tickets}\n\n`);
-  const loopExit = await superviseRun(demo.runArgs);
+  const loopExit = await superviseRun(demo.runArgs, io);
   io.stdout(`\nnightshift demo: the loop exited ${loopExit}. Asking the oracle:\n\n`);
   const oracleExit = await runOracleCommand([demo.runArgs[0] ?? '', '--tracker', 'local', '--tickets', demo.tickets, '--repo', demo.repo, '--target-branch', 'main'], io);
   return loopExit !== 0 ? loopExit : oracleExit;

@@ -1,8 +1,10 @@
-// Requests for a person (a proven block, a wall) recorded with the run: an event, and a line in the
-// state dir's interventions.jsonl that `nightshift interventions` lists.
+// Requests for a person (a proven block, a wall) and touches by a person, recorded with the run (an
+// event and the state dir's interventions.jsonl, for the report) and in the checkout's ledger, which
+// `nightshift interventions` lists across runs.
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoopContext } from './context.ts';
+import { appendLedger } from './ledger.ts';
 
 export type InterventionKind = 'work' | 'harness';
 
@@ -13,6 +15,7 @@ export type InterventionRecord = {
   /** `request`: nightshift asks a person; `touch`: a person did something. */
   type: 'request' | 'touch';
   kind: InterventionKind;
+  state?: string;
   ticket?: string;
   reason: string;
   evidence: string;
@@ -23,7 +26,8 @@ export function interventionsFile(stateDir: string): string {
 }
 
 export function requestIntervention(ctx: LoopContext, input: { kind: InterventionKind; ticket?: string; reason: string; evidence: string }): void {
-  const record: InterventionRecord = { at: new Date().toISOString(), run: ctx.run, batch: ctx.options.batch.spec, type: 'request', ...input };
+  const record: InterventionRecord = { at: new Date().toISOString(), run: ctx.run, batch: ctx.options.batch.spec, type: 'request', state: ctx.paths.root, ...input };
   appendFileSync(interventionsFile(ctx.paths.root), `${JSON.stringify(record)}\n`);
+  appendLedger('interventions.jsonl', record, ctx.env);
   ctx.log.emit({ type: 'intervention-request', ticket: input.ticket, kind: input.kind, reason: input.reason });
 }
