@@ -63,6 +63,7 @@ const commands: Record<string, Command> = {
   },
   oracle: (argv, io) => runOracleCommand(argv, io),
   hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
+  hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
   demo: runDemo,
   heals: runHealsCommand,
   interventions: runInterventionsCommand,
