@@ -8,6 +8,8 @@ import { setupDemo } from '../loop/demo/setup.ts';
 import { parseRunArgs, RUN_USAGE } from '../loop/options.ts';
 import { runReportCommand } from '../loop/report-command.ts';
 import { runStatusCommand } from '../loop/status.ts';
+import { openAgent } from '../loop/agents/open.ts';
+import { sameVendorWarning } from '../loop/review.ts';
 import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
 import { superviseRun } from './supervisor.ts';
 import { runHealsCommand, runInterveneCommand, runInterventionsCommand } from './review-commands.ts';
@@ -58,11 +60,12 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const commands: Record<string, Command> = {
   run: async (argv, io) => {
     if (argv.includes('--help') || argv.includes('-h')) return help(io, RUN_USAGE);
-    parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
+    const options = parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
+    const warning = sameVendorWarning(options.review.map((spec) => openAgent(spec, io.cwd)));
+    if (warning) io.stderr(`nightshift: ${warning}\n`);
     return superviseRun(argv, io);
   },
   oracle: (argv, io) => runOracleCommand(argv, io),
-  hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
   hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
   demo: runDemo,
   heals: runHealsCommand,

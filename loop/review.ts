@@ -56,3 +56,10 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
     throw new Error('unreachable');
   }));
 }
+
+/** A warning when both reviewers come from one vendor (the gate wants two vendors' eyes). */
+export function sameVendorWarning(reviewers: ReadonlyArray<{ spec: string; vendor: string }>): string | undefined {
+  const [a, b] = reviewers;
+  if (!a || !b || a.vendor !== b.vendor) return undefined;
+  return `warning: both reviewers (${a.spec}, ${b.spec}) come from one vendor (${a.vendor}); the merge gate is meant to ask two vendors' models. Pass --review with two vendors, e.g. claude,codex.`;
+}

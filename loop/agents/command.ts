@@ -28,7 +28,8 @@ export function commandAgent(spec: string, argv: string[]): Agent {
   if (!file) throw new UsageError('bad-agent-spec', `agent spec ${spec} names no program.`);
   return {
     spec,
-    vendor: `command:${file}`,
+    // a command agent could be any model: only the very same command counts as the same vendor
+    vendor: spec,
     async run(input: AgentRun): Promise<AgentOutcome> {
       const result = await runProcess({
         file,
