@@ -155,7 +155,7 @@ export function resolveReportTarget(arg: string | undefined, env: NodeJS.Process
     return { dir: latest };
   }
   const asPath = resolve(cwd, arg);
-  if (existsSync(asPath)) return { dir: asPath };
+  if (existsSync(asPath) || arg.includes('/') || arg.startsWith('.')) return { dir: asPath };
   if (/^[0-9]{8}T[0-9]{6}-[0-9a-f]{6}$/.test(arg)) {
     for (const dir of listStateDirs(root)) {
       const path = join(dir, 'events.jsonl');
