@@ -1,7 +1,7 @@
 // One heal pass: a fresh heal agent in a worktree of the nightshift checkout, given the stop reason,
 // the recent events and the journals. A wall is reported with evidence; a gap must be one committed
 // `heal:` patch, which the trusted checkout's tripwire judges before the checkout fast-forwards to it.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { openAgent } from '../loop/agents/open.ts';
@@ -67,6 +67,7 @@ export async function runHealPass(input: HealPassInput): Promise<HealOutcome> {
       rules: HEAL_RULES,
       result_file: resultFile,
     }));
+    rmSync(resultFile, { force: true });
     const agent = openAgent(input.spec, input.cwd);
     const outcome = await agent.run({
       role: 'heal', pass: 1, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'), env: input.env, timeoutMs: input.timeoutMs,

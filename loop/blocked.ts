@@ -1,7 +1,7 @@
 // Proven blocks: a worker's `blocked` result must carry evidence, and a blocked-check agent from
 // another vendor than the worker judges it. Proven: the ticket is gated for a person, with the
 // evidence. Unproven: a failed pass, and the next worker is told why.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { Agent } from './agents/types.ts';
@@ -38,6 +38,7 @@ export async function judgeBlock(ctx: LoopContext, ticket: Ticket, pass: number,
     evidence: claim.evidence,
     result_file: resultFile,
   }));
+  rmSync(resultFile, { force: true });
   ctx.log.emit({ type: 'blocked-check-start', ticket: ticket.key, pass, checker: checker.spec });
   const outcome = await checker.run({
     role: 'blocked-check', ticket: ticket.key, pass, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'),

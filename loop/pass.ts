@@ -1,7 +1,7 @@
 // One worker pass on one ticket: a fresh worktree and a fresh agent process, then the loop's own
 // checks (a valid result, a proven block, commits on the branch, the finish line), discovered work
 // filed, the two reviews and the landing.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import { gateTicket, judgeBlock } from './blocked.ts';
@@ -88,6 +88,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
     result_file: resultFile,
   }));
 
+  rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
   ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec });
   let agentPid: number | undefined;
   const outcome = await ctx.agent.run({

@@ -1,6 +1,6 @@
 // Two-model review before a merge: each reviewer gets the ticket, its finish line and the diff; both
 // must approve. One retry on an invalid result, then the review counts as `changes`.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
@@ -36,6 +36,7 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
         diff: '```diff\n' + diff + '\n```',
         result_file: resultFile,
       }));
+      rmSync(resultFile, { force: true });
       ctx.log.emit({ type: 'review-start', ticket: ticket.key, pass, reviewer: agent.spec, attempt });
       const outcome = await agent.run({
         role: 'reviewer', ticket: ticket.key, pass, cwd: worktree, promptFile, resultFile, logFile: `${base}.log`,
