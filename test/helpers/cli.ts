@@ -1,4 +1,7 @@
 // Runs the real `nightshift` command line as a subprocess, the way a person or CI would.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 
@@ -6,13 +9,16 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = `${ROOT}heal/cli.ts`;
 export const SCRIPTED_AGENT = `${ROOT}test/agents/scripted.mjs`;
 
+/** Tests never write into this checkout's ledger of heals and interventions. */
+const LEDGER = mkdtempSync(join(tmpdir(), 'nightshift-ledger-'));
+
 export type CliResult = { exitCode: number; stdout: string; stderr: string };
 
 export async function runCli(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
   const result = await execa(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
-    env: options.env ?? process.env,
-    extendEnv: options.env === undefined,
+    env: options.env ?? { ...process.env, NIGHTSHIFT_LEDGER_DIR: LEDGER },
+    extendEnv: false,
     reject: false,
     timeout: options.timeoutMs ?? 120_000,
     stdin: 'ignore',
