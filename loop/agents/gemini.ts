@@ -1,0 +1,54 @@
+// `gemini[:model]`: Gemini CLI headless mode, following https://geminicli.com/docs/cli/headless/
+// (`gemini -p PROMPT -o json -m MODEL --approval-mode yolo --skip-trust`; one JSON object
+// {session_id, response, stats, error}) and its exit codes: 41 authentication, 42 input, 52 config,
+// 53 turn limit, 54 tool error, 55 untrusted folder, 130 cancelled. Auth, input, config and trust
+// failures are the harness's problem (crashed); a turn limit or tool error is a finished pass that the
+// loop's own checks judge; a quota or rate limit is its own outcome.
+import { agentEnvironment } from './env.ts';
+import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless } from './headless.ts';
+import type { Agent, AgentOutcome, AgentRun } from './types.ts';
+
+const SETUP_FAILURES: Record<number, string> = { 41: 'authentication failed', 42: 'the prompt or arguments were rejected', 52: 'its configuration is invalid', 55: 'the folder is not trusted', 130: 'it was cancelled' };
+
+export function geminiArgs(input: AgentRun, model: string | undefined): string[] {
+  return ['-p', promptArgument(input), '-o', 'json', ...(model ? ['-m', model] : []), '--approval-mode', 'yolo', '--skip-trust'];
+}
+
+export function geminiAgent(spec: string, binary = 'gemini'): Agent {
+  const model = modelOf(spec);
+  return {
+    spec,
+    vendor: 'google',
+    async run(input: AgentRun): Promise<AgentOutcome> {
+      const env = { ...agentEnvironment(input), NIGHTSHIFT_WORKTREE: input.cwd };
+      const finish = await runHeadless(binary, geminiArgs(input, model), env, input);
+      if (finish.kind === 'ended') return finish.outcome;
+      return readGeminiResult(finish.output, finish.exitCode, finish.durationMs, input.resultFile);
+    },
+  };
+}
+
+type GeminiStats = { models?: Record<string, { api?: { totalRequests?: number } }> };
+
+/** Reads the `-o json` object from what the CLI printed. */
+export function readGeminiResult(output: string, exitCode: number, durationMs: number, resultFile: string): AgentOutcome {
+  const json = lastJsonObject(output, (value) => 'response' in value || 'error' in value || 'session_id' in value);
+  const error = json?.error as { message?: string; code?: number | string; type?: string } | undefined;
+  const errorText = error ? `${error.type ?? ''} ${error.code ?? ''} ${error.message ?? ''}` : '';
+  if (exitCode !== 0 || error) {
+    const limit = findRateLimit(json ? errorText : output);
+    if (limit) return { kind: 'rate-limited', ...limit, durationMs };
+  }
+  const setup = SETUP_FAILURES[exitCode];
+  if (setup) return { kind: 'crashed', detail: `gemini exited ${exitCode}: ${setup}${errorText.trim() ? ` (${errorText.trim()})` : ''}`, durationMs };
+  if (!json && exitCode !== 0) return { kind: 'crashed', detail: `gemini exited ${exitCode} without a JSON result: ${output.trim().slice(-500)}`, durationMs };
+  if (typeof json?.response === 'string') adoptResult(resultFile, json.response);
+  const stats = json?.stats as GeminiStats | undefined;
+  const requests = Object.values(stats?.models ?? {}).reduce((sum, m) => sum + (m.api?.totalRequests ?? 0), 0);
+  return {
+    kind: 'finished',
+    exitCode: exitCode === 0 && error ? 1 : exitCode,
+    durationMs,
+    report: { ...(requests > 0 ? { turns: requests } : {}), ...(typeof json?.session_id === 'string' ? { sessionId: json.session_id } : {}) },
+  };
+}
