@@ -1,0 +1,213 @@
+// The Jira adapter over jira.js: a batch is one enhanced JQL search (`/rest/api/3/search/jql`, token
+// pages of 100) for the range keys plus the batch label; moves go through the transition whose target
+// status category matches; comments are ADF; each write re-checks before acting so a retry never doubles.
+import { randomUUID } from 'node:crypto';
+import type { Batch } from './batch.ts';
+import { TrackerError, UsageError } from './errors.ts';
+import { adfToText, textToAdf } from './jira-adf.ts';
+import { badRequestMessages, connectJira } from './jira-client.ts';
+import { CommentsPage, Created, IssueWithTransitions, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
+import type { JiraComment, JiraIssue, JiraTransition } from './jira-schemas.ts';
+import type { GateOptions } from './retry.ts';
+import { TicketKey } from './types.ts';
+import type { NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
+
+export type JiraTrackerOptions = {
+  /** The site, e.g. https://your-site.atlassian.net */
+  host: string;
+  email: string;
+  apiToken: string;
+  /** Project new tickets go to when none of their related tickets names one. */
+  projectKey?: string | undefined;
+  /** Issue type of new tickets (default Task). */
+  issueType?: string | undefined;
+  gate?: GateOptions;
+  /** Fail on any answer jira.js's schemas reject (tests), instead of warning. */
+  strictSchemas?: boolean;
+};
+
+/** Done-category statuses or resolutions that mean the work was dropped, not done. */
+const DROPPED = /won'?t|cancel|declin|duplicate|reject|abandon|obsolete/i;
+const CATEGORY_KEY: Record<StateCategory, string> = { todo: 'new', in_progress: 'indeterminate', done: 'done', canceled: 'done' };
+const BLOCKS = 'Blocks';
+const PROPERTY = 'nightshift';
+
+export function jiraCategory(status: { name: string; statusCategory: { key: string } }, resolution?: { name: string } | null): StateCategory {
+  switch (status.statusCategory.key) {
+    case 'indeterminate': return 'in_progress';
+    case 'done': return DROPPED.test(resolution?.name ?? '') || DROPPED.test(status.name) ? 'canceled' : 'done';
+    default: return 'todo';
+  }
+}
+
+function pickTransition(transitions: JiraTransition[], state: StateCategory): JiraTransition | undefined {
+  const fitting = transitions.filter((t) => t.isAvailable !== false && t.to.statusCategory.key === CATEGORY_KEY[state]);
+  if (state === 'done') return fitting.find((t) => !DROPPED.test(t.to.name) && !DROPPED.test(t.name));
+  if (state === 'canceled') return fitting.find((t) => DROPPED.test(t.to.name) || DROPPED.test(t.name));
+  return fitting[0];
+}
+
+/** The keys a 400 from JQL validation says do not exist. */
+function absentKeys(messages: string[]): string[] {
+  return messages.flatMap((m) => [...m.matchAll(/(?:issue with key|issue key) '([A-Z][A-Z0-9_]*-\d+)'/gi)].map((x) => x[1] ?? ''));
+}
+
+function jql(keys: string[], extra: string[]): string {
+  const clauses = [...(keys.length > 0 ? [`key in (${keys.join(', ')})`] : []), ...extra];
+  return `${clauses.join(' OR ')} ORDER BY key ASC`;
+}
+
+function toComment(c: JiraComment): Ticket['comments'][number] {
+  return { author: c.author?.displayName ?? 'unknown', body: adfToText(c.body), at: c.created };
+}
+
+export function openJiraTracker(options: JiraTrackerOptions): Tracker {
+  const jira = connectJira(options);
+  const host = options.host.replace(/\/+$/, '');
+  let lastBatchProject: string | undefined;
+
+  function toTicket(issue: JiraIssue, comments: JiraComment[]): Ticket {
+    const f = issue.fields;
+    return {
+      key: issue.key,
+      title: f.summary,
+      description: adfToText(f.description),
+      state: jiraCategory(f.status, f.resolution),
+      labels: f.labels,
+      blockedBy: f.issuelinks.filter((l) => l.type.name === BLOCKS && l.inwardIssue).map((l) => l.inwardIssue?.key ?? ''),
+      comments: [...comments].sort((a, b) => a.created.localeCompare(b.created)).map(toComment),
+      url: `${host}/browse/${issue.key}`,
+    };
+  }
+
+  /** Every issue of a JQL query, page by page; a range key Jira says does not exist is dropped and reported. */
+  async function search(keys: string[], extra: string[]): Promise<{ issues: JiraIssue[]; absent: string[] }> {
+    let wanted = [...keys];
+    const absent: string[] = [];
+    for (;;) {
+      if (wanted.length === 0 && extra.length === 0) return { issues: [], absent };
+      const query = jql(wanted, extra);
+      try {
+        const issues: JiraIssue[] = [];
+        let nextPageToken: string | undefined;
+        do {
+          const page: SearchPage = await jira.read('search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+            jql: query, fields: TICKET_FIELDS, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
+          }), SearchPage);
+          issues.push(...page.issues);
+          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
+        } while (nextPageToken);
+        return { issues, absent };
+      } catch (error) {
+        const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
+        if (gone.length === 0) throw error;
+        absent.push(...gone);
+        wanted = wanted.filter((k) => !gone.includes(k));
+      }
+    }
+  }
+
+  async function allComments(issue: JiraIssue): Promise<JiraComment[]> {
+    const comments = [...(issue.fields.comment?.comments ?? [])];
+    const total = issue.fields.comment?.total ?? comments.length;
+    while (comments.length < total) {
+      const page = await jira.read(`comments of ${issue.key}`, (api) => api.issueComments.getComments({
+        issueIdOrKey: issue.key, startAt: comments.length, maxResults: 100, orderBy: 'created',
+      }), CommentsPage);
+      if (page.comments.length === 0) break;
+      comments.push(...page.comments);
+    }
+    return comments;
+  }
+
+  function projectFor(input: NewTicket): string {
+    const related = [...input.blocks, ...input.blockedBy][0];
+    const project = related ? related.slice(0, related.lastIndexOf('-')) : options.projectKey ?? lastBatchProject;
+    if (!project) throw new UsageError('jira-project-unknown', 'cannot tell which Jira project a new ticket belongs to: it names no related ticket and no batch was read. Set JIRA_PROJECT_KEY.');
+    return project;
+  }
+
+  function link(blocker: string, blocked: string): Promise<void> {
+    // POST /issueLink: the inward issue is the one that blocks, the outward one is blocked by it.
+    return jira.write(`link ${blocker} blocks ${blocked}`, (api) => api.issueLinks.linkIssues({ type: { name: BLOCKS }, inwardIssue: { key: blocker }, outwardIssue: { key: blocked } }));
+  }
+
+  return {
+    kind: 'jira',
+    async readBatch(batch: Batch) {
+      lastBatchProject = batch.keys[0]?.slice(0, batch.keys[0].lastIndexOf('-')) ?? lastBatchProject;
+      const { issues, absent } = await search(batch.keys, [`labels = "${batch.label}"`]);
+      const tickets: Ticket[] = [];
+      for (const issue of issues) {
+        if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
+        tickets.push(toTicket(issue, await allComments(issue)));
+      }
+      const found = new Set(tickets.map((t) => t.key));
+      return { tickets, missing: batch.keys.filter((k) => !found.has(k) || absent.includes(k)) };
+    },
+
+    async moveTicket(key: string, state: StateCategory) {
+      await jira.gate.retry(`move ${key}`, async () => {
+        const issue = await jira.read(`read ${key}`, (api) => api.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'resolution'], expand: 'transitions' }), IssueWithTransitions);
+        if (jiraCategory(issue.fields.status, issue.fields.resolution) === state) return;
+        const transition = pickTransition(issue.transitions, state);
+        if (!transition) {
+          throw new TrackerError('jira-no-transition', `Jira offers no transition from "${issue.fields.status.name}" of ${key} to a ${state} status (category ${CATEGORY_KEY[state]}). Add one to the project's workflow.`);
+        }
+        await jira.write(`move ${key}`, (api) => api.issues.doTransition({ issueIdOrKey: key, transition: { id: transition.id } }));
+      });
+    },
+
+    async comment(key: string, body: string) {
+      const document = textToAdf(body);
+      await jira.gate.retry(`comment on ${key}`, async () => {
+        const last = await jira.read(`last comment of ${key}`, (api) => api.issueComments.getComments({ issueIdOrKey: key, orderBy: '-created', maxResults: 1 }), CommentsPage);
+        const previous = last.comments[0];
+        if (previous && adfToText(previous.body) === body) return;
+        await jira.write(`comment on ${key}`, (api) => api.issueComments.addComment({ issueIdOrKey: key, body: document }));
+      });
+    },
+
+    async addLabel(key: string, label: string) {
+      if (/\s/.test(label)) throw new UsageError('jira-bad-label', `Jira labels cannot contain spaces: "${label}".`);
+      // Adding a label Jira already has changes nothing, so the edit itself is safe to repeat.
+      await jira.gate.retry(`label ${key}`, () => jira.write(`label ${key}`, (api) => api.issues.editIssue({ issueIdOrKey: key, update: { labels: [{ add: label }] } })));
+    },
+
+    async createTicket(input: NewTicket) {
+      const project = projectFor(input);
+      const token = randomUUID();
+      const related = [...input.blocks, ...input.blockedBy];
+      const find = async () => {
+        const { issues, absent } = await search(related, [`issue.property[${PROPERTY}].token = "${token}"`]);
+        if (absent.length > 0) throw new UsageError('ticket-missing', `Jira has no ticket ${absent.join(', ')} (named as a blocker edge of a new ticket).`);
+        return issues.find((i) => !related.includes(i.key));
+      };
+      const created = await jira.gate.retry(`create in ${project}`, async () => {
+        let issue = await find();
+        if (!issue) {
+          const made = Created.parse(await jira.write(`create in ${project}`, (api) => api.issues.createIssue({
+            fields: {
+              project: { key: project }, summary: input.title, description: textToAdf(input.description),
+              issuetype: { name: options.issueType ?? 'Task' }, labels: input.labels,
+            },
+            properties: [{ key: PROPERTY, value: { token } }],
+          })));
+          for (const b of input.blocks) await link(made.key, b);
+          for (const a of input.blockedBy) await link(a, made.key);
+          issue = await find();
+          if (!issue) throw new TrackerError('jira-create-lost', `Jira does not find ${made.key} just created in ${project}. Look for "${input.title}" in Jira.`);
+          return issue;
+        }
+        const blocking = new Set(issue.fields.issuelinks.filter((l) => l.type.name === BLOCKS && l.outwardIssue).map((l) => l.outwardIssue?.key));
+        const blockedBy = new Set(issue.fields.issuelinks.filter((l) => l.type.name === BLOCKS && l.inwardIssue).map((l) => l.inwardIssue?.key));
+        for (const b of input.blocks.filter((k) => !blocking.has(k))) await link(issue.key, b);
+        for (const a of input.blockedBy.filter((k) => !blockedBy.has(k))) await link(a, issue.key);
+        return (await find()) ?? issue;
+      });
+      return toTicket(created, created.fields.comment?.comments ?? []);
+    },
+
+    requestCount: () => jira.gate.count(),
+  };
+}

@@ -1,0 +1,214 @@
+// The Linear adapter: a batch is one paginated GraphQL query (issues of the range's team by number,
+// plus every issue with the batch label); each write is a check-then-act operation (read the issue,
+// skip when already so, then the SDK's own mutation) so a retried write never doubles.
+import { randomUUID } from 'node:crypto';
+import { LinearDocument } from '@linear/sdk';
+import type { Batch } from './batch.ts';
+import { TrackerError, UsageError } from './errors.ts';
+import { connectLinear } from './linear-client.ts';
+import type { LinearConnection } from './linear-client.ts';
+import {
+  BATCH_QUERY, BatchAnswer, CREATE_CONTEXT_QUERY, CommentsAnswer, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
+  IssueContextAnswer, MORE_COMMENTS_QUERY, PAGE_SIZE,
+} from './linear-queries.ts';
+import type { BatchPage, CommentNode, IssueContext, IssueNode, LabelNode } from './linear-queries.ts';
+import type { GateOptions } from './retry.ts';
+import { TicketKey } from './types.ts';
+import type { NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
+
+export type LinearTrackerOptions = {
+  apiKey: string;
+  /** The GraphQL endpoint; the SDK's default (api.linear.app) when absent. */
+  apiUrl?: string | undefined;
+  /** Team key new tickets go to when none of their related tickets names one. */
+  teamKey?: string | undefined;
+  gate?: GateOptions;
+};
+
+/** Linear's workflow state types onto nightshift's categories (triage and backlog are not started yet). */
+export function linearCategory(type: string): StateCategory {
+  switch (type) {
+    case 'started': return 'in_progress';
+    case 'completed': return 'done';
+    case 'canceled': case 'duplicate': return 'canceled';
+    default: return 'todo';
+  }
+}
+
+const TARGET_TYPES: Record<StateCategory, string[]> = {
+  todo: ['unstarted', 'backlog', 'triage'],
+  in_progress: ['started'],
+  done: ['completed'],
+  canceled: ['canceled'],
+};
+
+function splitKey(key: string): { prefix: string; number: number } {
+  const at = key.lastIndexOf('-');
+  return { prefix: key.slice(0, at), number: Number(key.slice(at + 1)) };
+}
+
+/** The IssueFilter of a set of keys: per team, the issue numbers. */
+function keysFilter(keys: readonly string[]): Array<Record<string, unknown>> {
+  const byTeam = new Map<string, number[]>();
+  for (const key of keys) {
+    const { prefix, number } = splitKey(key);
+    byTeam.set(prefix, [...(byTeam.get(prefix) ?? []), number]);
+  }
+  return [...byTeam].map(([team, numbers]) => ({ team: { key: { eq: team } }, number: { in: numbers } }));
+}
+
+function toComment(node: CommentNode): Ticket['comments'][number] {
+  return { author: node.user?.name ?? 'unknown', body: node.body, at: node.createdAt };
+}
+
+function toTicket(node: IssueNode, comments: CommentNode[]): Ticket {
+  return {
+    key: node.identifier,
+    title: node.title,
+    description: node.description ?? '',
+    state: linearCategory(node.state.type),
+    labels: node.labels.nodes.map((l) => l.name),
+    blockedBy: node.inverseRelations.nodes.filter((r) => r.type === 'blocks').map((r) => r.issue.identifier),
+    comments: [...comments].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toComment),
+    url: node.url,
+  };
+}
+
+export function openLinearTracker(options: LinearTrackerOptions): Tracker {
+  const linear: LinearConnection = connectLinear(options);
+  let lastBatchTeam: string | undefined;
+
+  async function context(key: string, label?: string): Promise<IssueContext> {
+    return linear.read(`read ${key}`, ISSUE_CONTEXT_QUERY, { id: key, label: label ?? '', withLabel: label !== undefined }, IssueContextAnswer);
+  }
+
+  async function expectSuccess(label: string, payload: Promise<{ success: boolean }>): Promise<void> {
+    const result = await linear.write(label, () => payload);
+    if (!result.success) throw new TrackerError('linear-write-refused', `linear ${label}: Linear answered success: false.`);
+  }
+
+  async function allComments(node: IssueNode): Promise<CommentNode[]> {
+    const comments = [...node.comments.nodes];
+    let page = node.comments.pageInfo;
+    while (page.hasNextPage) {
+      const more = await linear.read(`comments of ${node.identifier}`, MORE_COMMENTS_QUERY, { id: node.id, after: page.endCursor }, CommentsAnswer);
+      comments.push(...more.issue.comments.nodes);
+      page = more.issue.comments.pageInfo;
+    }
+    return comments;
+  }
+
+  function teamFor(input: NewTicket): string {
+    const related = [...input.blocks, ...input.blockedBy][0];
+    const team = related ? splitKey(related).prefix : options.teamKey ?? lastBatchTeam;
+    if (!team) {
+      throw new UsageError('linear-team-unknown', 'cannot tell which Linear team a new ticket belongs to: it names no related ticket and no batch was read. Set LINEAR_TEAM_KEY.');
+    }
+    return team;
+  }
+
+  /** The label to add: the issue team's own, else a workspace label, else one made in the team now. */
+  async function ensureLabel(name: string, teamId: string, known: LabelNode[]): Promise<string> {
+    const found = known.find((l) => l.name === name && l.team?.id === teamId) ?? known.find((l) => l.name === name && l.team === null);
+    if (found) return found.id;
+    const id = randomUUID();
+    await expectSuccess(`create label ${name}`, linear.sdk.createIssueLabel({ id, name, teamId }));
+    known.push({ id, name, team: { id: teamId } });
+    return id;
+  }
+
+  return {
+    kind: 'linear',
+    async readBatch(batch: Batch) {
+      lastBatchTeam = batch.keys[0] ? splitKey(batch.keys[0]).prefix : lastBatchTeam;
+      const filter = { or: [...keysFilter(batch.keys), { labels: { some: { name: { eq: batch.label } } } }] };
+      const nodes = new Map<string, IssueNode>();
+      let after: string | null = null;
+      do {
+        const page: BatchPage = await linear.read('batch read', BATCH_QUERY, { filter, first: PAGE_SIZE, after }, BatchAnswer);
+        for (const node of page.issues.nodes) nodes.set(node.id, node);
+        after = page.issues.pageInfo.hasNextPage ? page.issues.pageInfo.endCursor : null;
+      } while (after !== null);
+      const tickets: Ticket[] = [];
+      for (const node of nodes.values()) {
+        if (!TicketKey.safeParse(node.identifier).success) continue;
+        tickets.push(toTicket(node, await allComments(node)));
+      }
+      const found = new Set(tickets.map((t) => t.key));
+      return { tickets, missing: batch.keys.filter((key) => !found.has(key)) };
+    },
+
+    async moveTicket(key: string, state: StateCategory) {
+      await linear.gate.retry(`move ${key}`, async () => {
+        const { issue } = await context(key);
+        if (linearCategory(issue.state.type) === state) return;
+        const candidates = TARGET_TYPES[state].flatMap((type) =>
+          issue.team.states.nodes.filter((s) => s.type === type).sort((a, b) => a.position - b.position));
+        const target = candidates[0];
+        if (!target) {
+          throw new TrackerError('linear-no-state', `Linear team ${issue.team.key} has no workflow state of type ${TARGET_TYPES[state].join(' or ')} to move ${key} to ${state}. Add one in the team's workflow settings.`);
+        }
+        await expectSuccess(`move ${key}`, linear.sdk.updateIssue(issue.id, { stateId: target.id }));
+      });
+    },
+
+    async comment(key: string, body: string) {
+      const id = randomUUID();
+      await linear.gate.retry(`comment on ${key}`, async () => {
+        const { issue } = await context(key);
+        if (issue.comments.nodes.at(-1)?.body === body) return;
+        await expectSuccess(`comment on ${key}`, linear.sdk.createComment({ id, issueId: issue.id, body }));
+      });
+    },
+
+    async addLabel(key: string, label: string) {
+      await linear.gate.retry(`label ${key}`, async () => {
+        const { issue, issueLabels } = await context(key, label);
+        if (issue.labels.nodes.some((l) => l.name === label)) return;
+        const labelId = await ensureLabel(label, issue.team.id, issueLabels?.nodes ?? []);
+        await expectSuccess(`label ${key}`, linear.sdk.updateIssue(issue.id, { addedLabelIds: [labelId] }));
+      });
+    },
+
+    async createTicket(input: NewTicket) {
+      const team = teamFor(input);
+      const newId = randomUUID();
+      const related = [...input.blocks, ...input.blockedBy];
+      const variables = {
+        team,
+        labels: input.labels,
+        related: related.length > 0 ? { or: keysFilter(related) } : { id: { eq: randomUUID() } },
+        newId,
+      };
+      const read = () => linear.read(`create in ${team}`, CREATE_CONTEXT_QUERY, variables, CreateContextAnswer);
+      await linear.gate.retry(`create in ${team}`, async () => {
+        const ctx = await read();
+        const teamNode = ctx.teams.nodes[0];
+        if (!teamNode) throw new UsageError('linear-team-missing', `Linear has no team with key ${team}. Check the batch keys or LINEAR_TEAM_KEY.`);
+        const ids = new Map(ctx.related.nodes.map((n) => [n.identifier, n.id]));
+        const absent = related.filter((key) => !ids.has(key));
+        if (absent.length > 0) throw new UsageError('ticket-missing', `Linear has no ticket ${absent.join(', ')} (named as a blocker edge of a new ticket).`);
+        const created = ctx.created.nodes[0];
+        if (!created) {
+          const labelIds: string[] = [];
+          for (const name of input.labels) labelIds.push(await ensureLabel(name, teamNode.id, ctx.issueLabels.nodes));
+          await expectSuccess(`create in ${team}`, linear.sdk.createIssue({ id: newId, teamId: teamNode.id, title: input.title, description: input.description, labelIds }));
+        }
+        const blocking = new Set(created?.relations.nodes.filter((r) => r.type === 'blocks').map((r) => r.relatedIssue.identifier));
+        const blockedBy = new Set(created?.inverseRelations.nodes.filter((r) => r.type === 'blocks').map((r) => r.issue.identifier));
+        for (const key of input.blocks.filter((k) => !blocking.has(k))) {
+          await expectSuccess(`link ${key}`, linear.sdk.createIssueRelation({ issueId: newId, relatedIssueId: ids.get(key) ?? key, type: LinearDocument.IssueRelationType.Blocks }));
+        }
+        for (const key of input.blockedBy.filter((k) => !blockedBy.has(k))) {
+          await expectSuccess(`link ${key}`, linear.sdk.createIssueRelation({ issueId: ids.get(key) ?? key, relatedIssueId: newId, type: LinearDocument.IssueRelationType.Blocks }));
+        }
+      });
+      const after = await read();
+      const node = after.created.nodes[0];
+      if (!node) throw new TrackerError('linear-create-lost', `Linear does not show the ticket just created in ${team} (id ${newId}). Look for "${input.title}" in Linear.`);
+      return toTicket(node, node.comments.nodes);
+    },
+
+    requestCount: () => linear.gate.count(),
+  };
+}
