@@ -1,5 +1,5 @@
 // What every part of a run is handed (dependencies passed in, no singletons).
-import type { SimpleGit } from 'simple-git';
+import type { Git } from './git.ts';
 import type { Tracker } from '../trackers/types.ts';
 import type { Agent } from './agents/types.ts';
 import type { RunOptions } from './options.ts';
@@ -8,7 +8,7 @@ import type { EventLog, StatePaths } from './state.ts';
 export type LoopContext = {
   options: RunOptions;
   tracker: Tracker;
-  repo: SimpleGit;
+  repo: Git;
   paths: StatePaths;
   log: EventLog;
   /** This run's id (a new one per loop process). */

@@ -1,11 +1,10 @@
-// The loop's git operations (simple-git): ticket worktrees on `nightshift/<KEY>` branches, the merge
-// into the target branch with the `Nightshift-Ticket:` trailer (a compare-and-swap on the ref, so a
-// foreign move is never overwritten), reverts, and clean replay worktrees.
+// The loop's git operations (git itself, through the subprocess module): ticket worktrees on
+// `nightshift/<KEY>` branches, the merge into the target branch with the `Nightshift-Ticket:` trailer
+// (a compare-and-swap on the ref, so a foreign move is never overwritten), reverts, replay worktrees.
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { simpleGit } from 'simple-git';
-import type { SimpleGit } from 'simple-git';
+import { captureProcess } from './subprocess.ts';
 
 /** nightshift commits (merges, reverts) under its own name, whatever the machine's git config says. */
 const IDENTITY = {
@@ -24,16 +23,30 @@ export function branchOf(key: string): string {
 /** Variables git may see from our environment: enough to find itself and the user's config, no editors or pagers. */
 const PASSED_TO_GIT = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME'];
 
-export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): SimpleGit {
+/** A repository (or worktree) to run git in: `raw` resolves with stdout, or rejects with git's message. */
+export type Git = { raw(args: readonly string[]): Promise<string> };
+
+/**
+ * Opens `dir` for git commands. (Not simple-git: it waits 50 ms after every command that prints
+ * nothing, and a pass runs about ten such commands, several of them under the merge lock.)
+ */
+export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git {
   const clean: Record<string, string> = {};
   for (const name of PASSED_TO_GIT) {
     const value = env[name];
     if (value !== undefined) clean[name] = value;
   }
-  return simpleGit({ baseDir: dir, allowEnvironment: [...Object.keys(IDENTITY), 'GIT_TERMINAL_PROMPT'] }).env({ ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' });
+  const gitEnv = { ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' };
+  return {
+    async raw(args) {
+      const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
+      if (result.exitCode !== 0) throw new Error((result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000));
+      return result.stdout;
+    },
+  };
 }
 
-export async function revParse(git: SimpleGit, ref: string): Promise<string | undefined> {
+export async function revParse(git: Git, ref: string): Promise<string | undefined> {
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
   } catch {
@@ -47,7 +60,7 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
  * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
  * merge was not reverted since (the newest of merge and revert decides).
  */
-export async function findMergeOnTarget(git: SimpleGit, target: string, key: string): Promise<string | undefined> {
+export async function findMergeOnTarget(git: Git, target: string, key: string): Promise<string | undefined> {
   const out = await git.raw([
     'log', `refs/heads/${target}`, '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
     `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
@@ -67,7 +80,7 @@ export async function findMergeOnTarget(git: SimpleGit, target: string, key: str
  * time and carries over (with its commits) to later passes, with the target merged in when it moved.
  */
 export async function prepareWorktree(
-  repo: SimpleGit,
+  repo: Git,
   target: string,
   key: string,
   path: string,
@@ -92,14 +105,14 @@ export async function prepareWorktree(
   }
 }
 
-export async function removeWorktree(repo: SimpleGit, path: string): Promise<void> {
+export async function removeWorktree(repo: Git, path: string): Promise<void> {
   await repo.raw(['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
   if (existsSync(path)) await rm(path, { recursive: true, force: true });
   await repo.raw(['worktree', 'prune']).catch(() => undefined);
 }
 
 /** Commits on the ticket branch that the target does not have. */
-export async function commitsAhead(repo: SimpleGit, target: string, key: string): Promise<number> {
+export async function commitsAhead(repo: Git, target: string, key: string): Promise<number> {
   const out = await repo.raw(['rev-list', '--count', '--no-merges', `refs/heads/${target}..refs/heads/${branchOf(key)}`]);
   return Number(out.trim());
 }
@@ -115,7 +128,7 @@ export type MergeOutcome =
  * still points where it did (compare-and-swap). A checked-out target is then fast-forwarded on disk.
  */
 export async function mergeIntoTarget(
-  repo: SimpleGit,
+  repo: Git,
   target: string,
   key: string,
   title: string,
@@ -143,7 +156,7 @@ export async function mergeIntoTarget(
 
 /** Reverts a merge on the target (in a throwaway worktree), again as a compare-and-swap of the ref. */
 export async function revertOnTarget(
-  repo: SimpleGit,
+  repo: Git,
   target: string,
   merge: string,
   key: string,
@@ -170,14 +183,14 @@ export async function revertOnTarget(
 }
 
 /** A clean detached worktree at `commit` for the post-merge replay. */
-export async function addDetachedWorktree(repo: SimpleGit, path: string, commit: string): Promise<void> {
+export async function addDetachedWorktree(repo: Git, path: string, commit: string): Promise<void> {
   await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   await repo.raw(['worktree', 'add', '--detach', path, commit]);
 }
 
 /** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */
-async function syncCheckedOut(repo: SimpleGit, target: string, previous: string, next: string): Promise<void> {
+async function syncCheckedOut(repo: Git, target: string, previous: string, next: string): Promise<void> {
   const list = await repo.raw(['worktree', 'list', '--porcelain']);
   for (const block of list.split('\n\n')) {
     const path = /^worktree (.+)$/m.exec(block)?.[1];
@@ -190,7 +203,7 @@ async function syncCheckedOut(repo: SimpleGit, target: string, previous: string,
  * After a revert on the target, puts the ticket's work back on its branch (target merged in, then the
  * revert reverted), so the next pass builds on its own commits and the next merge carries them again.
  */
-export async function reapplyOnBranch(repo: SimpleGit, target: string, key: string, revert: string, scratch: string): Promise<void> {
+export async function reapplyOnBranch(repo: Git, target: string, key: string, revert: string, scratch: string): Promise<void> {
   await removeWorktree(repo, scratch);
   await mkdir(dirname(scratch), { recursive: true });
   await repo.raw(['worktree', 'add', '--force', scratch, branchOf(key)]);

@@ -20,26 +20,29 @@ export async function landTicket(
   reviewers: Array<{ agent: string; verdict: string }>,
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
-  return ctx.withMergeLock(async () => {
-    let mergeCommit = await findMergeOnTarget(ctx.repo, target, ticket.key);
-    if (mergeCommit) {
-      ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: mergeCommit });
-    } else {
-      let merged = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
-      if (merged.kind === 'target-moved') merged = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
-      if (merged.kind !== 'merged') {
-        const message = merged.kind === 'conflict' ? merged.message : `${target} moved during the merge`;
-        ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message });
-        return { kind: 'merge-conflict', message };
-      }
-      mergeCommit = merged.commit;
-      ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: mergeCommit, previous: merged.previous });
+  // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
+  // so other tickets may merge meanwhile. A revert takes the lock again.
+  const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
+    const found = await findMergeOnTarget(ctx.repo, target, ticket.key);
+    if (found) {
+      ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
+      return { kind: 'landed', mergeCommit: found };
     }
-    return replayAndSettle(ctx, ticket, pass, mergeCommit, reviewers);
+    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
+    if (merge.kind === 'target-moved') merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
+    if (merge.kind !== 'merged') {
+      const message = merge.kind === 'conflict' ? merge.message : `${target} moved during the merge`;
+      ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message });
+      return { kind: 'merge-conflict', message };
+    }
+    ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
+    return { kind: 'landed', mergeCommit: merge.commit };
   });
+  if (merged.kind !== 'landed') return merged;
+  return replayAndSettle(ctx, ticket, pass, merged.mergeCommit, reviewers);
 }
 
-/** Runs the finish line on a clean worktree at the target head; writes the receipt or reverts. */
+/** Runs the finish line on a clean worktree at the merge commit; writes the receipt or reverts. */
 export async function replayAndSettle(
   ctx: LoopContext,
   ticket: Ticket,
@@ -48,7 +51,7 @@ export async function replayAndSettle(
   reviewers: Array<{ agent: string; verdict: string }>,
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
-  const head = (await ctx.repo.raw(['rev-parse', `refs/heads/${target}`])).trim();
+  const head = mergeCommit;
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
   await addDetachedWorktree(ctx.repo, scratch, head);
   ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
@@ -73,13 +76,16 @@ export async function replayAndSettle(
   const command = replay.kind === 'failed' ? replay.command : '(no verify commands)';
   const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
   ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
-  const reverted = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`));
-  ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(reverted.kind === 'reverted' ? { commit: reverted.commit } : { problem: reverted.message }) });
-  if (reverted.kind === 'reverted') {
-    await reapplyOnBranch(ctx.repo, target, ticket.key, reverted.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {
-      ctx.log.emit({ type: 'reapply-failed', ticket: ticket.key, pass, problem: (error as Error).message });
-    });
-  }
+  const reverted = await ctx.withMergeLock(async () => {
+    const outcome = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`));
+    ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(outcome.kind === 'reverted' ? { commit: outcome.commit } : { problem: outcome.message }) });
+    if (outcome.kind === 'reverted') {
+      await reapplyOnBranch(ctx.repo, target, ticket.key, outcome.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {
+        ctx.log.emit({ type: 'reapply-failed', ticket: ticket.key, pass, problem: (error as Error).message });
+      });
+    }
+    return outcome;
+  });
   await ctx.tracker.moveTicket(ticket.key, 'in_progress');
   await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its replay on ${target} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
   return { kind: 'replay-failed', mergeCommit, command, output, reverted: reverted.kind === 'reverted' };

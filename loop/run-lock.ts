@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import type { SimpleGit } from 'simple-git';
+import type { Git } from './git.ts';
 import { UsageError } from '../trackers/errors.ts';
 import { makeStateDirs, processStartTime, readProcStat, removeStateEntries } from './state.ts';
 import type { StatePaths } from './state.ts';
@@ -136,7 +136,7 @@ function markedProcesses(root: string): number[] {
 }
 
 /** Removes the worktrees a dead loop left under the state dir (branches and their commits stay). */
-export async function removeStaleWorktrees(repo: SimpleGit, paths: StatePaths): Promise<string[]> {
+export async function removeStaleWorktrees(repo: Git, paths: StatePaths): Promise<string[]> {
   const list = await repo.raw(['worktree', 'list', '--porcelain']).catch(() => '');
   const removed: string[] = [];
   const roots = [paths.root, realpathSync(paths.root)].map((root) => `${root}/`);

@@ -102,27 +102,29 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
     return answer;
   };
 
+  // The oracle is the only judge of done and of which blockers count. It is asked whenever its answer
+  // can change what the loop does: at the start, after a landing that something waits on, and before
+  // the loop would stop. A landing nothing waits on only "settles" until the oracle's next answer.
+  let answer: OracleAnswer | undefined;
+  const settling = new Set<string>();
+  const plan = (current: OracleAnswer, batch: BatchRead) => {
+    const view: SchedulerView = {
+      tickets: batch.tickets,
+      satisfied: new Set([...outsideDone, ...current.tickets.filter((t) => t.satisfied).map((t) => t.key)]),
+      running: new Set(running.keys()),
+      passesUsed: (key) => passesUsed.get(key) ?? 0,
+      maxPasses: options.maxPasses,
+      heights: heightsOf(batch.tickets),
+      settling,
+    };
+    const budgetLeft = budget.allowsNewPass();
+    return { view, budgetLeft, picked: budgetLeft ? pickReady(view, options.workers - running.size) : [] };
+  };
+
   for (;;) {
     if (ctx.signal.aborted) {
       await Promise.allSettled(running.values());
       return { exitCode: ExitCode.notDone, reason: 'interrupted' };
-    }
-    const answer = await ask();
-    if (answer.exitCode === 0 && running.size === 0) {
-      const gated = answer.tickets.filter((t) => t.via === 'human-gated').length;
-      return gated > 0
-        ? { exitCode: ExitCode.needsHuman, reason: `${gated} ticket(s) need a human` }
-        : { exitCode: ExitCode.done, reason: 'the oracle says done' };
-    }
-    if (answer.exitCode === 2) {
-      oracleProblems++;
-      if (running.size === 0 && oracleProblems >= 3) return { exitCode: ExitCode.usage, reason: `the oracle cannot tell: ${answer.problem ?? 'unknown'}` };
-      if (running.size === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 1_000 * 2 ** oracleProblems));
-        continue;
-      }
-    } else {
-      oracleProblems = 0;
     }
     read ??= await tracker.readBatch(options.batch);
     // a person may add blockers while the batch runs: the new outside ones are read once
@@ -131,17 +133,35 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
       for (const key of added) outsideKnown.add(key);
       for (const t of (await readOutside(tracker, options.batch, added)).values()) if (t.state === 'done') outsideDone.add(t.key);
     }
-    const view: SchedulerView = {
-      tickets: read.tickets,
-      satisfied: new Set([...outsideDone, ...answer.tickets.filter((t) => t.satisfied).map((t) => t.key)]),
-      running: new Set(running.keys()),
-      passesUsed: (key) => passesUsed.get(key) ?? 0,
-      maxPasses: options.maxPasses,
-      heights: heightsOf(read.tickets),
-    };
+    const waitedOn = new Set(read.tickets.flatMap((t) => t.blockedBy));
+    const unblocks = [...settling].some((key) => waitedOn.has(key));
+    let step = answer && answer.exitCode !== 2 && !unblocks ? plan(answer, read) : undefined;
+    if (!step || (step.picked.length === 0 && running.size === 0)) {
+      answer = await ask();
+      settling.clear();
+      if (answer.exitCode === 0 && running.size === 0) {
+        const gated = answer.tickets.filter((t) => t.via === 'human-gated').length;
+        return gated > 0
+          ? { exitCode: ExitCode.needsHuman, reason: `${gated} ticket(s) need a human` }
+          : { exitCode: ExitCode.done, reason: 'the oracle says done' };
+      }
+      if (answer.exitCode === 2) {
+        // the oracle cannot tell: start nothing new on a verdict nobody has
+        oracleProblems++;
+        read = undefined;
+        if (running.size > 0) {
+          await Promise.race(running.values());
+          continue;
+        }
+        if (oracleProblems >= 3) return { exitCode: ExitCode.usage, reason: `the oracle cannot tell: ${answer.problem ?? 'unknown'}` };
+        await new Promise((resolve) => setTimeout(resolve, 1_000 * 2 ** oracleProblems));
+        continue;
+      }
+      oracleProblems = 0;
+      step = plan(answer, read);
+    }
+    const { view, budgetLeft, picked } = step;
     read = undefined;
-    const budgetLeft = budget.allowsNewPass();
-    const picked = budgetLeft ? pickReady(view, options.workers - running.size) : [];
     log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
     for (const ticket of picked) {
       const pass = (passesUsed.get(ticket.key) ?? 0) + 1;
@@ -160,12 +180,17 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
   async function work(ticket: Ticket, pass: number): Promise<void> {
     log.emit({ type: 'pass-start', ticket: ticket.key, pass, of: options.maxPasses });
     try {
-      if (ticket.state === 'todo') await tracker.moveTicket(ticket.key, 'in_progress');
+      // the move to in progress is bookkeeping for people: the pass need not wait for it
+      const moving = ticket.state === 'todo'
+        ? tracker.moveTicket(ticket.key, 'in_progress').catch((error: unknown) => log.emit({ type: 'tracker-error', ticket: ticket.key, pass, problem: (error as Error).message }))
+        : undefined;
       const rootCause = thrash.rootCauseNote(ticket.key);
       if (rootCause) log.emit({ type: 'thrash', ticket: ticket.key, pass, streak: thrash.streak(ticket.key) });
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
       const result = await runPass(ctx, ticket, pass, notes);
+      await moving;
       budget.add(result.costUsd);
+      if (result.outcome.kind === 'landed' || result.outcome.kind === 'gated') settling.add(ticket.key);
       const reason = describeOutcome(result.outcome);
       const failure = finishLineFailure(result.outcome);
       thrash.record(ticket.key, failure);

@@ -15,14 +15,17 @@ export type SchedulerView = {
   maxPasses: number;
   /** Longest chain of dependents per key (graph.ts heightsOf); the scheduler starts the tallest first. */
   heights?: ReadonlyMap<string, number>;
+  /** Landed (or gated) by this loop since the oracle's last answer: not started again until it answers. */
+  settling?: ReadonlySet<string>;
 };
 
-export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
+export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'settling' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
 
 export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap<string, Ticket>): TicketStatus {
   if (view.satisfied.has(ticket.key)) return ticket.labels.includes(GATED) ? 'gated' : 'satisfied';
   if (ticket.labels.includes(GATED)) return 'gated';
   if (view.running.has(ticket.key)) return 'running';
+  if (view.settling?.has(ticket.key)) return 'settling';
   if (ticket.state === 'canceled') return 'canceled';
   if (view.passesUsed(ticket.key) >= view.maxPasses) return 'exhausted';
   // A blocker counts only when the oracle counts it (merged and replayed, or gated by a person), or,
@@ -60,7 +63,7 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
 /** Counts tickets per status, for the progress line and the report. */
 export function countStatuses(view: SchedulerView): Record<TicketStatus, number> {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
-  const counts: Record<TicketStatus, number> = { satisfied: 0, gated: 0, running: 0, ready: 0, blocked: 0, exhausted: 0, canceled: 0 };
+  const counts: Record<TicketStatus, number> = { satisfied: 0, gated: 0, running: 0, settling: 0, ready: 0, blocked: 0, exhausted: 0, canceled: 0 };
   for (const ticket of view.tickets) counts[statusOf(ticket, view, byKey)]++;
   return counts;
 }

@@ -98,3 +98,23 @@ export function readTail(path: string, maxBytes = 4_000): string {
     closeSync(fd);
   }
 }
+
+export type Captured = { exitCode: number; stdout: string; stderr: string };
+
+/**
+ * Runs a short command and captures its output (git plumbing): no process group, no log file, a
+ * missing program or a signal is exit code -1 with the reason in `stderr`.
+ */
+export async function captureProcess(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Captured> {
+  const result = await execa(file, [...args], {
+    cwd: options.cwd,
+    env: options.env,
+    extendEnv: false,
+    reject: false,
+    stripFinalNewline: false,
+    maxBuffer: 512 * 1024 * 1024,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' as const }),
+  });
+  const exitCode = typeof result.exitCode === 'number' ? result.exitCode : -1;
+  return { exitCode, stdout: String(result.stdout ?? ''), stderr: exitCode === -1 && !result.stderr ? result.shortMessage ?? 'the process did not run' : String(result.stderr ?? '') };
+}

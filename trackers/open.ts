@@ -2,8 +2,6 @@
 // trackers take their credentials from the environment only, checked here before any request; a
 // missing one is named (never its value) with where to get it.
 import { UsageError } from './errors.ts';
-import { openJiraTracker } from './jira.ts';
-import { openLinearTracker } from './linear.ts';
 import { openLocalTracker } from './local.ts';
 import type { GateOptions } from './retry.ts';
 import type { Tracker } from './types.ts';
@@ -59,10 +57,13 @@ export async function openTracker(config: TrackerConfig, env: NodeJS.ProcessEnv 
       return openLocalTracker({ path: config.tickets });
     case 'linear': {
       const [apiKey = ''] = required(env, 'linear', ['LINEAR_API_KEY']);
+      // loaded on demand: the SDK clients cost ~75 MB and ~0.5 s of start-up in every oracle call
+      const { openLinearTracker } = await import('./linear.ts');
       return openLinearTracker({ apiKey, apiUrl: env.LINEAR_API_URL || undefined, teamKey: env.LINEAR_TEAM_KEY || undefined, gate: gateOptions(env) });
     }
     case 'jira': {
       const [host = '', email = '', apiToken = ''] = required(env, 'jira', ['JIRA_HOST', 'JIRA_EMAIL', 'JIRA_API_TOKEN']);
+      const { openJiraTracker } = await import('./jira.ts');
       return openJiraTracker({
         host, email, apiToken,
         projectKey: env.JIRA_PROJECT_KEY || undefined,

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+// `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]`
+// Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
+// scripted agents that sleep for their duration and commit, and reports makespan against its lower
+// bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
+import { figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './measure.ts';
+
+const LOOP_MAIN = fileURLToPath(new URL('../../loop/main.ts', import.meta.url));
+const SIM_DIR = fileURLToPath(new URL('../sim/', import.meta.url));
+
+function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`bench: --${name} must be a positive number, not "${text}".\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    strict: true,
+    options: {
+      json: { type: 'boolean', default: false },
+      tickets: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '60' },
+      seed: { type: 'string', default: '1' },
+      tracker: { type: 'string', default: 'local' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
+  const count = Math.round(positive('tickets', values.tickets));
+  const workers = Math.round(positive('workers', values.workers));
+  const seconds = positive('seconds', values.seconds);
+  const seed = Math.round(positive('seed', values.seed));
+  const tracker = values.tracker;
+  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
+    process.stderr.write(`bench: --tracker must be local, linear or jira, not "${tracker}".\n`);
+    return 2;
+  }
+  if (tracker !== 'local') {
+    const server = join(SIM_DIR, `${tracker}-server.ts`);
+    const message = `bench: --tracker ${tracker} needs the ${tracker} simulator (${server}) and its adapter; ${existsSync(server) ? 'wiring it into the bench is still to do' : 'it does not exist yet'}. Skipped; use --tracker local.`;
+    process.stderr.write(`${message}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ skipped: true, tracker, reason: message })}\n`);
+    return 0;
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-bench-'));
+  const tickets = generateBatch({ count, seed, workers, targetSeconds: seconds });
+  const setup = writeSimBatch(dir, tickets, { workers, maxPasses: 3 });
+  const bound = lowerBoundMs(tickets, workers);
+  if (!values.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
+
+  const started = Date.now();
+  const child = execa(process.execPath, [LOOP_MAIN, 'run', ...setup.runArgs], {
+    reject: false, stdin: 'ignore', stdout: { file: join(dir, 'loop.log') }, stderr: { file: join(dir, 'loop.err') }, cwd: dir,
+  });
+  const rss = sampleTreeRss(child.pid ?? 0);
+  const result = await child;
+  const makespanMs = Date.now() - started;
+  const memory = rss.stop();
+
+  const events = readEventsFile(join(setup.state, 'events.jsonl'));
+  const figures = figuresFromEvents(events, tickets);
+  const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+  const report = {
+    tickets: count,
+    workers,
+    tracker,
+    seed,
+    exit_code: result.exitCode ?? null,
+    done_tickets: figures.doneTickets,
+    passes: figures.passes,
+    makespan_s: round(makespanMs / 1000, 2),
+    bound_s: round(bound.boundMs / 1000, 2),
+    critical_path_s: round(bound.criticalPathMs / 1000, 2),
+    total_work_s: round(bound.totalWorkMs / 1000, 2),
+    ratio: round(makespanMs / bound.boundMs, 3),
+    overhead_ms_p50: round(percentile(figures.overheadMs, 50)),
+    overhead_ms_p95: round(percentile(figures.overheadMs, 95)),
+    pickup_ms_p50: round(percentile(figures.pickupMs, 50)),
+    pickup_ms_p95: round(percentile(figures.pickupMs, 95)),
+    tracker_requests_per_ticket: round(figures.trackerCalls / count, 2),
+    tracker_requests_basis: 'calls through the Tracker port by the loop (local: each is one read of the tickets file or one locked rewrite)',
+    oracle_calls: figures.oracleCalls,
+    oracle_calls_per_ticket: round(figures.oracleCalls / count, 2),
+    oracle_requests_per_check: null as number | null,
+    oracle_requests_basis: 'local tracker: the oracle reads the tickets file once per check; HTTP requests per check are measured with --tracker linear|jira',
+    peak_rss_mb: round(memory.peakMb, 1),
+    loop_peak_rss_mb: round(memory.rootPeakMb, 1),
+    dir: values.keep ? dir : undefined,
+  };
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    for (const [name, value] of Object.entries(report)) if (value !== undefined) process.stdout.write(`${name.padEnd(28)} ${String(value)}\n`);
+  }
+  if (!values.keep) rmSync(dir, { recursive: true, force: true });
+  if (result.exitCode !== 0) {
+    process.stderr.write(`bench: the loop exited ${String(result.exitCode)}, not 0: the figures describe an unfinished batch.\n`);
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = await main();

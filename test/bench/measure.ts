@@ -1,0 +1,136 @@
+// What the benchmark measures: figures from the run's events.jsonl (overhead per ticket, pickup
+// latency, oracle and tracker calls) and the peak RSS of the loop's process tree, sampled from /proc.
+import { readFileSync, readdirSync } from 'node:fs';
+import type { SimTicket } from './batch.ts';
+
+type Event = { type: string; ts: string; ticket?: string; pass?: number; duration_ms?: number; [field: string]: unknown };
+
+export function readEventsFile(path: string): Event[] {
+  return readFileSync(path, 'utf8').split('\n').filter((line) => line.trim() !== '').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Event];
+    } catch {
+      return [];
+    }
+  });
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+export type EventFigures = {
+  overheadMs: number[];
+  pickupMs: number[];
+  oracleCalls: number;
+  trackerCalls: number;
+  trackerRequests: number;
+  passes: number;
+  doneTickets: number;
+};
+
+/**
+ * Overhead of a ticket: for each of its passes, the pass's wall time minus the time inside the
+ * worker agent (reviews, merge, replay, worktrees and tracker writes all count as harness).
+ * Pickup: the last blocker's `ticket-done` to the dependent's first `agent-start` after it.
+ */
+export function figuresFromEvents(events: readonly Event[], tickets: readonly SimTicket[]): EventFigures {
+  const time = (e: Event) => Date.parse(e.ts);
+  const passStart = new Map<string, number>();
+  const agentMs = new Map<string, number>();
+  const overhead = new Map<string, number>();
+  const doneAt = new Map<string, number>();
+  const agentStarts = new Map<string, number[]>();
+  let oracleCalls = 0;
+  let passes = 0;
+  let trackerCalls = 0;
+  let trackerRequests = 0;
+  for (const e of events) {
+    const id = `${e.ticket ?? ''}#${String(e.pass)}`;
+    switch (e.type) {
+      case 'oracle': oracleCalls++; break;
+      case 'pass-start': passStart.set(id, time(e)); break;
+      case 'agent-start': agentStarts.set(e.ticket ?? '', [...(agentStarts.get(e.ticket ?? '') ?? []), time(e)]); break;
+      case 'agent-end': agentMs.set(id, Number(e.duration_ms ?? 0)); break;
+      case 'ticket-done': if (!doneAt.has(e.ticket ?? '')) doneAt.set(e.ticket ?? '', time(e)); break;
+      case 'pass-end': {
+        const started = passStart.get(id);
+        if (started === undefined) break;
+        passes++;
+        const key = e.ticket ?? '';
+        overhead.set(key, (overhead.get(key) ?? 0) + Math.max(0, time(e) - started - (agentMs.get(id) ?? 0)));
+        break;
+      }
+      case 'run-end':
+        trackerCalls += Number(e.tracker_calls ?? 0);
+        trackerRequests += Number(e.tracker_requests ?? 0);
+        break;
+    }
+  }
+  const pickupMs: number[] = [];
+  for (const t of tickets) {
+    if (t.blockedBy.length === 0) continue;
+    const ready = Math.max(...t.blockedBy.map((b) => doneAt.get(b) ?? Number.NaN));
+    const start = (agentStarts.get(t.key) ?? []).find((at) => at >= ready);
+    if (Number.isFinite(ready) && start !== undefined) pickupMs.push(start - ready);
+  }
+  return { overheadMs: [...overhead.values()], pickupMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
+}
+
+/** Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped. */
+export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peakMb: number; rootPeakMb: number } } {
+  let peak = 0;
+  let rootPeak = 0;
+  const sample = () => {
+    const parents = new Map<number, number>();
+    for (const name of readdirSync('/proc')) {
+      const pid = Number(name);
+      if (!Number.isInteger(pid)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const tree = new Set([root]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const [pid, parent] of parents) {
+        if (!tree.has(pid) && tree.has(parent)) {
+          tree.add(pid);
+          grew = true;
+        }
+      }
+    }
+    let total = 0;
+    for (const pid of tree) {
+      const kb = rssKb(pid);
+      total += kb;
+      if (pid === root) rootPeak = Math.max(rootPeak, kb, hwmKb(pid));
+    }
+    peak = Math.max(peak, total);
+  };
+  const timer = setInterval(sample, everyMs);
+  sample();
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024 };
+    },
+  };
+}
+
+function statusField(pid: number, field: string): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+const rssKb = (pid: number) => statusField(pid, 'VmRSS');
+const hwmKb = (pid: number) => statusField(pid, 'VmHWM');
