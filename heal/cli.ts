@@ -108,7 +108,7 @@ function checkLock(io: Io): number {
 
 async function runDemo(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string' }, 'setup-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
-  if (values.help) return help(io, 'usage: nightshift demo [--dir DIR] [--setup-only]\n\nCreates a sample git repo and tickets file, runs the batch with scripted agents, and ends with the oracle\'s verdict.\n--setup-only prints the exact `nightshift run` command instead of running it.');
+  if (values.help) return help(io, 'usage: nightshift demo [--dir DIR] [--setup-only]\n\nCreates a sample git repo and tickets file, runs the batch with scripted agents, and ends with the oracle\'s verdict.\n--setup-only prints the exact `nightshift run` command instead of running it.\n\nexamples:\n  nightshift demo\n  nightshift demo --dir /tmp/ns-demo --setup-only');
   const demo = await setupDemo(values.dir, io.cwd);
   if (values['setup-only']) {
     io.stderr(`demo set up in ${demo.dir} (repo, tickets.json). Run it with:\n`);

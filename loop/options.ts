@@ -1,12 +1,13 @@
 // The options of `nightshift run`: flags, or the same keys in nightshift.config.json (zod-validated,
 // errors with dotted paths); flags win. Every bad value is a UsageError (exit 2) saying what to do.
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseBatch } from '../trackers/batch.ts';
 import type { Batch } from '../trackers/batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
+import { parseCommandArgv } from './agents/command.ts';
 
 export const RunConfig = z.strictObject({
   tracker: z.enum(['local', 'linear', 'jira']).optional(),
@@ -50,16 +51,46 @@ export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|j
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131
 SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 
-example: nightshift run DEMO-1..DEMO-10 --tracker local --tickets tickets.json --repo ./repo \\
-           --agent command:./agent.mjs --review command:./reviewer.mjs,command:./reviewer.mjs`;
+The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
+--config FILE); flags win, and paths in the file are relative to the file:
+  {"tracker": "linear", "repo": "..", "workers": 3, "budgetUsd": 40, "review": ["claude", "codex"]}
 
-function positiveNumber(flag: string, text: string | undefined, integer: boolean): number | undefined {
+exit codes: 0 done, 1 not done / stopped, 2 usage or input error, 3 needs a human, 4 budget spent.
+
+examples:
+  nightshift run ENG-120..ENG-134 --tracker linear --repo . --workers 3 --budget-usd 40
+  nightshift run DEMO-1..DEMO-10 --tracker local --tickets tickets.json --repo ./repo \\
+    --agent command:./agent.mjs --review command:./reviewer.mjs,command:./reviewer.mjs`;
+
+function positiveNumber(flag: string, text: string | undefined, integer: boolean, max = Infinity): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
     throw new UsageError('bad-flag', `--${flag} must be a positive ${integer ? 'whole number' : 'number'}, not "${text}".`);
   }
+  if (value > max) throw new UsageError('bad-flag', `--${flag} must be at most ${max}, not ${text}.`);
   return value;
+}
+
+/** An agent SPEC: claude[:model], codex[:model], gemini[:model], or command:<argv> whose program exists. */
+export function checkAgentSpec(where: string, spec: string, cwd: string): void {
+  if (/^(claude|codex|gemini)(:[\w.\-\/]+)?$/.test(spec)) return;
+  if (!spec.startsWith('command:')) {
+    throw new UsageError('bad-agent-spec', `${where}: unknown agent spec "${spec}". Use claude[:model], codex[:model], gemini[:model] or command:<path>.`);
+  }
+  const [program] = parseCommandArgv(spec.slice('command:'.length), cwd);
+  if (program?.includes('/') && !existsSync(program)) {
+    throw new UsageError('bad-agent-spec', `${where}: the program ${program} of "${spec}" does not exist. Fix the path (relative paths start from ${cwd}).`);
+  }
+}
+
+/** --repo and --state must be directories (the state dir may not exist yet). */
+function checkDir(where: string, path: string, mustExist: boolean, what: string): void {
+  if (!existsSync(path)) {
+    if (mustExist) throw new UsageError('bad-flag', `${where}: ${path} does not exist. ${what}`);
+    return;
+  }
+  if (!statSync(path).isDirectory()) throw new UsageError('bad-flag', `${where}: ${path} is not a directory. ${what}`);
 }
 
 export function readRunConfig(path: string | undefined, cwd: string): RunConfig {
@@ -73,9 +104,17 @@ export function readRunConfig(path: string | undefined, cwd: string): RunConfig 
   }
   const parsed = RunConfig.safeParse(json);
   if (!parsed.success) {
-    throw new UsageError('bad-config', `config file ${file} is invalid:\n${formatZodIssues(parsed.error.issues)}\nFix these keys (the flags of \`nightshift run --help\`, in camelCase).`);
+    throw new UsageError('bad-config', `config file ${file} is invalid:\n${formatZodIssues(parsed.error.issues)}\nFix these keys. The keys are the flags of \`nightshift run --help\` in camelCase: ${Object.keys(RunConfig.shape).join(', ')}.`);
   }
-  return parsed.data;
+  // paths in a config file are relative to the file, wherever the command runs
+  const base = dirname(file);
+  const data = parsed.data;
+  return {
+    ...data,
+    ...(data.tickets !== undefined ? { tickets: resolve(base, data.tickets) } : {}),
+    ...(data.repo !== undefined ? { repo: resolve(base, data.repo) } : {}),
+    ...(data.state !== undefined ? { state: resolve(base, data.state) } : {}),
+  };
 }
 
 export function parseRunArgs(argv: string[], cwd: string): RunOptions {
@@ -102,45 +141,59 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
       },
     });
   } catch (error) {
-    throw new UsageError('bad-flag', `nightshift run: ${(error as Error).message}\n\n${RUN_USAGE}`);
+    throw new UsageError('bad-flag', `${(error as Error).message}\n\n${RUN_USAGE}`);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || positionals[0] === undefined) {
-    throw new UsageError('bad-batch', `nightshift run takes exactly one BATCH, got ${positionals.length}.\n\n${RUN_USAGE}`);
+    throw new UsageError('bad-batch', `run takes exactly one BATCH, got ${positionals.length}.\n\n${RUN_USAGE}`);
   }
   const config = readRunConfig(values.config, cwd);
   const tracker = values.tracker ?? config.tracker;
   if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
-    throw new UsageError('bad-flag', `nightshift run: --tracker must be local, linear or jira${tracker ? `, not "${tracker}"` : ''}.\n\n${RUN_USAGE}`);
+    throw new UsageError('bad-flag', `--tracker must be local, linear or jira${tracker ? `, not "${tracker}"` : ''}.\n\n${RUN_USAGE}`);
   }
   const repo = values.repo ?? config.repo;
-  if (!repo) throw new UsageError('bad-flag', `nightshift run: --repo DIR is required (the git repository the tickets merge into).\n\n${RUN_USAGE}`);
+  if (!repo) throw new UsageError('bad-flag', `--repo DIR is required (the git repository the tickets merge into).\n\n${RUN_USAGE}`);
   const tickets = values.tickets ?? config.tickets;
   if (tracker === 'local' && !tickets) {
-    throw new UsageError('bad-flag', 'nightshift run: --tracker local needs --tickets FILE (the JSON tickets file of DESIGN.md).');
+    throw new UsageError('bad-flag', '--tracker local needs --tickets FILE (the JSON tickets file of DESIGN.md).');
   }
   const reviewText = values.review ?? config.review ?? 'claude,codex';
   const review = (Array.isArray(reviewText) ? reviewText : splitSpecs(reviewText)).map((s) => s.trim()).filter((s) => s !== '');
   if (review.length !== 2) {
     throw new UsageError('bad-flag', `--review takes two agent specs separated by a comma (e.g. claude,codex), got "${String(reviewText)}".`);
   }
+  const from = (flag: string, key: string) => (values[flag as keyof typeof values] !== undefined ? `--${flag}` : `"${key}" in ${configPath(values.config, cwd)}`);
+  const agent = values.agent ?? config.agent ?? 'claude';
+  checkAgentSpec(from('agent', 'agent'), agent, cwd);
+  for (const spec of review) checkAgentSpec(from('review', 'review'), spec, cwd);
+  const heal = values.heal ?? config.heal;
+  if (heal !== undefined) checkAgentSpec(from('heal', 'heal'), heal, cwd);
+  const repoDir = resolve(cwd, repo);
+  checkDir(from('repo', 'repo'), repoDir, true, 'Point --repo at the git repository the tickets merge into.');
+  const state = values.state !== undefined ? resolve(cwd, values.state) : config.state;
+  if (state !== undefined) checkDir(from('state', 'state'), state, false, 'Give --state a directory (it is created if missing).');
   return {
     batch: parseBatch(positionals[0]),
     tracker,
     tickets: tickets === undefined ? undefined : resolve(cwd, tickets),
-    repo: resolve(cwd, repo),
+    repo: repoDir,
     targetBranch: values['target-branch'] ?? config.targetBranch ?? 'main',
-    agent: values.agent ?? config.agent ?? 'claude',
+    agent,
     review,
-    heal: values.heal ?? config.heal,
-    workers: positiveNumber('workers', values.workers, true) ?? config.workers ?? 1,
-    maxPasses: positiveNumber('max-passes', values['max-passes'], true) ?? config.maxPasses ?? 4,
+    heal,
+    workers: positiveNumber('workers', values.workers, true, 64) ?? config.workers ?? 1,
+    maxPasses: positiveNumber('max-passes', values['max-passes'], true, 100) ?? config.maxPasses ?? 4,
     budgetUsd: positiveNumber('budget-usd', values['budget-usd'], false) ?? config.budgetUsd,
-    state: values.state !== undefined ? resolve(cwd, values.state) : config.state !== undefined ? resolve(cwd, config.state) : undefined,
+    state,
     workerMinutes: positiveNumber('worker-minutes', values['worker-minutes'], false) ?? config.workerMinutes ?? 90,
     maxDiscovered: config.maxDiscovered ?? 20,
     cwd,
   };
+}
+
+function configPath(path: string | undefined, cwd: string): string {
+  return resolve(cwd, path ?? 'nightshift.config.json');
 }
 
 /** Splits `A,B` where a `command:` spec may itself hold commas only inside quotes. */
