@@ -6,7 +6,6 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { formatZodIssues } from '../../trackers/errors.ts';
 import { PreToolUseInput, blockMessage, judgeToolUse } from './pre-tool-use.ts';
 import { redactSecrets } from './redact.ts';
-import { StopInput, judgeStop } from './stop.ts';
 
 type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; cwd: string };
 
@@ -37,6 +36,7 @@ export async function runHookCommand(argv: string[], io: Io, readStdin: () => st
     io.stderr(blockMessage(verdict.reason));
     return 2;
   }
+  const { StopInput, judgeStop } = await import('./stop.ts'); // the finish line's subprocess code, only for this hook
   const input = StopInput.safeParse(json);
   if (!input.success) {
     io.stderr(`nightshift hook stop: the hook input does not match the Stop contract:\n${formatZodIssues(input.error.issues)}\n`);

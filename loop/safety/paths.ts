@@ -36,6 +36,7 @@ export function resolveWord(word: Word, cwd: string | null, ctx: GateContext): R
   if (!isAbsolute(text) && cwd === null) return { kind: 'unknown', text: word.text };
   if (word.glob) {
     const cut = text.search(/[*?[{]/);
+    if (/(^|\/)\.\.(\/|$)/.test(text.slice(cut))) return { kind: 'unknown', text: word.text }; // a/*/../.. climbs out
     const prefix = text.slice(0, cut);
     const dir = prefix.endsWith('/') || prefix === '' ? prefix : dirname(prefix);
     return { kind: 'path', path: realish(resolve(cwd ?? '/', dir || '.')), glob: true };

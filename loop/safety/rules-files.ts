@@ -32,11 +32,11 @@ export function checkSecretArgs(command: Invocation, ctx: GateContext): string |
   for (const word of command.args) {
     if (word === skipped) continue;
     const text = word.text.startsWith('-') && word.text.includes('=') ? word.text.slice(word.text.indexOf('=') + 1) : word.text;
+    const mentioned = mentionsSecret(word.text);
+    if (mentioned) return `it reads ${mentioned}, a credentials or secrets file`;
     const resolved = resolveWord({ ...word, text }, command.state.cwd, ctx);
     const path = resolved.kind === 'path' ? resolved.path : undefined;
     if ((path && resolved.kind === 'path' && !resolved.glob && isSecretPath(path, ctx.home)) || (word.glob && isSecretPath(text, ctx.home))) return `it reads ${path ?? text}, a credentials or secrets file`;
-    const mentioned = mentionsSecret(word.text);
-    if (mentioned) return `it reads ${mentioned}, a credentials or secrets file`;
   }
   if (command.stdin !== undefined) {
     const mentioned = mentionsSecret(command.stdin);

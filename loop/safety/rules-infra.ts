@@ -61,15 +61,18 @@ function checkOrm(command: Invocation): string | undefined {
 }
 
 const MUTATING_VERBS = new Set(['apply', 'destroy', 'delete', 'deploy', 'up', 'update', 'rm', 'remove', 'create', 'replace', 'patch', 'edit', 'scale',
-  'autoscale', 'rollout', 'drain', 'cordon', 'uncordon', 'taint', 'untaint', 'label', 'annotate', 'set', 'run', 'expose', 'install', 'upgrade',
+  'autoscale', 'drain', 'cordon', 'uncordon', 'taint', 'untaint', 'label', 'annotate', 'set', 'run', 'expose', 'install', 'upgrade',
   'uninstall', 'rollback', 'import', 'force-unlock', 'refresh', 'cancel', 'publish', 'unpublish', 'push', 'destroy', 'terminate', 'undeploy', 'release',
   'restart', 'stop', 'start', 'purge', 'resize', 'promote', 'restore', 'put', 'write', 'kill', 'revoke', 'disable', 'enable', 'yank', 'upload', 'rb', 'mv', 'sync',
   'set-iam-policy', 'add-iam-policy-binding', 'remove-iam-policy-binding', 'del', 'un', 'deprecate']);
 
-/** Tools and the positional verbs of theirs that are allowed (everything else mutating is blocked). */
-const INFRA_TOOLS = new Set(['terraform', 'tofu', 'terragrunt', 'pulumi', 'kubectl', 'oc', 'kubecolor', 'helm', 'aws', 'gcloud', 'az', 'doctl', 'hcloud',
-  'linode-cli', 'flyctl', 'fly', 'heroku', 'vercel', 'netlify', 'railway', 'serverless', 'sls', 'cdk', 'cdktf', 'sam', 'copilot', 'eb', 'nomad', 'vault',
-  'ansible-playbook', 'kustomize', 'eksctl', 'gsutil', 'firebase', 'wrangler', 'supabase']);
+/** Infrastructure CLIs and how many leading positionals form their command path (where the verb is). */
+const INFRA_TOOLS: Record<string, number> = {
+  kubectl: 1, oc: 1, kubecolor: 1, helm: 1,
+  terraform: 2, tofu: 2, terragrunt: 2, pulumi: 2, aws: 2, flyctl: 2, fly: 2, heroku: 2, vercel: 2, netlify: 2, railway: 2, cdk: 2, cdktf: 2,
+  serverless: 2, sls: 2, sam: 2, copilot: 2, eb: 2, nomad: 2, vault: 2, firebase: 2, wrangler: 2, supabase: 2, kustomize: 2, eksctl: 2, gsutil: 2,
+  gcloud: 4, az: 4, doctl: 4, hcloud: 3, 'linode-cli': 3,
+};
 const PUBLISHERS: Record<string, RegExp> = {
   npm: /^(publish|unpublish|deprecate|dist-tag (add|rm))\b/, pnpm: /^publish\b/, yarn: /^(npm )?publish\b/, cargo: /^(publish|yank)\b/,
   twine: /^upload\b/, gem: /^(push|yank)\b/, poetry: /^publish\b/, uv: /^publish\b/, docker: /^(push|image push|buildx build .*--push)\b/,
@@ -83,9 +86,13 @@ export function checkDeploy(command: Invocation): string | undefined {
   const publisher = PUBLISHERS[name];
   if (publisher && publisher.test(line) && !args.some((a) => a.text === '--dry-run')) return `\`${name} ${line}\` publishes or changes something outside this machine; the harness never deploys or publishes`;
   if (name === 'ansible-playbook' && !args.some((a) => a.text === '--check' || a.text === '-C' || a.text === '--syntax-check')) return 'ansible-playbook applies changes to machines';
-  if (!INFRA_TOOLS.has(name)) return undefined;
-  if (name === 'vercel' && (words.length === 0 || args.some((a) => a.text === '--prod'))) return 'bare `vercel` deploys';
-  const verbs = words.flatMap((w) => w.text.split(':')).map((v) => v.toLowerCase());
+  const depth = INFRA_TOOLS[name];
+  if (depth === undefined) return undefined;
+  if (name === 'vercel' && (words.length === 0 || args.some((a) => a.text === '--prod'))) return '`vercel` with no command (or with --prod) deploys';
+  if (/^(kubectl|oc|kubecolor)$/.test(name) && words[0]?.text === 'rollout') {
+    return /^(restart|undo|pause|resume)$/.test(words[1]?.text ?? '') ? `\`${name} rollout ${words[1]!.text}\` changes a live deployment` : undefined;
+  }
+  const verbs = words.slice(0, depth).flatMap((w) => w.text.split(':')).map((v) => v.toLowerCase());
   const verb = verbs.find((v) => MUTATING_VERBS.has(v) || /^(create|delete|put|update|terminate|remove|run|start|stop|reboot|modify|attach|detach|associate|disassociate|deploy|execute|set|tag|untag|restore|import|register|deregister|invoke|publish|send|reset|revoke|authorize|replace|cancel|enable|disable|upload|copy|change|apply|purge|batch-write|batch-delete|write|admin)-/.test(v));
   if (name === 'aws' && words[0]?.text === 's3' && verb === 'cp' ) return undefined;
   if (name === 'aws' && words[0]?.text === 's3' && words[1]?.text === 'cp' && words.slice(2).at(-1)?.text.startsWith('s3://')) return 'it uploads to S3';
