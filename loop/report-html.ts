@@ -2,7 +2,8 @@
 // external asset) with the oracle's final verdict, the timeline of every worker pass, each ticket's
 // cost and time, every pass with its reviews, replay and revert, discovered tickets, heals with their
 // tripwire verdicts, and interventions by kind.
-import { briefReason, formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
+import { briefReason, formatDuration, formatUsd } from './report-format.ts';
+import { interventionsByKind, ticketTotals } from './report-model.ts';
 import type { LoadedState } from './report-load.ts';
 import { reviewSummary, sortedTickets, ticketStatus } from './report-text.ts';
 import { OUTCOME_COLORS, escapeHtml as h, renderTimeline } from './report-timeline.ts';

@@ -33,8 +33,11 @@ const OracleJson = z.looseObject({
   tickets: z.array(z.object({ key: z.string(), satisfied: z.boolean(), via: z.string().nullable(), reason: z.string() })),
 });
 
-/** `running`: the loop's pid is alive and its run has not ended; `stopped`: it died mid-run. */
-export type LoopLiveness = 'running' | 'finished' | 'stopped' | 'never-started';
+/**
+ * `running`: the loop's pid is alive and its run has not ended; `stopped`: it died mid-run;
+ * `healing`: its last run ended and a heal pass started after it has not ended.
+ */
+export type LoopLiveness = 'running' | 'healing' | 'finished' | 'stopped' | 'never-started';
 
 export type LoadedState = {
   dir: string;
@@ -73,7 +76,10 @@ export function loadStateDir(dirArg: string, options: { run?: string } = {}): Lo
   const recorded = readInterventions(join(dir, 'interventions.jsonl'));
   if (recorded) model.interventions = options.run ? recorded.filter((i) => i.run === options.run) : recorded;
   const lastRun = foldEvents(all).runs.at(-1);
+  const afterEnd = lastRun?.end ? all.filter((e) => e.ts >= (lastRun.end ?? '')) : [];
+  const healing = afterEnd.some((e) => e.type === 'heal-start') && !afterEnd.some((e) => e.type === 'heal-end');
   const liveness: LoopLiveness = !lastRun ? 'never-started'
+    : healing ? 'healing'
     : lastRun.end ? 'finished'
     : pid !== undefined && isAlive(pid) ? 'running' : 'stopped';
   if (liveness !== 'running' && model.last) closeOpenPasses(model, model.last);

@@ -1,6 +1,7 @@
 // The operator's picture of a batch, folded from the event log: tickets and their passes (start, end,
 // agent, reviews, merge, replay, revert, cost), the scheduler's counts, the oracle's last verdict, money
 // spent, discovered tickets, heals and interventions. The live view, `status` and `report` all read it.
+import { shortSpec } from './report-format.ts';
 import type { LoopEvent } from './state.ts';
 
 export type StampedEvent = LoopEvent & { ts: string; run?: string };
@@ -28,7 +29,7 @@ export type PassRecord = {
   last: { ts: string; text: string };
 };
 
-export type TicketRecord = { key: string; passes: PassRecord[]; done: string | undefined; filed: DiscoveredRecord | undefined };
+export type TicketRecord = { key: string; passes: PassRecord[]; done: string | undefined; gated: string | undefined; filed: DiscoveredRecord | undefined };
 export type DiscoveredRecord = { ts: string; key: string; from: string; title: string };
 /**
  * Read from `heal-start` {heal, reason} and `heal-end` {heal, classification: gap|wall, summary,
@@ -89,18 +90,11 @@ export function foldEvents(events: Iterable<StampedEvent>): BatchModel {
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
-/** A command: spec names its script, not the node binary and the absolute paths before it. */
-export function shortSpec(spec: string): string {
-  if (!spec.startsWith('command:')) return spec;
-  const words = spec.slice('command:'.length).trim().split(/\s+/);
-  if (words.length > 1 && /(^|\/)node(\.exe)?$/.test(words[0] ?? '')) words.shift();
-  return words.map((word) => (word.startsWith('/') ? word.slice(word.lastIndexOf('/') + 1) : word)).join(' ');
-}
 
 function ticketOf(model: BatchModel, key: string): TicketRecord {
   let ticket = model.tickets.get(key);
   if (!ticket) {
-    ticket = { key, passes: [], done: undefined, filed: undefined };
+    ticket = { key, passes: [], done: undefined, gated: undefined, filed: undefined };
     model.tickets.set(key, ticket);
   }
   return ticket;
@@ -206,6 +200,10 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
     case 'ticket-done':
       if (e.ticket) ticketOf(model, e.ticket).done = e.ts;
       return note('done');
+    case 'ticket-gated':
+      if (e.ticket) ticketOf(model, e.ticket).gated = str(e.reason) ?? 'gated';
+      return note('gated for a person');
+    case 'blocked-check-start': return note('checking the blocked claim');
     case 'ticket-filed': {
       if (!e.ticket) return;
       const filed = { ts: e.ts, key: e.ticket, from: str(e.from) ?? '?', title: str(e.title) ?? '' };
@@ -257,24 +255,4 @@ export function interventionsByKind(model: BatchModel): { work: number; harness:
     work: model.interventions.filter((i) => i.kind === 'work').length,
     harness: model.interventions.filter((i) => i.kind === 'harness').length,
   };
-}
-
-/** `1h02m`, `4m05s`, `12s`. */
-export function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-/** A reason in one line: its first line, and the next one too when the first ends in a colon. */
-export function briefReason(reason: string | undefined, max = 140): string {
-  const [first = '', second = ''] = (reason ?? '').split('\n');
-  const text = first.endsWith(':') && second.trim() !== '' ? `${first} ${second.trim()}` : first;
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
-export function formatUsd(value: number): string {
-  return `$${value.toFixed(2)}`;
 }

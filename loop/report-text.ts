@@ -1,7 +1,8 @@
 // The text summary of a batch: printed at the end of every run and by `nightshift report`. It ends with
 // the exact command that renders the same batch as an HTML report.
 import { quote } from 'shell-quote';
-import { briefReason, formatDuration, formatUsd, interventionsByKind, ticketTotals } from './report-model.ts';
+import { briefReason, formatDuration, formatUsd } from './report-format.ts';
+import { interventionsByKind, ticketTotals } from './report-model.ts';
 import type { PassRecord, TicketRecord } from './report-model.ts';
 import type { LoadedState } from './report-load.ts';
 
@@ -28,6 +29,7 @@ export function sortedTickets(tickets: Iterable<TicketRecord>): TicketRecord[] {
 /** What a ticket came to: done, running, or its last pass's outcome. */
 export function ticketStatus(ticket: TicketRecord): string {
   if (ticket.done) return 'done';
+  if (ticket.gated) return 'gated';
   const last = ticket.passes.at(-1);
   if (!last) return 'not started';
   return last.end ? (last.outcome ?? 'ended') : 'running';

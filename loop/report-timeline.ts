@@ -1,14 +1,14 @@
 // The Gantt-like timeline of the HTML report: one row per ticket, one bar per worker pass (from its
 // pass-start to its pass-end), coloured by outcome, with merge / replay / revert marks, run starts as
 // dashed lines and heals as shaded bands. Pure inline SVG; the hover text is SVG <title>, no script.
-import { briefReason, formatDuration } from './report-model.ts';
+import { briefReason, formatDuration } from './report-format.ts';
 import type { BatchModel, PassRecord } from './report-model.ts';
 import { sortedTickets } from './report-text.ts';
 
 export const OUTCOME_COLORS: Record<string, string> = {
   landed: '#2e9e5b', 'verify-failed': '#e08a1e', 'review-rejected': '#c9a227', 'replay-failed': '#c0392b',
   'merge-conflict': '#8e44ad', 'agent-failed': '#7f8c8d', 'no-result': '#7f8c8d', 'no-commits': '#95a5a6',
-  blocked: '#34495e', 'no-verify': '#95a5a6', 'internal-error': '#c0392b', interrupted: '#bdc3c7', running: '#2f80ed',
+  blocked: '#34495e', 'no-verify': '#95a5a6', 'internal-error': '#c0392b', interrupted: '#bdc3c7', gated: '#8e6bbf', running: '#2f80ed',
 };
 
 export function escapeHtml(text: string): string {

@@ -8,7 +8,8 @@ import { readRunConfig } from './options.ts';
 import type { CommandIo } from './report-command.ts';
 import { defaultStateRoot, listStateDirs, loadStateDir } from './report-load.ts';
 import type { LoadedState } from './report-load.ts';
-import { formatUsd, interventionsByKind } from './report-model.ts';
+import { formatUsd } from './report-format.ts';
+import { interventionsByKind } from './report-model.ts';
 import { htmlReportCommand } from './report-text.ts';
 import { renderBlock } from './tty/block.ts';
 import { renderRow } from './tty/text.ts';
@@ -31,6 +32,7 @@ examples:
 
 const LIVENESS_TEXT = {
   running: 'running',
+  healing: 'healing: the loop stopped short of done and the supervisor is running a heal pass; the loop restarts if the tripwire accepts it',
   finished: 'finished',
   stopped: 'stopped: its loop is gone and its run has no end (killed?); run the same `nightshift run` to continue the batch',
   'never-started': 'never started',

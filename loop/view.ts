@@ -1,6 +1,6 @@
 // Plain event lines for a terminal that is not a TTY (CI, nohup, a pipe) and for the run's log:
 // one timestamped line per event, every event, greppable by ticket key.
-import { briefReason, shortSpec } from './report-model.ts';
+import { briefReason, shortSpec } from './report-format.ts';
 import type { LoopEvent } from './state.ts';
 
 type Stamped = LoopEvent & { ts: string };
@@ -42,6 +42,14 @@ function describe(e: Stamped): string {
     case 'heal-end': return `heal ended: ${String(e.classification ?? '?')}, tripwire ${String(e.tripwire ?? '?')}${e.summary ? ` - ${firstLine(e.summary)}` : ''}`;
     case 'intervention-request': return `needs a person (${String(e.kind)}): ${firstLine(e.reason)}`;
     case 'intervention': return `intervention (${String(e.kind)}): ${firstLine(e.note)}`;
+    case 'graph': return `batch read: ${String(e.tickets)} ticket(s)${Array.isArray(e.outside_done) && e.outside_done.length > 0 ? `, blockers done outside the batch: ${e.outside_done.join(', ')}` : ''}`;
+    case 'thrash': return `the same check failed ${String(e.streak)} passes in a row: this pass gets the root-cause-first prompt`;
+    case 'tracker-error': return `tracker error: ${firstLine(e.problem)}`;
+    case 'blocked-check-start': return `blocked claim checked by ${spec(e.checker)}`;
+    case 'blocked-check': return `blocked claim ${String(e.verdict)}: ${firstLine(e.reason)}`;
+    case 'ticket-gated': return `gated for a person: ${firstLine(e.reason)}`;
+    case 'foreign-target-move': return `the target branch was moved outside the loop (${String(e.when)}): expected ${String(e.expected).slice(0, 12)}, found ${String(e.found).slice(0, 12)}${e.kept ? `, kept ${String(e.kept)}` : ''}`;
+    case 'heal-accepted': return `heal ${String(e.commit).slice(0, 12)} accepted: the loop restarts from the healed code`;
     case 'run-end': return `run ended: exit ${String(e.exit_code)} - ${String(e.reason)}`;
     default: return describeOther(e);
   }

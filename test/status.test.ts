@@ -112,3 +112,12 @@ test('a bad nightshift.config.json in the working directory is exit 2 with its d
   expect(result.exitCode).toBe(2);
   expect(result.stderr).toMatch(/nightshift\.config\.json is invalid:\n {2}state: /);
 });
+
+test('between runs, a heal pass that has started and not ended shows as healing', async () => {
+  const healStart = recordedEvents().findIndex((e) => e.type === 'heal-start');
+  const dir = midRunStateDir(healStart + 1, DEAD_PID);
+  const json = JSON.parse((await runCli(['status', '--state', dir, '--json'])).stdout) as Record<string, unknown>;
+  expect(json).toMatchObject({ loop: 'healing', heals: 1 });
+  const text = await runCli(['status', '--state', dir]);
+  expect(text.stdout).toContain('loop:      healing: the loop stopped short of done and the supervisor is running a heal pass');
+});

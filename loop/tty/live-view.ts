@@ -32,7 +32,7 @@ export type LiveView = {
 
 const NOTABLE: Record<string, Style> = {
   'run-start': 'bold', 'pass-end': 'dim', 'ticket-filed': 'magenta', reverted: 'red',
-  'merge-conflict': 'red', 'run-end': 'bold', 'heal-start': 'yellow', 'heal-end': 'yellow', intervention: 'yellow', 'intervention-request': 'yellow',
+  'merge-conflict': 'red', 'ticket-gated': 'yellow', 'foreign-target-move': 'red', 'tracker-error': 'red', thrash: 'yellow', 'run-end': 'bold', 'heal-start': 'yellow', 'heal-end': 'yellow', intervention: 'yellow', 'intervention-request': 'yellow',
 };
 
 export const SYNC_START = '\x1b[?2026h';
