@@ -12,8 +12,8 @@ export type LinearConnection = {
   gate: Gate;
   /** One raw GraphQL read, retried when safe, its answer checked against `schema`. */
   read<S extends z.ZodType>(label: string, query: string, variables: Record<string, unknown>, schema: S): Promise<z.infer<S>>;
-  /** One SDK mutation, counted and timed; `send` receives the SDK client. */
-  write<T>(label: string, send: (sdk: LinearClient) => Promise<T>): Promise<T>;
+  /** One SDK mutation (`send` calls the SDK), counted and timed. */
+  write<T>(label: string, send: () => Promise<T>): Promise<T>;
 };
 
 type RawError = {
@@ -84,7 +84,7 @@ export function connectLinear(options: { apiKey: string; apiUrl?: string | undef
       return parsed.data;
     },
     write(label, send) {
-      return gate.request(label, (signal) => withSignal(signal, () => send(sdk)));
+      return gate.request(label, (signal) => withSignal(signal, send));
     },
   };
 }

@@ -82,8 +82,8 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
     return linear.read(`read ${key}`, ISSUE_CONTEXT_QUERY, { id: key, label: label ?? '', withLabel: label !== undefined }, IssueContextAnswer);
   }
 
-  async function expectSuccess(label: string, payload: Promise<{ success: boolean }>): Promise<void> {
-    const result = await linear.write(label, () => payload);
+  async function expectSuccess(label: string, send: () => Promise<{ success: boolean }>): Promise<void> {
+    const result = await linear.write(label, send);
     if (!result.success) throw new TrackerError('linear-write-refused', `linear ${label}: Linear answered success: false.`);
   }
 
@@ -112,7 +112,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
     const found = known.find((l) => l.name === name && l.team?.id === teamId) ?? known.find((l) => l.name === name && l.team === null);
     if (found) return found.id;
     const id = randomUUID();
-    await expectSuccess(`create label ${name}`, linear.sdk.createIssueLabel({ id, name, teamId }));
+    await expectSuccess(`create label ${name}`, () => linear.sdk.createIssueLabel({ id, name, teamId }));
     known.push({ id, name, team: { id: teamId } });
     return id;
   }
@@ -148,7 +148,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
         if (!target) {
           throw new TrackerError('linear-no-state', `Linear team ${issue.team.key} has no workflow state of type ${TARGET_TYPES[state].join(' or ')} to move ${key} to ${state}. Add one in the team's workflow settings.`);
         }
-        await expectSuccess(`move ${key}`, linear.sdk.updateIssue(issue.id, { stateId: target.id }));
+        await expectSuccess(`move ${key}`, () => linear.sdk.updateIssue(issue.id, { stateId: target.id }));
       });
     },
 
@@ -157,7 +157,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       await linear.gate.retry(`comment on ${key}`, async () => {
         const { issue } = await context(key);
         if (issue.comments.nodes.at(-1)?.body === body) return;
-        await expectSuccess(`comment on ${key}`, linear.sdk.createComment({ id, issueId: issue.id, body }));
+        await expectSuccess(`comment on ${key}`, () => linear.sdk.createComment({ id, issueId: issue.id, body }));
       });
     },
 
@@ -166,7 +166,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
         const { issue, issueLabels } = await context(key, label);
         if (issue.labels.nodes.some((l) => l.name === label)) return;
         const labelId = await ensureLabel(label, issue.team.id, issueLabels?.nodes ?? []);
-        await expectSuccess(`label ${key}`, linear.sdk.updateIssue(issue.id, { addedLabelIds: [labelId] }));
+        await expectSuccess(`label ${key}`, () => linear.sdk.updateIssue(issue.id, { addedLabelIds: [labelId] }));
       });
     },
 
@@ -192,15 +192,15 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
         if (!created) {
           const labelIds: string[] = [];
           for (const name of input.labels) labelIds.push(await ensureLabel(name, teamNode.id, ctx.issueLabels.nodes));
-          await expectSuccess(`create in ${team}`, linear.sdk.createIssue({ id: newId, teamId: teamNode.id, title: input.title, description: input.description, labelIds }));
+          await expectSuccess(`create in ${team}`, () => linear.sdk.createIssue({ id: newId, teamId: teamNode.id, title: input.title, description: input.description, labelIds }));
         }
         const blocking = new Set(created?.relations.nodes.filter((r) => r.type === 'blocks').map((r) => r.relatedIssue.identifier));
         const blockedBy = new Set(created?.inverseRelations.nodes.filter((r) => r.type === 'blocks').map((r) => r.issue.identifier));
         for (const key of input.blocks.filter((k) => !blocking.has(k))) {
-          await expectSuccess(`link ${key}`, linear.sdk.createIssueRelation({ issueId: newId, relatedIssueId: ids.get(key) ?? key, type: LinearDocument.IssueRelationType.Blocks }));
+          await expectSuccess(`link ${key}`, () => linear.sdk.createIssueRelation({ issueId: newId, relatedIssueId: ids.get(key) ?? key, type: LinearDocument.IssueRelationType.Blocks }));
         }
         for (const key of input.blockedBy.filter((k) => !blockedBy.has(k))) {
-          await expectSuccess(`link ${key}`, linear.sdk.createIssueRelation({ issueId: ids.get(key) ?? key, relatedIssueId: newId, type: LinearDocument.IssueRelationType.Blocks }));
+          await expectSuccess(`link ${key}`, () => linear.sdk.createIssueRelation({ issueId: ids.get(key) ?? key, relatedIssueId: newId, type: LinearDocument.IssueRelationType.Blocks }));
         }
       });
       const after = await read();

@@ -40,11 +40,15 @@ function positive(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return n;
 }
 
-/** Request limits from the environment: NIGHTSHIFT_TRACKER_BUDGET (requests per run), NIGHTSHIFT_TRACKER_TIMEOUT_MS. */
+/**
+ * Request limits from the environment: NIGHTSHIFT_TRACKER_BUDGET (requests per run),
+ * NIGHTSHIFT_TRACKER_TIMEOUT_MS (per request), NIGHTSHIFT_TRACKER_ATTEMPTS (per read or write).
+ */
 function gateOptions(env: NodeJS.ProcessEnv): GateOptions {
   const budget = positive(env, 'NIGHTSHIFT_TRACKER_BUDGET');
   const timeoutMs = positive(env, 'NIGHTSHIFT_TRACKER_TIMEOUT_MS');
-  return { ...(budget ? { budget } : {}), ...(timeoutMs ? { timeoutMs } : {}) };
+  const attempts = positive(env, 'NIGHTSHIFT_TRACKER_ATTEMPTS');
+  return { ...(budget ? { budget } : {}), ...(timeoutMs ? { timeoutMs } : {}), ...(attempts ? { attempts } : {}) };
 }
 
 /** Opens the configured tracker; credentials come from `env`, never from flags or files. */

@@ -80,7 +80,14 @@ export function createGate(tracker: string, classify: (error: unknown) => Failur
       );
     }
     const wait = heldUntil - Date.now();
-    if (wait > 0) await sleep(Math.min(wait, o.maxWaitMs));
+    if (wait > o.maxWaitMs) {
+      throw new TrackerError(
+        'tracker-rate-limited',
+        `${tracker}: the rate-limit window reopens in ${Math.ceil(wait / 1000)} s, longer than nightshift waits (${o.maxWaitMs / 1000} s). Run again later.`,
+        { retryable: true },
+      );
+    }
+    if (wait > 0) await sleep(wait);
     made++;
     const signal = AbortSignal.timeout(o.timeoutMs);
     try {

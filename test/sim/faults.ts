@@ -15,6 +15,8 @@ export type FaultPlan = {
   slowMs?: number;
   /** Never fault the first N requests (e.g. so a setup read is clean). */
   skipFirst?: number;
+  /** Inject at most this many faults in all. */
+  limit?: number;
 };
 
 export const ALL_FAULTS: FaultKind[] = ['http-429', 'rate-limited', 'server-error', 'server-error-after', 'slow', 'truncated'];
@@ -45,7 +47,7 @@ export function createFaultDraw(seed: number, plan: FaultPlan | undefined): Faul
       if (!plan || plan.rate <= 0) return undefined;
       const roll = random();
       const pick = random();
-      if (seen <= (plan.skipFirst ?? 0) || roll >= plan.rate) return undefined;
+      if (seen <= (plan.skipFirst ?? 0) || roll >= plan.rate || injected.length >= (plan.limit ?? Infinity)) return undefined;
       const kinds = plan.kinds ?? ALL_FAULTS;
       const kind = kinds[Math.floor(pick * kinds.length)];
       if (kind) injected.push(kind);

@@ -87,7 +87,10 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
     const reply = handleJira(world, base, { method: req.method ?? 'GET', url, body });
     if (reply.status === 400 && !reply.expected) rejected.push(`${req.method} ${url.pathname}: ${JSON.stringify(reply.body)}`);
     if (fault === 'server-error-after') return send(res, error(500, 'Internal server error'));
-    if (fault === 'truncated') return sendTruncated(res, reply.status, JSON.stringify(reply.body ?? {}));
+    if (fault === 'truncated') {
+      if (reply.body === undefined) return void res.socket?.destroy();
+      return sendTruncated(res, reply.status, JSON.stringify(reply.body));
+    }
     if (fault === 'slow') {
       const timer = setTimeout(() => {
         timers.delete(timer);

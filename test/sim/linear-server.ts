@@ -65,16 +65,21 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   const timers = new Set<NodeJS.Timeout>();
   let count = 0;
   let remaining = RATE_LIMIT;
+  let resetAt = Date.now() + 3_600_000;
   let baseUrl = '';
   const root = () => createRoot(world, baseUrl);
 
   function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+    if (Date.now() >= resetAt) {
+      remaining = RATE_LIMIT;
+      resetAt = Date.now() + 3_600_000;
+    }
     remaining = Math.max(0, remaining - 1);
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',
       'x-ratelimit-requests-limit': String(RATE_LIMIT),
       'x-ratelimit-requests-remaining': String(remaining),
-      'x-ratelimit-requests-reset': String(Date.now() + 3_600_000),
+      'x-ratelimit-requests-reset': String(resetAt),
       ...extra,
     });
     res.end(body);
@@ -91,10 +96,16 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     const wait = String(options.faults?.retryAfterSeconds ?? 0);
     if (fault === 'http-429') return send(res, 429, errorBody('Rate limit exceeded', 'RATELIMITED', 'ratelimited'), { 'retry-after': wait });
     if (fault === 'rate-limited') {
+      // The window is spent: nothing remains until it resets after `wait` seconds.
       remaining = 0;
-      return send(res, 400, JSON.stringify({ errors: [{ message: 'Rate limit exceeded', extensions: { code: 'RATELIMITED' } }] }), {
-        'x-ratelimit-requests-reset': String(Date.now() + Number(wait) * 1000),
+      resetAt = Date.now() + Number(wait) * 1000;
+      res.writeHead(400, {
+        'content-type': 'application/json; charset=utf-8',
+        'x-ratelimit-requests-limit': String(RATE_LIMIT),
+        'x-ratelimit-requests-remaining': '0',
+        'x-ratelimit-requests-reset': String(resetAt),
       });
+      return void res.end(JSON.stringify({ errors: [{ message: 'Rate limit exceeded', extensions: { code: 'RATELIMITED' } }] }));
     }
     if (fault === 'server-error') return send(res, 503, errorBody('Service unavailable', 'INTERNAL_SERVER_ERROR', 'internal error'));
 

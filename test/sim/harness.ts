@@ -1,0 +1,71 @@
+// One way to stand up any tracker for a test, the benchmark or the tripwire: the local tickets file in
+// a temp dir, or a Linear or Jira simulator with the real adapter pointed at it. Each harness also
+// gives the environment and flags that point `nightshift oracle` at the same tracker.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openJiraTracker } from '../../trackers/jira.ts';
+import { openLinearTracker } from '../../trackers/linear.ts';
+import { openLocalTracker } from '../../trackers/local.ts';
+import type { GateOptions } from '../../trackers/retry.ts';
+import type { Tracker } from '../../trackers/types.ts';
+import type { FaultKind, FaultPlan } from './faults.ts';
+import type { SimTicket } from './fixtures.ts';
+import { splitKey } from './fixtures.ts';
+import { startJiraSim } from './jira-server.ts';
+import { startLinearSim } from './linear-server.ts';
+
+export type HarnessKind = 'local' | 'linear' | 'jira';
+
+export type TrackerHarness = {
+  kind: HarnessKind;
+  tracker: Tracker;
+  /** Environment for `nightshift oracle` / `run` against the same tracker (credentials included). */
+  env: Record<string, string>;
+  /** `--tracker ...` flags for the same. */
+  args: string[];
+  /** The tracker's own truth (the file, or the simulator's world), not read through the adapter. */
+  state(): SimTicket[];
+  /** Requests the simulator received (0 for local). */
+  requests(): number;
+  injected: FaultKind[];
+  rejected: string[];
+  close(): Promise<void>;
+};
+
+export type HarnessOptions = { tickets: readonly SimTicket[]; seed?: number; faults?: FaultPlan; gate?: GateOptions };
+
+export async function startHarness(kind: HarnessKind, options: HarnessOptions): Promise<TrackerHarness> {
+  switch (kind) {
+    case 'local': {
+      const file = join(mkdtempSync(join(tmpdir(), 'nightshift-local-')), 'tickets.json');
+      const project = splitKey(options.tickets[0]?.key ?? 'ENG-1').prefix;
+      writeFileSync(file, `${JSON.stringify({ project, tickets: options.tickets }, null, 2)}\n`);
+      return {
+        kind, tracker: openLocalTracker({ path: file }), env: {}, args: ['--tracker', 'local', '--tickets', file],
+        state: () => (JSON.parse(readFileSync(file, 'utf8')) as { tickets: SimTicket[] }).tickets,
+        requests: () => 0, injected: [], rejected: [], close: async () => {},
+      };
+    }
+    case 'linear': {
+      const sim = await startLinearSim(options);
+      return {
+        kind,
+        tracker: openLinearTracker({ apiKey: sim.apiKey, apiUrl: sim.url, ...(options.gate ? { gate: options.gate } : {}) }),
+        env: { LINEAR_API_KEY: sim.apiKey, LINEAR_API_URL: sim.url },
+        args: ['--tracker', 'linear'],
+        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+      };
+    }
+    case 'jira': {
+      const sim = await startJiraSim(options);
+      return {
+        kind,
+        tracker: openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true, ...(options.gate ? { gate: options.gate } : {}) }),
+        env: { JIRA_HOST: sim.url, JIRA_EMAIL: sim.email, JIRA_API_TOKEN: sim.apiToken, NIGHTSHIFT_TRACKER_STRICT_SCHEMAS: '1' },
+        args: ['--tracker', 'jira'],
+        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+      };
+    }
+  }
+}
