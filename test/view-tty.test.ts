@@ -16,7 +16,13 @@ afterAll(async () => {
   await tmux('kill-server').catch(() => undefined);
 });
 
-test('on a TTY the demo draws the live view in place: one block, progress to the end, then the summary', async () => {
+const skipTty = process.env.NIGHTSHIFT_SKIP_TTY === '1';
+
+test.skipIf(skipTty)('on a TTY the demo draws the live view in place: one block, progress to the end, then the summary', async () => {
+  const version = await execa('tmux', ['-V'], { reject: false });
+  if (version.exitCode !== 0) {
+    throw new Error('tmux is not installed; this test drives the demo in a real terminal with it. Install it (Debian: `apt-get install -y tmux`) or set NIGHTSHIFT_SKIP_TTY=1 to skip this check.');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-tty-'));
   const raw = join(dir, 'pane.raw');
   const demo = quote([process.execPath, CLI, 'demo', '--dir', join(dir, 'demo')]);
