@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claudeAgent } from '../loop/agents/claude.ts';
-import { ROOT } from './helpers/cli.ts';
-import { git, makeRepo, tempDir } from './helpers/repo.ts';
+import { SCRIPTED_AGENT, runCli } from './helpers/cli.ts';
+import { git, makeRepo, tempDir, writeTickets } from './helpers/repo.ts';
 import { lastToolResults, startFakeAnthropic, textOf } from './bin/fake-anthropic-api.ts';
 import type { ApiRequest, FakeApi, ModelReply } from './bin/fake-anthropic-api.ts';
 
@@ -78,6 +78,29 @@ describe.skipIf(!present)('the real Claude Code CLI through the claude adapter',
     expect(await git(worktree, 'log', '--format=%s', 'main..HEAD')).toBe('verify\nwork');
     expect(JSON.parse(readFileSync(join(passDir, 'result.json'), 'utf8'))).toMatchObject({ status: 'complete' });
     expect(log).not.toContain('sk-ant-fake-key-for-the-loopback-api');
-    expect(ROOT).toBeTruthy();
+  });
+
+  it('takes a whole ticket from worker to done: nightshift run --agent claude, then the oracle', async () => {
+    api = await startFakeAnthropic((request) => lastToolResults(request).some((r) => r.tool_use_id === 'toolu_ticket')
+      ? { kind: 'text', text: 'Done: work.txt is committed and the result is written.' }
+      : { kind: 'tool', id: 'toolu_ticket', name: 'Bash', input: { command: `echo work > work.txt && git add work.txt && ${COMMIT} "T-1: add work.txt" && printf '%s' '${RESULT}' > "$NIGHTSHIFT_RESULT_FILE"` } });
+    const dir = tempDir('nightshift-claude-run-');
+    const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'hello\n' });
+    const tickets = writeTickets(join(dir, 'tickets.json'), 'T', [{ key: 'T-1', title: 'Add work.txt', verify: ['test -f work.txt'] }]);
+    writeFileSync(join(dir, 'plan.json'), '{}');
+    mkdirSync(join(dir, 'home'));
+    const reviewer = `command:${process.execPath} ${SCRIPTED_AGENT} ${join(dir, 'plan.json')}`;
+    const env = {
+      ...process.env, PATH: `${dirname(BINARY)}:${process.env.PATH}`, HOME: join(dir, 'home'), CLAUDE_CONFIG_DIR: join(dir, 'home', '.claude'),
+      ANTHROPIC_BASE_URL: api.url, ANTHROPIC_API_KEY: 'sk-ant-fake-key-for-the-loopback-api', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_TELEMETRY: '1', DISABLE_AUTOUPDATER: '1', GIT_AUTHOR_NAME: 'n', GIT_AUTHOR_EMAIL: 'n@example.invalid', GIT_COMMITTER_NAME: 'n', GIT_COMMITTER_EMAIL: 'n@example.invalid',
+    };
+    const run = await runCli(['run', 'T-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', 'claude', '--review', `${reviewer},${reviewer}`,
+      '--heal', reviewer, '--state', join(dir, 'state'), '--max-passes', '2'], { env, cwd: dir, timeoutMs: 300_000 });
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const oracle = await runCli(['oracle', 'T-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo], { env, cwd: dir });
+    expect(oracle.exitCode, oracle.stdout).toBe(0);
+    expect(await git(repo, 'show', 'main:work.txt')).toBe('work');
+    expect(api.requests.length).toBeGreaterThanOrEqual(2);
   });
 });
