@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from '../trackers/errors.ts';
+import { readRunConfig } from './options.ts';
 import { renderHtmlReport } from './report-html.ts';
 import { loadStateDir, resolveReportTarget } from './report-load.ts';
 import { renderTextReport } from './report-text.ts';
@@ -20,7 +21,8 @@ verdicts, interventions by kind, cost and time per ticket, and the oracle's fina
 
   STATE_DIR  a run's state dir (printed at the end of every run); covers every run of that batch
   RUN        a run id (e.g. 20261121T154943-cff81c) under the default state root; covers that run only
-  (none)     the most recently active state dir under $XDG_STATE_HOME/nightshift (~/.local/state/nightshift)
+  (none)     the "state" of ./nightshift.config.json if set, else the most recently active state dir
+             under $XDG_STATE_HOME/nightshift (default ~/.local/state/nightshift)
   --html     write a self-contained HTML report (no script, no network) instead of text
   --out FILE where to write (default for --html: STATE_DIR/report.html; text goes to stdout)
 
@@ -41,7 +43,8 @@ export async function runReportCommand(argv: string[], io: CommandIo): Promise<n
     return 0;
   }
   if (positionals.length > 1) throw new UsageError('bad-flag', `report takes at most one RUN or STATE_DIR, got ${positionals.length}: ${positionals.join(' ')}.\n\n${REPORT_USAGE}`);
-  const target = resolveReportTarget(positionals[0], io.env, io.cwd);
+  const configured = positionals[0] === undefined ? readRunConfig(undefined, io.cwd).state : undefined;
+  const target: { dir: string; run?: string } = configured !== undefined ? { dir: configured } : resolveReportTarget(positionals[0], io.env, io.cwd);
   const state = loadStateDir(target.dir, target.run ? { run: target.run } : {});
   const out = values.out !== undefined ? resolve(io.cwd, values.out) : values.html ? join(state.dir, target.run ? `report-${target.run}.html` : 'report.html') : undefined;
   if (out !== undefined && (!existsSync(dirname(out)) || !statSync(dirname(out)).isDirectory())) {

@@ -1,6 +1,6 @@
 // `nightshift report`: the text summary of a recorded batch, RUN and STATE_DIR arguments, the HTML file
 // next to the events, and exit 2 with what/where/what-to-do for every bad argument.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -112,4 +112,13 @@ test('report --help shows usage and examples', async () => {
   expect(result.exitCode).toBe(0);
   expect(result.stdout).toMatch(/^usage: nightshift report \[RUN\|STATE_DIR\] \[--html\] \[--out FILE\]/);
   expect(result.stdout).toContain('examples:');
+});
+
+test('without an argument, the "state" of ./nightshift.config.json is the batch to report', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'nightshift-cwd-'));
+  const dir = writeRecordedStateDir(cwd);
+  writeFileSync(join(cwd, 'nightshift.config.json'), JSON.stringify({ state: 'state' }));
+  const result = await runCli(['report'], { cwd });
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain(`state dir: ${dir}\n`);
 });
