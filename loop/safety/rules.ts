@@ -87,7 +87,7 @@ function checkSimple(command: SimpleCommand, ctx: GateContext, state: ShellState
     state.cwd = target ? resolveDir(target, state, ctx) : ctx.home;
     return reasons;
   }
-  if (name === 'git' && ['checkout', 'switch'].includes(args.find((a) => !a.text.startsWith('-'))?.text ?? '')) {
+  if (name === 'git' && !args.some((a) => a.text === '--') && ['checkout', 'switch'].includes(args.find((a) => !a.text.startsWith('-'))?.text ?? '')) {
     const branch = args.filter((a) => !a.text.startsWith('-')).slice(1).find(() => true);
     if (branch && !branch.dynamic) state.branch = branch.text;
   }

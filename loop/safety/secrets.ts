@@ -25,7 +25,7 @@ export function mentionsSecret(text: string): string | undefined {
   return match?.[0];
 }
 
-const SECRET_VARIABLE = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|CREDENTIALS?|AUTH_?TOKEN|SESSION_?KEY|COOKIE|PAT|KEY)(_|$)/i;
+const SECRET_VARIABLE = /(^|_)(TOKEN|SECRET|PASSWORD|PASSWD|PASS|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|SECRET_?KEY|CREDENTIALS?|AUTH_?TOKEN|SESSION_?KEY|COOKIE|PAT|KEY)(_|$)/; // environment names are upper case; a shell loop's $key is not a secret
 const NOT_SECRET = new Set(['SSH_AUTH_SOCK', 'GPG_AGENT_INFO', 'KEYTIMEOUT', 'PASSWORD_STORE_DIR']);
 
 /** A variable whose value is a credential, by its name. */

@@ -1,0 +1,46 @@
+// The post-pass check for agents that run without our hooks (codex in its sandbox, gemini): nothing
+// outside the ticket's worktree changed. It compares the repository's branches and tags and the main
+// checkout's working tree before and after a pass. Ticket branches (`nightshift/*`) may move, since
+// other workers and the loop move them; the target branch may only move forward (the loop merges into
+// it), never be rewound, rewritten or deleted.
+import type { SimpleGit } from 'simple-git';
+
+export type OutsideSnapshot = { refs: Record<string, string>; status: string };
+
+export async function snapshotOutside(repo: SimpleGit): Promise<OutsideSnapshot> {
+  const lines = (await repo.raw(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/tags'])).split('\n').filter(Boolean);
+  const refs = Object.fromEntries(lines.map((line) => line.split(' ') as [string, string]));
+  const status = await repo.raw(['status', '--porcelain=v1', '--untracked-files=all']);
+  return { refs, status };
+}
+
+/** What changed outside the worktree, one line each (empty: nothing). */
+export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string): Promise<string[]> {
+  const problems: string[] = [];
+  const target = `refs/heads/${targetBranch}`;
+  for (const [ref, old] of Object.entries(before.refs)) {
+    const now = after.refs[ref];
+    if (now === old) continue;
+    if (now === undefined) {
+      if (!ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was deleted`);
+    } else if (ref === target) {
+      if (!(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
+    } else if (!ref.startsWith('refs/heads/nightshift/')) {
+      problems.push(`${ref} moved from ${old.slice(0, 12)} to ${now.slice(0, 12)}`);
+    }
+  }
+  for (const ref of Object.keys(after.refs)) {
+    if (!(ref in before.refs) && !ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was created`);
+  }
+  if (after.status !== before.status) problems.push(`the main checkout's working tree changed:\n${after.status.trim().split('\n').slice(0, 10).map((l) => `  ${l}`).join('\n')}`);
+  return problems;
+}
+
+async function isAncestor(repo: SimpleGit, older: string, newer: string): Promise<boolean> {
+  try {
+    // merge-base rather than --is-ancestor: simple-git does not reject on a silent non-zero exit
+    return (await repo.raw(['merge-base', older, newer])).trim() === older;
+  } catch {
+    return false;
+  }
+}
