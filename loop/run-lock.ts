@@ -1,7 +1,7 @@
 // One loop per batch, and the clean-up after a loop that died: the run lock (proper-lockfile, taken
 // over at once when its owner is gone), the agent process groups and leftover processes of the dead
 // loop (reaped), and its worktrees (removed; their branches keep every commit).
-import { existsSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import type { Git } from './git.ts';
@@ -32,7 +32,14 @@ export async function acquireRunLock(paths: StatePaths, onCompromised: (error: E
   } catch {
     const owner = readOwner(pidFile);
     if (owner && owner.pid !== process.pid && ownerAlive(owner)) throw refuse(`pid ${owner.pid}`);
-    await lockfile.unlock(lockTarget, { realpath: false }).catch(() => undefined);
+    // proper-lockfile only unlocks its own locks: move the dead owner's aside (a rename, so of two
+    // loops taking over at the same moment only one succeeds) and take a fresh one
+    try {
+      renameSync(`${lockTarget}.lock`, `${lockTarget}.lock.stale-${process.pid}`);
+      rmSync(`${lockTarget}.lock.stale-${process.pid}`, { recursive: true, force: true });
+    } catch {
+      // gone already (proper-lockfile removed it as stale) or taken over by another loop: take() decides
+    }
     try {
       release = await take();
     } catch {
