@@ -1,7 +1,7 @@
 // The live view on a TTY: the batch's block (loop/tty/block.ts) redrawn in place at the bottom of the
 // terminal, with the notable events scrolling above it. Each frame is one write wrapped in the
-// synchronized-output escapes, moves up over only the lines it drew before, rewrites them line by line
-// and clears below; rows are cut to the terminal width so none wraps.
+// synchronized-output escapes, moves up over only the lines it drew before, overwrites them line by
+// line (clearing each line's old tail) and clears below; rows are cut to the terminal width so none wraps.
 import { applyEvent, emptyModel } from '../report-model.ts';
 import type { StampedEvent } from '../report-model.ts';
 import { formatEvent } from '../view.ts';
@@ -63,7 +63,8 @@ export function createLiveView(options: LiveViewOptions): LiveView {
       .map((row) => renderRow(row, width, options.color));
     let frame = SYNC_START;
     if (drawn > 0) frame += `\x1b[${drawn}A\r`;
-    for (const line of [...lines, ...block]) frame += `\x1b[2K${line}\n`;
+    // overwrite, then clear what is left of the old line: no line is ever blank between frames
+    for (const line of [...lines, ...block]) frame += `${line}\x1b[K\n`;
     frame += `\x1b[J${SYNC_END}`;
     drawn = block.length;
     options.write(frame);
