@@ -80,7 +80,7 @@ export function renderHtmlReport(state: LoadedState, options: { now?: string; ru
 </div>
 ${oracle?.problem ? `<p><b>oracle:</b> ${h(oracle.problem)}</p>` : ''}
 <h2 id="timeline">Timeline of worker passes</h2>
-${passes.length > 0 ? renderTimeline(model, end) : '<p class="muted">no worker pass yet</p>'}
+${passes.length > 0 ? renderTimeline(model, end, (state.oracleTickets ?? []).map((t) => t.key)) : '<p class="muted">no worker pass yet</p>'}
 <p class="legend">${[...used].map((o) => `<span><i style="background:${OUTCOME_COLORS[o] ?? '#7f8c8d'}"></i>${h(o)}</span>`).join('')}<span>✓ replay passed</span><span>↺ merge reverted</span>${model.heals.length > 0 ? '<span><i style="background:#f2c94c"></i>heal</span>' : ''}</p>
 <h2>Tickets</h2>
 ${table(['ticket', 'status', 'passes', 'cost', 'time', 'reviews', "oracle's final word"], ticketRows, [2, 3, 4])}

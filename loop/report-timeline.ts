@@ -20,8 +20,10 @@ const WIDTH = 960;
 const ROW = 24;
 const AXIS = 28;
 
-export function renderTimeline(model: BatchModel, now: string): string {
-  const tickets = sortedTickets(model.tickets.values()).filter((t) => t.passes.length > 0);
+/** `alsoKeys`: tickets of the batch that had no pass (e.g. from the oracle's last answer) get an empty row. */
+export function renderTimeline(model: BatchModel, now: string, alsoKeys: readonly string[] = []): string {
+  const idle = alsoKeys.filter((key) => !model.tickets.get(key)?.passes.length).map((key) => ({ key, passes: [], done: undefined, gated: undefined, filed: undefined }));
+  const tickets = sortedTickets([...[...model.tickets.values()].filter((t) => t.passes.length > 0), ...idle]);
   const t0 = Date.parse(model.runs[0]?.start ?? model.first ?? now);
   const t1 = Math.max(Date.parse(model.last ?? now), t0 + 1000);
   const chart = WIDTH - LABEL - 10;
@@ -45,6 +47,7 @@ export function renderTimeline(model: BatchModel, now: string): string {
   tickets.forEach((ticket, row) => {
     const y = AXIS + row * ROW;
     parts.push(`<text class="key" x="${LABEL - 8}" y="${y + ROW / 2 + 4}" text-anchor="end">${escapeHtml(ticket.key)}</text>`);
+    if (ticket.passes.length === 0) parts.push(`<text class="tick" x="${LABEL + 4}" y="${y + ROW / 2 + 4}">no pass</text>`);
     for (const pass of ticket.passes) parts.push(passBar(pass, x, y, model.last ?? now));
   });
   return `<svg class="timeline" role="img" aria-label="timeline of worker passes per ticket" viewBox="0 0 ${WIDTH} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">${parts.join('')}</svg>`;

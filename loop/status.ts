@@ -2,6 +2,7 @@
 // or finished) and prints the live block once, the loop's liveness and the latest events. Without
 // --state: the `state` of ./nightshift.config.json if it sets one, else every state dir under the
 // default root, most recently active first, with the details of the one that is running.
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../trackers/errors.ts';
 import { readRunConfig } from './options.ts';
@@ -52,7 +53,7 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
   }
   const configured = values.state ?? readRunConfig(undefined, io.cwd).state;
   if (configured !== undefined) {
-    const state = loadStateDir(configured.startsWith('/') ? configured : `${io.cwd}/${configured}`);
+    const state = loadStateDir(resolve(io.cwd, configured));
     io.stdout(values.json ? `${JSON.stringify(statusJson(state), null, 2)}\n` : renderStatus(state));
     return 0;
   }
