@@ -8,10 +8,10 @@ import { TrackerError, UsageError } from './errors.ts';
 import { connectLinear } from './linear-client.ts';
 import type { LinearConnection } from './linear-client.ts';
 import {
-  BATCH_QUERY, BatchAnswer, CREATE_CONTEXT_QUERY, CommentsAnswer, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
-  IssueContextAnswer, MORE_COMMENTS_QUERY, PAGE_SIZE,
+  BATCH_QUERY, BatchAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY, ISSUE_REST_QUERY,
+  IssueContextAnswer, IssueRestAnswer, PAGE_SIZE,
 } from './linear-queries.ts';
-import type { BatchPage, CommentNode, IssueContext, IssueNode, LabelNode } from './linear-queries.ts';
+import type { BatchPage, CommentNode, IssueContext, IssueNode, IssueRest, LabelNode } from './linear-queries.ts';
 import type { GateOptions } from './retry.ts';
 import { TicketKey } from './types.ts';
 import type { NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
@@ -61,7 +61,7 @@ function toComment(node: CommentNode): Ticket['comments'][number] {
   return { author: node.user?.name ?? 'unknown', body: node.body, at: node.createdAt };
 }
 
-function toTicket(node: IssueNode, comments: CommentNode[]): Ticket {
+function toTicket(node: IssueNode): Ticket {
   return {
     key: node.identifier,
     title: node.title,
@@ -69,7 +69,7 @@ function toTicket(node: IssueNode, comments: CommentNode[]): Ticket {
     state: linearCategory(node.state.type),
     labels: node.labels.nodes.map((l) => l.name),
     blockedBy: node.inverseRelations.nodes.filter((r) => r.type === 'blocks').map((r) => r.issue.identifier),
-    comments: [...comments].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toComment),
+    comments: [...node.comments.nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).map(toComment),
     url: node.url,
   };
 }
@@ -87,15 +87,22 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
     if (!result.success) throw new TrackerError('linear-write-refused', `linear ${label}: Linear answered success: false.`);
   }
 
-  async function allComments(node: IssueNode): Promise<CommentNode[]> {
-    const comments = [...node.comments.nodes];
-    let page = node.comments.pageInfo;
-    while (page.hasNextPage) {
-      const more = await linear.read(`comments of ${node.identifier}`, MORE_COMMENTS_QUERY, { id: node.id, after: page.endCursor }, CommentsAnswer);
-      comments.push(...more.issue.comments.nodes);
-      page = more.issue.comments.pageInfo;
+  /** The issue with all its labels, blocking relations and comments (a batch page holds the first few). */
+  async function complete(node: IssueNode): Promise<IssueNode> {
+    const full = { ...node, labels: { ...node.labels }, inverseRelations: { ...node.inverseRelations }, comments: { ...node.comments } };
+    while (full.labels.pageInfo.hasNextPage || full.inverseRelations.pageInfo.hasNextPage || full.comments.pageInfo.hasNextPage) {
+      const rest: IssueRest = await linear.read(`rest of ${node.identifier}`, ISSUE_REST_QUERY, {
+        id: node.id,
+        labels: full.labels.pageInfo.endCursor, withLabels: full.labels.pageInfo.hasNextPage,
+        relations: full.inverseRelations.pageInfo.endCursor, withRelations: full.inverseRelations.pageInfo.hasNextPage,
+        comments: full.comments.pageInfo.endCursor, withComments: full.comments.pageInfo.hasNextPage,
+      }, IssueRestAnswer);
+      const { labels, inverseRelations, comments } = rest.issue;
+      if (labels) full.labels = { nodes: [...full.labels.nodes, ...labels.nodes], pageInfo: labels.pageInfo };
+      if (inverseRelations) full.inverseRelations = { nodes: [...full.inverseRelations.nodes, ...inverseRelations.nodes], pageInfo: inverseRelations.pageInfo };
+      if (comments) full.comments = { nodes: [...full.comments.nodes, ...comments.nodes], pageInfo: comments.pageInfo };
     }
-    return comments;
+    return full;
   }
 
   function teamFor(input: NewTicket): string {
@@ -132,7 +139,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       const tickets: Ticket[] = [];
       for (const node of nodes.values()) {
         if (!TicketKey.safeParse(node.identifier).success) continue;
-        tickets.push(toTicket(node, await allComments(node)));
+        tickets.push(toTicket(await complete(node)));
       }
       const found = new Set(tickets.map((t) => t.key));
       return { tickets, missing: batch.keys.filter((key) => !found.has(key)) };
@@ -206,7 +213,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       const after = await read();
       const node = after.created.nodes[0];
       if (!node) throw new TrackerError('linear-create-lost', `Linear does not show the ticket just created in ${team} (id ${newId}). Look for "${input.title}" in Linear.`);
-      return toTicket(node, node.comments.nodes);
+      return toTicket(await complete(node));
     },
 
     requestCount: () => linear.gate.count(),

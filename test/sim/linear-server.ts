@@ -11,6 +11,7 @@ import type { SimTicket } from './fixtures.ts';
 import { createFaultDraw, sendTruncated } from './faults.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import { createRoot } from './linear-resolvers.ts';
+import { MAX_COMPLEXITY, queryComplexity } from './linear-complexity.ts';
 import { LINEAR_SDL } from './linear-schema.ts';
 import { identifier, seedLinearWorld } from './linear-state.ts';
 import type { LinearWorld } from './linear-state.ts';
@@ -33,8 +34,10 @@ export type LinearSim = {
   requests(): number;
   /** Faults injected so far, in order. */
   injected: FaultKind[];
-  /** Documents rejected as invalid (parse, validation, variables): a correct client sends none. */
+  /** Documents rejected as invalid (parse, validation, variables, complexity): a correct client sends none. */
   rejected: string[];
+  /** The complexity of every executed document, in Linear's points. */
+  complexities: number[];
   world: LinearWorld;
   /** The world as fixture tickets, for comparing tracker state after a scenario. */
   tickets(): SimTicket[];
@@ -62,6 +65,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   const world = seedLinearWorld(options.tickets, options.viewerName ?? 'nightshift');
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
+  const complexities: number[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let count = 0;
   let remaining = RATE_LIMIT;
@@ -124,12 +128,20 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
       rejected.push(`validate: ${invalid.map((e) => e.message).join('; ')}`);
       return send(res, 400, JSON.stringify({ errors: invalid.map((e) => ({ message: e.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED', type: 'graphql error' } })) }));
     }
+    const variables = (request.variables ?? {}) as Record<string, unknown>;
+    const operationName = typeof request.operationName === 'string' ? request.operationName : undefined;
+    const complexity = queryComplexity(SCHEMA, document, variables, operationName);
+    complexities.push(complexity);
+    if (complexity > MAX_COMPLEXITY) {
+      rejected.push(`complexity: ${complexity}`);
+      return send(res, 400, errorBody(`Query too complex - complexity is ${complexity}, maximum allowed is ${MAX_COMPLEXITY}`, 'QUERY_TOO_COMPLEX', 'graphql error'));
+    }
     const result = await execute({
       schema: SCHEMA,
       document,
       rootValue: root(),
-      variableValues: (request.variables ?? {}) as Record<string, unknown>,
-      operationName: typeof request.operationName === 'string' ? request.operationName : undefined,
+      variableValues: variables,
+      operationName,
     });
     if (result.data === undefined && result.errors) {
       rejected.push(`variables: ${result.errors.map((e) => e.message).join('; ')}`);
@@ -164,6 +176,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     requests: () => count,
     injected: draw.injected,
     rejected,
+    complexities,
     world,
     tickets: () => world.issues.map((i) => ({
       key: identifier(world, i),
