@@ -148,6 +148,8 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       const started = Array.isArray(e.started) ? e.started.length : 0;
       const counts = { done: num(c.satisfied) ?? 0, running: (num(c.running) ?? 0) + started, ready: Math.max(0, (num(c.ready) ?? 0) - started), blocked: num(c.blocked) ?? 0, gated: num(c.gated) ?? 0, exhausted: num(c.exhausted) ?? 0, canceled: num(c.canceled) ?? 0 };
       model.counts = { ...counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
+      // the loop's own sum also counts passes a crash cut short (they have no pass-end)
+      model.spentUsd = Math.max(model.spentUsd, num(e.spent_usd) ?? 0);
       return;
     }
     case 'pass-start': {
