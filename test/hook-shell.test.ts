@@ -70,3 +70,23 @@ describe('redactSecrets', () => {
     expect(redactValue({ a: ['tok-abcdef-123456'], n: 1 }, env)).toEqual({ a: ['[redacted:MY_SERVICE_TOKEN]'], n: 1 });
   });
 });
+
+describe('scripts and scratch space', () => {
+  it('reads a shell script the command runs, resolving $(dirname "$0") to its directory', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, realpathSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const root = realpathSync(mkdtempSync(join(tmpdir(), 'nightshift-scripts-')));
+    const worktree = join(root, 'wt');
+    mkdirSync(join(worktree, 'scripts'), { recursive: true });
+    writeFileSync(join(worktree, 'scripts', 'clean.sh'), '#!/bin/sh\ncd "$(dirname "$0")/.." || exit 1\nrm -rf build\n');
+    writeFileSync(join(worktree, 'scripts', 'evil'), '#!/usr/bin/env bash\nrm -rf ~/\n');
+    const scratch = join(root, 'scratch');
+    const gate: GateContext = { worktree, cwd: worktree, home: join(root, 'home'), protectedBranches: ['main'], allowedFiles: [], scratch };
+    expect((await judgeCommand('bash scripts/clean.sh && ./scripts/clean.sh', gate)).kind).toBe('allow');
+    expect(await judgeCommand('./scripts/evil', gate)).toEqual({ kind: 'block', reason: expect.stringMatching(/^the script \.\/scripts\/evil deletes recursively .*home/) });
+    expect((await judgeCommand('npm test > "$TMPDIR/test.log" 2>&1; rm -rf "$TMPDIR/build"', gate)).kind).toBe('allow');
+    expect((await judgeCommand('rm -rf "$TMPDIR"', gate)).kind).toBe('block');
+    expect((await judgeCommand('npm test > /tmp/test.log', gate)).kind).toBe('block');
+  });
+});

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shell-quote';
 import { agentEnvironment } from './env.ts';
-import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless } from './headless.ts';
+import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRole, AgentRun } from './types.ts';
 
 const CLI = fileURLToPath(new URL('../../heal/cli.ts', import.meta.url));
@@ -54,7 +54,7 @@ export function claudeAgent(spec: string, binary = 'claude'): Agent {
       writeFileSync(settingsFile, `${JSON.stringify(claudeSettings(), null, 2)}\n`);
       const env = {
         ...agentEnvironment(input),
-        NIGHTSHIFT_WORKTREE: input.cwd,
+        ...sessionEnvironment(input),
         NIGHTSHIFT_HOOK_LOG: `${input.logFile}.hooks.jsonl`,
         ...(process.getuid?.() === 0 ? { IS_SANDBOX: '1' } : {}),
       };

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { agentEnvironment } from './env.ts';
-import { adoptResult, findRateLimit, modelOf, promptArgument, runHeadless } from './headless.ts';
+import { adoptResult, findRateLimit, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 
 export function codexArgs(input: AgentRun, model: string | undefined, lastMessageFile: string): string[] {
@@ -32,7 +32,7 @@ export function codexAgent(spec: string, binary = 'codex'): Agent {
     vendor: 'openai',
     async run(input: AgentRun): Promise<AgentOutcome> {
       const lastMessageFile = `${input.resultFile}.last-message.txt`;
-      const env = { ...agentEnvironment(input), NIGHTSHIFT_WORKTREE: input.cwd };
+      const env = { ...agentEnvironment(input), ...sessionEnvironment(input) };
       const finish = await runHeadless(binary, codexArgs(input, model, lastMessageFile), env, input);
       if (finish.kind === 'ended') return finish.outcome;
       const lastMessage = existsSync(lastMessageFile) ? readFileSync(lastMessageFile, 'utf8') : undefined;

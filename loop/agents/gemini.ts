@@ -5,7 +5,7 @@
 // failures are the harness's problem (crashed); a turn limit or tool error is a finished pass that the
 // loop's own checks judge; a quota or rate limit is its own outcome.
 import { agentEnvironment } from './env.ts';
-import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless } from './headless.ts';
+import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 
 const SETUP_FAILURES: Record<number, string> = { 41: 'authentication failed', 42: 'the prompt or arguments were rejected', 52: 'its configuration is invalid', 55: 'the folder is not trusted', 130: 'it was cancelled' };
@@ -20,7 +20,7 @@ export function geminiAgent(spec: string, binary = 'gemini'): Agent {
     spec,
     vendor: 'google',
     async run(input: AgentRun): Promise<AgentOutcome> {
-      const env = { ...agentEnvironment(input), NIGHTSHIFT_WORKTREE: input.cwd };
+      const env = { ...agentEnvironment(input), ...sessionEnvironment(input) };
       const finish = await runHeadless(binary, geminiArgs(input, model), env, input);
       if (finish.kind === 'ended') return finish.outcome;
       return readGeminiResult(finish.output, finish.exitCode, finish.durationMs, input.resultFile);

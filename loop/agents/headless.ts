@@ -1,7 +1,8 @@
 // What the Claude Code, Codex and Gemini adapters share: run the CLI headless through the subprocess
 // module, read back what it printed (stdout and stderr both go to the pass's log), redact the log,
 // tell a usage or rate limit from a failure, and take a result the model printed instead of writing.
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { redactSecrets } from '../safety/redact.ts';
 import { runProcess } from '../subprocess.ts';
 import type { AgentOutcome, AgentRun } from './types.ts';
@@ -14,6 +15,16 @@ export function promptArgument(input: AgentRun): string {
   const prompt = readFileSync(input.promptFile, 'utf8');
   if (Buffer.byteLength(prompt) <= MAX_PROMPT_ARG) return prompt;
   return `Your full instructions are in the file ${input.promptFile}. Read all of it first, then follow it exactly.`;
+}
+
+/**
+ * The variables every deep agent gets besides the protocol ones: its worktree (for the hooks) and a
+ * scratch directory next to its result file, as TMPDIR, where the safety gate lets it write and delete.
+ */
+export function sessionEnvironment(input: AgentRun): Record<string, string> {
+  const scratch = join(dirname(input.resultFile), 'tmp');
+  mkdirSync(scratch, { recursive: true });
+  return { NIGHTSHIFT_WORKTREE: input.cwd, NIGHTSHIFT_SCRATCH_DIR: scratch, TMPDIR: scratch };
 }
 
 export type CliFinish = { kind: 'exited'; exitCode: number; durationMs: number; output: string } | { kind: 'ended'; outcome: AgentOutcome };

@@ -16,12 +16,14 @@ export type GateContext = {
   protectedBranches: string[];
   /** Files outside the worktree an agent must write (its result file and journal). */
   allowedFiles: string[];
+  /** The agent's scratch directory (its TMPDIR), where it may write and delete too. */
+  scratch?: string;
 };
 
 /** A resolved word: an absolute path, or unknown (an expansion the gate cannot evaluate). */
 export type Resolved = { kind: 'path'; path: string; glob: boolean } | { kind: 'unknown'; text: string };
 
-const KNOWN_VARS = new Set(['HOME', 'PWD']);
+const KNOWN_VARS = new Set(['HOME', 'PWD', 'TMPDIR']);
 
 /** Resolves a word used as a path, relative to `cwd` (null when the directory is unknown). */
 export function resolveWord(word: Word, cwd: string | null, ctx: GateContext): Resolved {
@@ -30,8 +32,8 @@ export function resolveWord(word: Word, cwd: string | null, ctx: GateContext): R
   if (word.dynamic) {
     const unknownVar = word.vars.some((name) => !KNOWN_VARS.has(name));
     if (unknownVar || word.subs.length > 0) return { kind: 'unknown', text: word.text };
-    text = text.replace(/\$\{?HOME\}?/g, ctx.home).replace(/\$\{?PWD\}?/g, cwd ?? '$PWD');
-    if (text.includes('$PWD')) return { kind: 'unknown', text: word.text };
+    text = text.replace(/\$\{?HOME\}?/g, ctx.home).replace(/\$\{?PWD\}?/g, cwd ?? '$PWD').replace(/\$\{?TMPDIR\}?/g, ctx.scratch ?? '$TMPDIR');
+    if (text.includes('$PWD') || text.includes('$TMPDIR')) return { kind: 'unknown', text: word.text };
   }
   if (!isAbsolute(text) && cwd === null) return { kind: 'unknown', text: word.text };
   if (word.glob) {
@@ -72,11 +74,12 @@ export function isHarmlessTarget(path: string): boolean {
 }
 
 export function mayWrite(path: string, ctx: GateContext): boolean {
-  return isInside(path, ctx.worktree) || isHarmlessTarget(path) || ctx.allowedFiles.includes(path);
+  return isInside(path, ctx.worktree) || (ctx.scratch !== undefined && isInside(path, ctx.scratch)) || isHarmlessTarget(path) || ctx.allowedFiles.includes(path);
 }
 
 /** A delete may take anything strictly inside the worktree except its `.git` link. */
 export function mayDelete(resolved: Extract<Resolved, { kind: 'path' }>, ctx: GateContext): boolean {
+  if (ctx.scratch !== undefined && isInside(resolved.path, ctx.scratch) && (resolved.glob || resolved.path !== ctx.scratch)) return true;
   if (resolved.glob) return isInside(resolved.path, ctx.worktree);
   if (!isInside(resolved.path, ctx.worktree) || resolved.path === ctx.worktree) return false;
   return !isInside(resolved.path, join(ctx.worktree, '.git'));
@@ -111,7 +114,8 @@ export function gateContext(cwd: string, env: NodeJS.ProcessEnv, home: string): 
   const worktree = realish(resolve(env.NIGHTSHIFT_WORKTREE || cwd) + '/.').replace(/\/\.$/, '');
   const target = (env.NIGHTSHIFT_TARGET_BRANCH ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   const allowedFiles = [env.NIGHTSHIFT_RESULT_FILE, env.NIGHTSHIFT_JOURNAL_FILE].filter((f): f is string => !!f).map((f) => realish(resolve(f)));
-  return { worktree: realOrSelf(worktree), cwd: realOrSelf(cwd), home, protectedBranches: [...new Set([...target, 'main', 'master'])], allowedFiles };
+  const scratch = env.NIGHTSHIFT_SCRATCH_DIR ? realOrSelf(env.NIGHTSHIFT_SCRATCH_DIR) : undefined;
+  return { worktree: realOrSelf(worktree), cwd: realOrSelf(cwd), home, protectedBranches: [...new Set([...target, 'main', 'master'])], allowedFiles, ...(scratch ? { scratch } : {}) };
 }
 
 function realOrSelf(path: string): string {

@@ -36,6 +36,7 @@ export function checkSecretArgs(command: Invocation, ctx: GateContext): string |
     if (mentioned) return `it reads ${mentioned}, a credentials or secrets file`;
     const resolved = resolveWord({ ...word, text }, command.state.cwd, ctx);
     const path = resolved.kind === 'path' ? resolved.path : undefined;
+    if (resolved.kind === 'unknown' && isSecretPath(text, ctx.home)) return `it reads ${text}, a credentials or secrets file`;
     if ((path && resolved.kind === 'path' && !resolved.glob && isSecretPath(path, ctx.home)) || (word.glob && isSecretPath(text, ctx.home))) return `it reads ${path ?? text}, a credentials or secrets file`;
   }
   if (command.stdin !== undefined) {

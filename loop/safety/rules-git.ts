@@ -37,6 +37,8 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
       if (hasFlag(rest, 'd', ['--delete', '--prune'])) return 'it deletes branches on the remote';
       const refspec = names.slice(1).find((w) => w.text.startsWith('+') || w.text.startsWith(':'));
       if (refspec) return refspec.text.startsWith('+') ? `it force-pushes with the refspec ${refspec.text}` : `it deletes the remote ref ${refspec.text.slice(1)}`;
+      const onto = names.slice(1).find((w) => isProtected(w.text.split(':').at(-1)));
+      if (onto) return `it pushes to ${onto.text.split(':').at(-1)}, the target branch; only the loop merges into it, after review`;
       return undefined;
     }
     case 'reset':

@@ -2,10 +2,11 @@
 // pipelines, command substitutions, `sh -c` strings, here-documents fed to a shell, `find -exec`,
 // behind sudo/env/xargs/...) goes through the rules; the first rule that objects blocks the whole call.
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { checkDeploy, checkSql } from './rules-infra.ts';
 import { checkFiles, checkSecretArgs } from './rules-files.ts';
 import { checkGit } from './rules-git.ts';
+import { checkSystem, dumpsEnvironmentInCode, nestedCommands } from './rules-system.ts';
 import type { GateContext } from './paths.ts';
 import { mayWrite, resolveWord } from './paths.ts';
 import { isSecretName, isSecretPath } from './secrets.ts';
@@ -15,14 +16,14 @@ import type { Script, SimpleCommand, Word } from './shell.ts';
 import { basenameOf, unwrap } from './unwrap.ts';
 
 /** The shell's state as a list runs: where it is, and which branch it switched to. */
-export type ShellState = { cwd: string | null; branch?: string };
+export type ShellState = { cwd: string | null; branch?: string; /** The directory of the script being read, for `$(dirname "$0")`. */ scriptDir?: string };
 
 /** One command as the rules see it, wrappers removed. */
 export type Invocation = { name: string; args: Word[]; stdin?: string; state: ShellState };
 
 export type Rule = (command: Invocation, ctx: GateContext) => string | undefined;
 
-const RULES: Rule[] = [checkSecretArgs, checkFiles, checkGit, checkSql, checkDeploy];
+const RULES: Rule[] = [checkSecretArgs, checkFiles, checkGit, checkSql, checkDeploy, checkSystem];
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'fish']);
 const MAX_DEPTH = 6;
 const OUTPUT = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
@@ -79,6 +80,7 @@ function checkSimple(command: SimpleCommand, ctx: GateContext, state: ShellState
   if (unwrapped.queryOnly || unwrapped.argv.length === 0) return reasons;
   const cwd = unwrapped.chdir ? resolveDir(unwrapped.chdir, state, ctx) : state.cwd;
   const [program, ...args] = unwrapped.argv;
+  if (program && program.subs.length > 0) return [...reasons, `the program it runs comes from a command substitution (${program.text}), so the gate cannot tell what runs`];
   const name = basenameOf(program);
   const invocation: Invocation = { name, args, ...(stdin !== undefined ? { stdin } : {}), state: { ...state, cwd } };
 
@@ -94,7 +96,13 @@ function checkSimple(command: SimpleCommand, ctx: GateContext, state: ShellState
   if (SHELLS.has(name) || name === 'su') reasons.push(...checkShell(invocation, ctx, depth));
   if (name === 'eval') reasons.push(...checkSource(args.map((a) => a.text).join(' '), ctx, { ...invocation.state }, depth));
   if (name === 'source' || name === '.') reasons.push(...checkScriptFile(args[0], invocation.state, ctx, depth));
+  if (program && program.text.includes('/') && !program.dynamic) {
+    const resolved = resolveWord(program, invocation.state.cwd, ctx);
+    if (resolved.kind === 'path' && isShellScript(resolved.path)) reasons.push(...checkScriptFile(program, invocation.state, ctx, depth));
+  }
   if (name === 'find') reasons.push(...checkFindExec(invocation, ctx, depth));
+  for (const nested of nestedCommands(invocation)) reasons.push(...checkSource(nested.source, ctx, { ...invocation.state }, depth));
+  if (dumpsEnvironmentInCode(invocation)) reasons.push('its code prints the whole environment, which holds credentials');
   if (name === 'printenv' && (args.length === 0 || args.some((a) => isSecretName(a.text)))) reasons.push('it prints environment variables that hold credentials');
   if ((name === 'export' || name === 'declare' || name === 'typeset') && (args.length === 0 || args.every((a) => /^-[a-zA-Z]*[px]/.test(a.text)))) reasons.push('it prints every exported variable, credentials included');
   if (name === 'set' && args.length === 0) reasons.push('bare `set` prints every variable, credentials included');
@@ -139,11 +147,24 @@ function checkScriptFile(word: Word | undefined, state: ShellState, ctx: GateCon
   if (!word) return [];
   const resolved = resolveWord(word, state.cwd, ctx);
   if (resolved.kind !== 'path') return [];
+  let source: string;
   try {
     if (statSync(resolved.path).size > 256_000) return [];
-    return checkSource(readFileSync(resolved.path, 'utf8'), ctx, { ...state }, depth);
+    source = readFileSync(resolved.path, 'utf8');
   } catch {
     return [];
+  }
+  return checkSource(source, ctx, { cwd: state.cwd, scriptDir: dirname(resolved.path) }, depth).map((reason) => `the script ${word.text} ${reason.replace(/^it /, '')}`);
+}
+
+/** `./build.sh`, `scripts/x`: a shell script the command runs directly. */
+function isShellScript(path: string): boolean {
+  try {
+    if (!statSync(path).isFile()) return false;
+    if (path.endsWith('.sh') || path.endsWith('.bash')) return true;
+    return /^#!\s*\S*\b(env\s+)?(ba|z|da|k)?sh\b/.test(readFileSync(path, 'utf8').slice(0, 100));
+  } catch {
+    return false;
   }
 }
 
@@ -164,6 +185,8 @@ function checkFindExec(command: Invocation, ctx: GateContext, depth: number): st
 
 function resolveDir(word: Word, state: ShellState, ctx: GateContext): string | null {
   if (word.subs.length === 1 && /^\s*git rev-parse --show-toplevel\s*$/.test(word.subs[0]!)) return ctx.worktree;
+  const fromScript = /^\$\(\s*dirname\s+"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)(\/.*)?$/.exec(word.text);
+  if (fromScript && word.subs.length === 1) return state.scriptDir ? resolve(state.scriptDir, `.${fromScript[1] ?? ''}`) : null;
   if (word.text === '-') return null;
   const resolved = resolveWord(word, state.cwd, ctx);
   return resolved.kind === 'path' && !resolved.glob ? resolve(resolved.path) : null;
