@@ -27,17 +27,12 @@ function chooseView(env: NodeJS.ProcessEnv, budgetUsd: number | undefined): View
     rows: () => out.rows || Number(env.LINES) || 24,
     color: colorEnabled(env),
     budgetUsd,
+    history: (stateDir) => readEvents(join(stateDir, 'events.jsonl')),
   });
   const onResize = () => view.flush();
   out.on('resize', onResize);
   return {
-    onEvent(event) {
-      // a restarted or healed loop continues a batch: count what earlier runs did, print only this run
-      if (event.type === 'run-start' && typeof event.state === 'string') {
-        view.prime(readEvents(join(event.state, 'events.jsonl')).filter((e) => e.run !== event.run));
-      }
-      view.onEvent(event);
-    },
+    onEvent: view.onEvent,
     close() {
       out.off('resize', onResize);
       view.close();

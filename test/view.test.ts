@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { SYNC_END, SYNC_START, createLiveView } from '../loop/tty/live-view.ts';
 import { colorEnabled, renderRow } from '../loop/tty/text.ts';
 import { formatEvent } from '../loop/view.ts';
-import { recordedEvents } from './report-events.fixture.ts';
+import { RUN_2, recordedEvents } from './report-events.fixture.ts';
 
 const ESC = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const visible = (text: string) => text.replace(ESC, '').replace(/\r/g, '');
@@ -112,5 +112,17 @@ describe('live view', () => {
   test('event text cannot smuggle escapes or newlines into a row', () => {
     expect(renderRow([{ text: 'a\x1b[2Jb\nc' }], 20, false)).toBe('a [2Jb c');
     expect(renderRow([{ text: 'abcdef' }, { text: 'ghi' }], 5, false)).toBe('abcd…');
+  });
+
+  test('a restarted loop counts what earlier runs of the batch spent, healed and asked, without reprinting them', () => {
+    const frames: string[] = [];
+    const all = recordedEvents();
+    const view = createLiveView({ write: (t) => frames.push(t), columns: () => 120, rows: () => 30, color: false, budgetUsd: 25, now: () => Date.parse(all.at(-1)?.ts ?? ''), tickMs: 0, history: () => all });
+    for (const event of all.filter((e) => e.run === RUN_2).slice(0, 3)) view.onEvent(event);
+    view.flush();
+    const screen = visible(frames.join(''));
+    expect(screen).toContain('cost $1.80 of $25.00  heals 1 (1 accepted)  interventions 1 (work 1, harness 0)');
+    expect(screen).not.toContain('reverted');
+    view.close();
   });
 });

@@ -18,12 +18,15 @@ export type LiveViewOptions = {
   now?: () => number;
   /** Redraw at least this often, so elapsed times tick; 0 turns the timer off (tests). */
   tickMs?: number;
+  /**
+   * The state dir's events so far, read when this run starts: a restarted or healed loop continues a
+   * batch, so earlier runs' cost, heals and interventions count (their events are not printed).
+   */
+  history?: (stateDir: string) => Iterable<StampedEvent>;
 };
 
 export type LiveView = {
   onEvent: (event: StampedEvent) => void;
-  /** Earlier events of this state dir (previous runs): counted, not printed. */
-  prime: (events: Iterable<StampedEvent>) => void;
   /** Draws a frame now (the view also draws on its own, coalescing bursts of events). */
   flush: () => void;
   /** Draws the last frame, leaves it on screen, and shows the cursor again. */
@@ -72,14 +75,14 @@ export function createLiveView(options: LiveViewOptions): LiveView {
 
   return {
     onEvent(event) {
+      if (event.type === 'run-start' && typeof event.state === 'string' && options.history) {
+        for (const earlier of options.history(event.state)) if (earlier.run !== event.run) applyEvent(model, earlier);
+      }
       applyEvent(model, event);
       const style = NOTABLE[event.type];
       const line = style ? formatEvent(event) : undefined;
       if (line) pending.push({ text: line, style: event.type === 'pass-end' && event.outcome === 'landed' ? 'green' : style ?? 'dim' });
       if (!scheduled && !closed) scheduled = setTimeout(() => draw(), 40);
-    },
-    prime(events) {
-      for (const event of events) applyEvent(model, event);
     },
     flush: draw,
     close() {
