@@ -58,9 +58,11 @@ test.skipIf(skipTty)('on a TTY the demo draws the live view in place: one block,
   expect(stream).toMatch(/\x1b\[\d+A\r[^\n]+\x1b\[K\r?\n/); // the tty turns \n into \r\n
   expect(stream).toContain('\x1b[?25h');
   expect(stream.replace(ESC, '')).toMatch(/progress \[░{20}\] 0\/10 done/);
-  // mid-run frames show one row per running worker: the demo runs two at once
+  // mid-run frames show one row per pass in flight: two agents (--workers 2), and the loop may land
+  // up to as many more passes alongside them
   const workerRows = stream.split('\x1b[?2026h').map((frame) => frame.replace(ESC, '').split('\n').filter((l) => /^ {2}DEMO-\d+ +pass \d\/4 /.test(l)).length);
-  expect(Math.max(...workerRows)).toBe(2);
+  expect(Math.max(...workerRows)).toBeGreaterThanOrEqual(2);
+  expect(Math.max(...workerRows)).toBeLessThanOrEqual(4);
 });
 
 test('on a pipe the same loop prints one plain timestamped line per event and no escape codes', async () => {
