@@ -55,7 +55,7 @@ describe('claude adapter', () => {
     const outcome = await openAgent('claude:opus', ROOT).run(runInput('ok'));
     expect(outcome).toEqual({ kind: 'finished', exitCode: 0, durationMs: expect.any(Number), report: { costUsd: 0.4213, turns: 7, sessionId: '3f1c2b7e-0000-4000-8000-000000000001' } });
     const [call] = calls();
-    expect(normalize(call!.argv)).toEqual(['-p', PROMPT, '--output-format', 'json', '--max-turns', '300', '--settings', '<dir>/state/passes/T-1/1/prompt.md.claude-settings.json', '--permission-mode', 'bypassPermissions', '--model', 'opus']);
+    expect(normalize(call!.argv)).toEqual(['-p', PROMPT, '--output-format', 'json', '--max-turns', '300', '--effort', 'max', '--settings', '<dir>/state/passes/T-1/1/prompt.md.claude-settings.json', '--permission-mode', 'bypassPermissions', '--model', 'opus']);
     expect(call!.argv).not.toContain('--bare');
     expect(call!.cwd).toBe(worktree);
     expect(call!.env.NIGHTSHIFT_WORKTREE).toBe(worktree);
@@ -73,6 +73,7 @@ describe('claude adapter', () => {
     const argv = calls()[0]!.argv;
     expect(argv).not.toContain('--model');
     expect(argv[argv.indexOf('--max-turns') + 1]).toBe('80');
+    expect(argv[argv.indexOf('--effort') + 1]).toBe('xhigh');
   });
 
   it('reports a usage limit as rate-limited with the reset time, not as a failed pass', async () => {

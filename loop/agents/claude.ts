@@ -1,5 +1,5 @@
 // `claude[:model]`: Claude Code headless. Follows the CLI reference (https://code.claude.com/docs/en/cli-reference:
-// `-p`, `--output-format json`, `--max-turns`, `--settings`, `--model`, `--permission-mode`), headless
+// `-p`, `--output-format json`, `--max-turns`, `--effort`, `--settings`, `--model`, `--permission-mode`), headless
 // mode (https://code.claude.com/docs/en/headless: the JSON result's is_error, subtype, num_turns,
 // total_cost_usd, session_id, result) and hooks (https://code.claude.com/docs/en/hooks: PreToolUse and
 // Stop command hooks, exit 2 blocks). A generated settings file installs `nightshift hook pre-tool-use`
@@ -14,6 +14,9 @@ import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, ru
 import type { Agent, AgentOutcome, AgentRole, AgentRun } from './types.ts';
 
 const CLI = fileURLToPath(new URL('../../heal/cli.ts', import.meta.url));
+
+/** Reasoning effort per role (`--effort`: low, medium, high, xhigh, max): workers and heals think hardest. */
+export const CLAUDE_EFFORT: Record<AgentRole, string> = { worker: 'max', heal: 'max', reviewer: 'xhigh', 'blocked-check': 'high' };
 
 /** Turn caps per role; the wall-clock limit of the loop is the other bound. */
 export const CLAUDE_MAX_TURNS: Record<AgentRole, number> = { worker: 300, reviewer: 80, heal: 200, 'blocked-check': 40 };
@@ -38,6 +41,7 @@ export function claudeArgs(input: AgentRun, model: string | undefined, settingsF
     '-p', promptArgument(input),
     '--output-format', 'json',
     '--max-turns', String(CLAUDE_MAX_TURNS[input.role]),
+    '--effort', CLAUDE_EFFORT[input.role],
     '--settings', settingsFile,
     '--permission-mode', 'bypassPermissions',
     ...(model ? ['--model', model] : []),
