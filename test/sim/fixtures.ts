@@ -1,10 +1,31 @@
 // Fixture tickets for the tracker simulators, in the local tracker's ticket shape (DESIGN.md), and a
 // seeded generator of larger batches (states, labels, blockers, comments) for tests and the benchmark.
+import { z } from 'zod';
+import { Comment, StateCategory as State, TicketKey } from '../../trackers/types.ts';
 import type { StateCategory, Ticket } from '../../trackers/types.ts';
 import { seededRandom } from './faults.ts';
 
 /** A ticket as a simulator is seeded with it (the `url` is the simulator's to make). */
 export type SimTicket = Omit<Ticket, 'url'>;
+
+const SeedTicket = z.object({
+  key: TicketKey,
+  title: z.string().default(''),
+  description: z.string().default(''),
+  state: State.default('todo'),
+  labels: z.array(z.string()).default([]),
+  blockedBy: z.array(TicketKey).default([]),
+  comments: z.array(Comment).default([]),
+});
+
+/** Seed tickets as a local tickets file holds them (missing fields take the file format's defaults). */
+export function seedTickets(raw: readonly unknown[]): SimTicket[] {
+  return raw.map((t, i) => {
+    const parsed = SeedTicket.safeParse(t);
+    if (!parsed.success) throw new Error(`seed ticket ${i} is not a ticket: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+    return parsed.data;
+  });
+}
 
 /** Splits `ENG-12` into its project/team key and number. */
 export function splitKey(key: string): { prefix: string; number: number } {

@@ -11,7 +11,7 @@ import type { GateOptions } from '../../trackers/retry.ts';
 import type { Tracker } from '../../trackers/types.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import type { SimTicket } from './fixtures.ts';
-import { splitKey } from './fixtures.ts';
+import { seedTickets, splitKey } from './fixtures.ts';
 import { startJiraSim } from './jira-server.ts';
 import { startLinearSim } from './linear-server.ts';
 
@@ -33,14 +33,15 @@ export type TrackerHarness = {
   close(): Promise<void>;
 };
 
-export type HarnessOptions = { tickets: readonly SimTicket[]; seed?: number; faults?: FaultPlan; gate?: GateOptions };
+export type HarnessOptions = { tickets: readonly unknown[]; seed?: number; faults?: FaultPlan; gate?: GateOptions };
 
 export async function startHarness(kind: HarnessKind, options: HarnessOptions): Promise<TrackerHarness> {
   switch (kind) {
     case 'local': {
       const file = join(mkdtempSync(join(tmpdir(), 'nightshift-local-')), 'tickets.json');
-      const project = splitKey(options.tickets[0]?.key ?? 'ENG-1').prefix;
-      writeFileSync(file, `${JSON.stringify({ project, tickets: options.tickets }, null, 2)}\n`);
+      const tickets = seedTickets(options.tickets);
+      const project = splitKey(tickets[0]?.key ?? 'ENG-1').prefix;
+      writeFileSync(file, `${JSON.stringify({ project, tickets }, null, 2)}\n`);
       return {
         kind, tracker: openLocalTracker({ path: file }), env: {}, args: ['--tracker', 'local', '--tickets', file],
         state: () => (JSON.parse(readFileSync(file, 'utf8')) as { tickets: SimTicket[] }).tickets,

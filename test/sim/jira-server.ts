@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { adfToText } from '../../trackers/jira-adf.ts';
 import type { SimTicket } from './fixtures.ts';
+import { seedTickets } from './fixtures.ts';
 import { createFaultDraw, sendTruncated } from './faults.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import { handleJira } from './jira-routes.ts';
@@ -15,7 +16,8 @@ import { STATUSES, seedJiraWorld } from './jira-state.ts';
 import type { JiraWorld } from './jira-state.ts';
 
 export type JiraSimOptions = {
-  tickets: readonly SimTicket[];
+  /** Seed tickets in the local tickets file's shape (missing fields take its defaults). */
+  tickets: readonly unknown[];
   seed?: number;
   faults?: FaultPlan;
   email?: string;
@@ -51,7 +53,7 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
   const email = options.email ?? 'bot@example.com';
   const apiToken = options.apiToken ?? 'jira-sim-token';
   const expected = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
-  const world = seedJiraWorld(options.tickets, options.userName ?? 'nightshift');
+  const world = seedJiraWorld(seedTickets(options.tickets), options.userName ?? 'nightshift');
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const timers = new Set<NodeJS.Timeout>();

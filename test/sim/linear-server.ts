@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { GraphQLError, buildSchema, execute, parse, validate } from 'graphql';
 import type { DocumentNode } from 'graphql';
 import type { SimTicket } from './fixtures.ts';
+import { seedTickets } from './fixtures.ts';
 import { createFaultDraw, sendTruncated } from './faults.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import { createRoot } from './linear-resolvers.ts';
@@ -17,7 +18,8 @@ import { identifier, seedLinearWorld } from './linear-state.ts';
 import type { LinearWorld } from './linear-state.ts';
 
 export type LinearSimOptions = {
-  tickets: readonly SimTicket[];
+  /** Seed tickets in the local tickets file's shape (missing fields take its defaults). */
+  tickets: readonly unknown[];
   seed?: number;
   faults?: FaultPlan;
   /** The key the simulator accepts in `Authorization` (default `lin_api_sim`). */
@@ -62,7 +64,7 @@ function errorBody(message: string, code: string, type: string): string {
 
 export async function startLinearSim(options: LinearSimOptions): Promise<LinearSim> {
   const apiKey = options.apiKey ?? 'lin_api_sim';
-  const world = seedLinearWorld(options.tickets, options.viewerName ?? 'nightshift');
+  const world = seedLinearWorld(seedTickets(options.tickets), options.viewerName ?? 'nightshift');
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const complexities: number[] = [];
