@@ -12,6 +12,7 @@ import { openAgent } from '../loop/agents/open.ts';
 import { sameVendorWarning } from '../loop/review.ts';
 import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
 import { superviseRun } from './supervisor.ts';
+import { runTripwireCommand } from './tripwire.ts';
 import { runHealsCommand, runInterveneCommand, runInterventionsCommand } from './review-commands.ts';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,7 @@ commands:
                  [--budget-usd X] [--state DIR] [--config FILE]
   nightshift demo [--dir DIR] [--setup-only]     run a whole sample batch offline
   nightshift oracle <BATCH> --tracker ... --repo DIR [--json]
+  nightshift tripwire --candidate <DIR|REV> [--json]   judge a heal from this trusted checkout
   nightshift tripwire --check-lock               nightshift lock
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
   nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report
@@ -80,8 +82,7 @@ const commands: Record<string, Command> = {
   },
   tripwire: async (argv, io) => {
     if (argv.includes('--check-lock')) return checkLock(io);
-    io.stderr('nightshift tripwire: only --check-lock is available in this version.\n');
-    return 2;
+    return runTripwireCommand(argv, io, ROOT);
   },
 };
 
