@@ -79,7 +79,7 @@ describe('live view', () => {
     const last = visible(frames.at(-3) ?? '').split('\n');
     const block = last.slice(last.findIndex((l) => l.startsWith('nightshift ')));
     expect(block.join('\n')).toMatchInlineSnapshot(`
-      "nightshift ENG-1..ENG-3  running 26:00  2 worker(s)
+      "nightshift ENG-1..ENG-3  running 26:00  up to 2 agent(s) at a time
       progress [█████░░░░░░░░░░░░░░░] 1/4 done · 1 running · 0 ready · 1 blocked · 0 gated
       oracle not-done 1/4  cost $1.00 of $25.00  heals 0  interventions 0 (work 0, harness 0)
         ENG-1  pass 2/4  agent.mjs              4:00  reviewer.mjs --as alpha: changes

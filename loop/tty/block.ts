@@ -30,7 +30,7 @@ export function renderBlock(model: BatchModel, options: BlockOptions): Piece[][]
     { text: 'nightshift', style: 'bold' },
     { text: ` ${model.batch ?? '(batch?)'}` },
     { text: `  ${options.phase ?? 'running'} ${clock(options.now - since)}`, style: 'dim' },
-    { text: `  ${model.workers ?? '?'} worker(s)`, style: 'dim' },
+    { text: `  up to ${model.workers ?? '?'} agent(s) at a time`, style: 'dim' },
   ]);
   rows.push(progressRow(model));
   rows.push(statusRow(model, options.budgetUsd));
