@@ -109,7 +109,7 @@ export function statusJson(state: LoadedState): Record<string, unknown> {
     pid: state.pid ?? null,
     batch: model.batch ?? null,
     run: run ? { id: run.id, started: run.start, ended: run.end ?? null, exit_code: run.exitCode ?? null, reason: run.reason ?? null } : null,
-    progress: model.counts ?? null,
+    progress: model.counts ? { ...model.counts, running: model.running.size } : null,
     oracle: model.oracle ?? null,
     running: [...model.running.values()].map((p) => ({ ticket: p.ticket, pass: p.pass, agent: p.agent ?? null, started: p.start, last_event: p.last.text, last_event_at: p.last.ts })),
     spent_usd: model.spentUsd,
