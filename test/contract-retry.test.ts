@@ -38,6 +38,18 @@ describe.each<HarnessKind>(['linear', 'jira'])('request gate: %s', (kind) => {
     expect(slept).toEqual([50, 100]);
   });
 
+  test('follows short pages (fewer issues than asked, more to come) to the end', async () => {
+    const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 250, 5), faults: { rate: 1, kinds: ['short-page'] } });
+    try {
+      const read = await h.tracker.readBatch(parseBatch('ENG-1..ENG-250'));
+      expect(read.tickets.map((t) => t.key)).toEqual(Array.from({ length: 250 }, (_, i) => `ENG-${i + 1}`));
+      expect(read.missing).toEqual([]);
+      expect(h.requests()).toBeGreaterThan(3);
+    } finally {
+      await h.close();
+    }
+  });
+
   test('keeps the per-run request budget: the request over it is never sent', async () => {
     const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 250, 4), gate: { budget: 3 } });
     try {

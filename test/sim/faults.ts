@@ -1,8 +1,9 @@
 // Seeded fault injection shared by the tracker simulators: on a seeded fraction of requests, answer
 // 429 with Retry-After, the tracker's own rate-limit form, a 5xx (before or after the change is
-// applied), a slow answer (after applying), or a body cut short (after applying).
+// applied), a slow answer (after applying), a body cut short (after applying), or a short page (fewer
+// items than asked for, with more to come, as both APIs may legally answer).
 
-export type FaultKind = 'http-429' | 'rate-limited' | 'server-error' | 'server-error-after' | 'slow' | 'truncated';
+export type FaultKind = 'http-429' | 'rate-limited' | 'server-error' | 'server-error-after' | 'slow' | 'truncated' | 'short-page';
 
 export type FaultPlan = {
   /** Fraction of requests that get a fault, 0..1. */
@@ -19,7 +20,7 @@ export type FaultPlan = {
   limit?: number;
 };
 
-export const ALL_FAULTS: FaultKind[] = ['http-429', 'rate-limited', 'server-error', 'server-error-after', 'slow', 'truncated'];
+export const ALL_FAULTS: FaultKind[] = ['http-429', 'rate-limited', 'server-error', 'server-error-after', 'slow', 'truncated', 'short-page'];
 
 /** mulberry32: a tiny seeded PRNG, so a failing fault sequence can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {

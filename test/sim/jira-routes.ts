@@ -6,7 +6,8 @@ import { STATUSES, TRANSITIONS, createViews, findIssue, statusOf } from './jira-
 import type { JIssue, JiraWorld } from './jira-state.ts';
 
 export type JiraReply = { status: number; body?: unknown; expected?: boolean };
-type Request = { method: string; url: URL; body: unknown };
+/** `shortPage`: answer a search page with fewer issues than asked (more follow). */
+type Request = { method: string; url: URL; body: unknown; shortPage?: boolean };
 
 const fail = (status: number, ...messages: string[]): JiraReply => ({ status, body: { errorMessages: messages, errors: {} } });
 const fieldError = (field: string, message: string): JiraReply => ({ status: 400, body: { errorMessages: [], errors: { [field]: message } } });
@@ -58,7 +59,7 @@ export function handleJira(world: JiraWorld, base: string, req: Request): JiraRe
     };
     const parsed = Search.safeParse(input);
     if (!parsed.success) return bad(parsed.error);
-    return search(world, v, parsed.data);
+    return search(world, v, parsed.data, req.shortPage === true);
   }
   const issueRoute = /^\/rest\/api\/3\/issue\/([^/]+)(\/transitions|\/comment)?$/.exec(path);
   if (issueRoute) {
@@ -110,7 +111,7 @@ export function handleJira(world: JiraWorld, base: string, req: Request): JiraRe
   return fail(404, `No simulated endpoint for ${route}.`);
 }
 
-function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.infer<typeof Search>): JiraReply {
+function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.infer<typeof Search>, shortPage: boolean): JiraReply {
   let compiled;
   try {
     compiled = compileJql(input.jql, (key) => findIssue(world, key) !== undefined);
@@ -124,7 +125,8 @@ function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.in
   if (compiled.orderBy?.desc) matches.reverse();
   const offset = input.nextPageToken ? Number(Buffer.from(input.nextPageToken, 'base64url').toString('utf8')) : 0;
   if (!Number.isInteger(offset) || offset < 0) return fail(400, 'The provided next page token is invalid or expired.');
-  const size = Math.min(input.maxResults ?? 50, 100);
+  const asked = Math.min(input.maxResults ?? 50, 100);
+  const size = shortPage ? Math.ceil(asked / 3) : asked;
   const page = matches.slice(offset, offset + size);
   const isLast = offset + size >= matches.length;
   return {

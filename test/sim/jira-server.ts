@@ -86,7 +86,7 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
       rejected.push(`${req.method} ${url.pathname}: body is not JSON`);
       return send(res, error(400, 'Unexpected character in the request body.'));
     }
-    const reply = handleJira(world, base, { method: req.method ?? 'GET', url, body });
+    const reply = handleJira(world, base, { method: req.method ?? 'GET', url, body, shortPage: fault === 'short-page' });
     if (reply.status === 400 && !reply.expected) rejected.push(`${req.method} ${url.pathname}: ${JSON.stringify(reply.body)}`);
     if (fault === 'server-error-after') return send(res, error(500, 'Internal server error'));
     if (fault === 'truncated') {

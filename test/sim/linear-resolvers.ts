@@ -89,14 +89,16 @@ function freshId(world: LinearWorld, id: unknown, taken: (id: string) => boolean
   return id;
 }
 
-export function createRoot(world: LinearWorld, baseUrl: string) {
+/** `shortPage`: answer top-level issue pages with fewer issues than asked (more follow). */
+export function createRoot(world: LinearWorld, baseUrl: string, shortPage = false) {
   const v = createViews(world, baseUrl);
+  const shorten = (a: Args): Args => (shortPage && typeof a.first === 'number' && a.first > 1 ? { ...a, first: Math.ceil(a.first / 3) } : a);
   const sync = () => ++world.lastSyncId;
   const now = world.clock;
   return {
     viewer: () => v.user(world.users.find((u) => u.id === world.viewerId)!),
     issue: (a: Args) => v.issue(mustIssue(world, a.id)),
-    issues: (a: Args) => v.paginate([...world.issues].filter((i) => matchIssue(world, i, a.filter as Args)).sort((x, y) => x.createdAt.localeCompare(y.createdAt)), a, v.issue),
+    issues: (a: Args) => v.paginate([...world.issues].filter((i) => matchIssue(world, i, a.filter as Args)).sort((x, y) => x.createdAt.localeCompare(y.createdAt)), shorten(a), v.issue),
     team: (a: Args) => {
       const t = world.teams.find((x) => x.id === a.id || x.key === a.id);
       if (!t) throw inputError('Entity not found: Team');

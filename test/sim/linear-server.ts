@@ -73,7 +73,6 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   let remaining = RATE_LIMIT;
   let resetAt = Date.now() + 3_600_000;
   let baseUrl = '';
-  const root = () => createRoot(world, baseUrl);
 
   function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
     if (Date.now() >= resetAt) {
@@ -141,7 +140,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     const result = await execute({
       schema: SCHEMA,
       document,
-      rootValue: root(),
+      rootValue: createRoot(world, baseUrl, fault === 'short-page'),
       variableValues: variables,
       operationName,
     });
