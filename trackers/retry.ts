@@ -45,7 +45,7 @@ export type Gate = {
   count(): number;
 };
 
-const DEFAULTS = { budget: 5000, attempts: 6, timeoutMs: 30_000, baseDelayMs: 250, maxWaitMs: 60_000 };
+const DEFAULTS = { budget: 10_000, attempts: 6, timeoutMs: 30_000, baseDelayMs: 250, maxWaitMs: 60_000 };
 
 /** A TrackerError carrying how it may be retried. */
 export class TrackerRequestError extends TrackerError {
