@@ -172,3 +172,26 @@ describe('openAgent', () => {
     expect(outcome).toMatchObject({ kind: 'crashed', detail: expect.stringContaining('gemini could not start') });
   });
 });
+
+describe('gemini adapter hooks', () => {
+  it('installs nightshift hooks as BeforeTool and AfterAgent through GEMINI_CLI_SYSTEM_SETTINGS_PATH', async () => {
+    const verifyFile = join(passDir, 'verify.txt');
+    writeFileSync(verifyFile, 'test -f done.txt\n');
+    const toolCalls = [
+      { tool_name: 'run_shell_command', tool_input: { command: 'git push --force origin main' } },
+      { tool_name: 'run_shell_command', tool_input: { command: 'touch done.txt', dir_path: '.' } },
+      { tool_name: 'read_file', tool_input: { absolute_path: join(dir, 'home', '.ssh', 'id_ed25519') } },
+      { tool_name: 'write_file', tool_input: { file_path: join(worktree, 'src', 'new.ts'), content: 'x' } },
+    ];
+    const outcome = await openAgent('gemini', ROOT).run(runInput('tools', { STANDIN_TOOL_CALLS: JSON.stringify(toolCalls) }, { NIGHTSHIFT_VERIFY_FILE: verifyFile }));
+    expect(outcome).toMatchObject({ kind: 'finished', exitCode: 0 });
+    const call = calls()[0]!;
+    expect(call.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH).toBe(join(passDir, 'prompt.md.gemini-settings.json'));
+    expect(call.hookRuns!.map((r) => [r.event, r.tool ?? '', r.exit])).toEqual([
+      ['BeforeTool', 'run_shell_command', 2], ['BeforeTool', 'run_shell_command', 0], ['BeforeTool', 'read_file', 2], ['BeforeTool', 'write_file', 0],
+      ['AfterAgent', '', 2], ['AfterAgent', '', 0],
+    ]);
+    expect(call.hookRuns![0]!.stderr).toContain('it force-pushes');
+    expect(call.hookRuns![4]!.stderr).toContain('Write your JSON result to'); // the finish line passes; the result file is missing
+  });
+});

@@ -7,13 +7,9 @@
 // Success is judged by is_error and the exit code, not by subtype. As root, bypassPermissions needs
 // IS_SANDBOX=1.
 import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { quote } from 'shell-quote';
 import { agentEnvironment } from './env.ts';
-import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
+import { adoptResult, findRateLimit, hookCommand, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRole, AgentRun } from './types.ts';
-
-const CLI = fileURLToPath(new URL('../../heal/cli.ts', import.meta.url));
 
 /** Reasoning effort per role (`--effort`: low, medium, high, xhigh, max): workers and heals think hardest. */
 export const CLAUDE_EFFORT: Record<AgentRole, string> = { worker: 'max', heal: 'max', reviewer: 'xhigh', 'blocked-check': 'high' };
@@ -27,7 +23,7 @@ const STOP_TIMEOUT_S = 30 * 60;
 
 /** The settings that install our hooks, as Claude Code reads them from `--settings`. */
 export function claudeSettings(execPath = process.execPath): object {
-  const hook = (event: string): string => quote([execPath, CLI, 'hook', event]);
+  const hook = (event: 'pre-tool-use' | 'stop'): string => hookCommand(event, execPath);
   return {
     hooks: {
       PreToolUse: [{ matcher: '*', hooks: [{ type: 'command', command: hook('pre-tool-use'), timeout: PRE_TOOL_TIMEOUT_S }] }],

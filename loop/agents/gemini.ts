@@ -3,9 +3,14 @@
 // {session_id, response, stats, error}) and its exit codes: 41 authentication, 42 input, 52 config,
 // 53 turn limit, 54 tool error, 55 untrusted folder, 130 cancelled. Auth, input, config and trust
 // failures are the harness's problem (crashed); a turn limit or tool error is a finished pass that the
-// loop's own checks judge; a quota or rate limit is its own outcome.
+// loop's own checks judge; a quota or rate limit is its own outcome. Our hooks are installed through
+// a generated settings file named by GEMINI_CLI_SYSTEM_SETTINGS_PATH (the settings layer that overrides
+// the user's; https://geminicli.com/docs/cli/settings): `nightshift hook pre-tool-use` as BeforeTool and
+// `nightshift hook stop` as AfterAgent (https://geminicli.com/docs/hooks/reference: exit 2 blocks a tool
+// or sends the agent back, with stderr as the reason; AfterAgent carries stop_hook_active).
+import { writeFileSync } from 'node:fs';
 import { agentEnvironment } from './env.ts';
-import { adoptResult, findRateLimit, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
+import { adoptResult, findRateLimit, hookCommand, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 
 const SETUP_FAILURES: Record<number, string> = { 41: 'authentication failed', 42: 'the prompt or arguments were rejected', 52: 'its configuration is invalid', 55: 'the folder is not trusted', 130: 'it was cancelled' };
@@ -14,13 +19,28 @@ export function geminiArgs(input: AgentRun, model: string | undefined): string[]
   return ['-p', promptArgument(input), '-o', 'json', ...(model ? ['-m', model] : []), '--approval-mode', 'yolo', '--skip-trust'];
 }
 
+/** The settings that install our hooks, as Gemini CLI reads them (timeouts in milliseconds). */
+export function geminiSettings(execPath = process.execPath): object {
+  return {
+    hooks: {
+      BeforeTool: [{ matcher: '.*', hooks: [{ name: 'nightshift-safety-gate', type: 'command', command: hookCommand('pre-tool-use', execPath), timeout: 60_000 }] }],
+      AfterAgent: [{ hooks: [{ name: 'nightshift-stop-gate', type: 'command', command: hookCommand('stop', execPath), timeout: 1_800_000 }] }],
+    },
+  };
+}
+
 export function geminiAgent(spec: string, binary = 'gemini'): Agent {
   const model = modelOf(spec);
   return {
     spec,
     vendor: 'google',
     async run(input: AgentRun): Promise<AgentOutcome> {
-      const env = { ...agentEnvironment(input), ...sessionEnvironment(input) };
+      const settingsFile = `${input.promptFile}.gemini-settings.json`;
+      writeFileSync(settingsFile, `${JSON.stringify(geminiSettings(), null, 2)}\n`);
+      const env = {
+        ...agentEnvironment(input), ...sessionEnvironment(input),
+        GEMINI_CLI_SYSTEM_SETTINGS_PATH: settingsFile, NIGHTSHIFT_HOOK_LOG: `${input.logFile}.hooks.jsonl`,
+      };
       const finish = await runHeadless(binary, geminiArgs(input, model), env, input);
       if (finish.kind === 'ended') return finish.outcome;
       return readGeminiResult(finish.output, finish.exitCode, finish.durationMs, input.resultFile);

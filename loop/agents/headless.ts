@@ -3,9 +3,18 @@
 // tell a usage or rate limit from a failure, and take a result the model printed instead of writing.
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { quote } from 'shell-quote';
 import { redactSecrets } from '../safety/redact.ts';
 import { runProcess } from '../subprocess.ts';
 import type { AgentOutcome, AgentRun } from './types.ts';
+
+const CLI = fileURLToPath(new URL('../../heal/cli.ts', import.meta.url));
+
+/** The shell command a CLI's hook settings run: `nightshift hook <event>` by absolute paths. */
+export function hookCommand(event: 'pre-tool-use' | 'stop', execPath = process.execPath): string {
+  return quote([execPath, CLI, 'hook', event]);
+}
 
 /** Longest prompt passed as one argument (Linux caps a single argument at 128 KiB). */
 const MAX_PROMPT_ARG = 120_000;

@@ -2,7 +2,9 @@
 // reason on stderr blocks the tool call, exit 0 lets it through). Bash commands are parsed and walked
 // by the rules; Write/Edit/MultiEdit/NotebookEdit must stay in the worktree; Read/Grep/Glob must not
 // touch secrets; AskUserQuestion is refused because nobody is there to answer.
-// Contract: https://code.claude.com/docs/en/hooks (PreToolUse input, exit code 2).
+// Contract: https://code.claude.com/docs/en/hooks (PreToolUse input, exit code 2). Gemini CLI's
+// BeforeTool hook has the same shape (https://geminicli.com/docs/hooks/reference: tool_name,
+// tool_input, cwd on stdin; exit 2 blocks with stderr as the reason): its tool names are mapped.
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
@@ -27,12 +29,23 @@ export type PreToolUseInput = z.infer<typeof PreToolUseInput>;
 export type GateVerdict = { kind: 'allow' } | { kind: 'block'; reason: string };
 
 const WRITE_TOOLS: Record<string, string> = { Write: 'file_path', Edit: 'file_path', MultiEdit: 'file_path', NotebookEdit: 'notebook_path' };
-const READ_TOOLS: Record<string, string[]> = { Read: ['file_path'], Grep: ['path', 'glob'], Glob: ['path', 'pattern'], LS: ['path'] };
+const READ_TOOLS: Record<string, string[]> = { Read: ['file_path', 'absolute_path'], Grep: ['path', 'dir_path', 'glob'], Glob: ['path', 'dir_path', 'pattern'], LS: ['path', 'dir_path'] };
+/** Gemini CLI's built-in tools, as the Claude Code tools they correspond to. */
+const GEMINI_TOOLS: Record<string, string> = {
+  run_shell_command: 'Bash', write_file: 'Write', replace: 'Edit', read_file: 'Read', list_directory: 'LS', glob: 'Glob',
+  search_file_content: 'Grep', grep_search: 'Grep', ask_user: 'AskUserQuestion',
+};
 
 /** Judges one tool call. `env` carries NIGHTSHIFT_WORKTREE, NIGHTSHIFT_TARGET_BRANCH and the result files. */
 export async function judgeToolUse(input: PreToolUseInput, env: NodeJS.ProcessEnv, home = homedir()): Promise<GateVerdict> {
-  const ctx = gateContext(input.cwd, env, home);
-  const tool = input.tool_name;
+  const tool = GEMINI_TOOLS[input.tool_name] ?? input.tool_name;
+  const dirPath = tool === 'Bash' ? input.tool_input.dir_path : undefined; // Gemini's shell tool may name its directory
+  const ctx = gateContext(typeof dirPath === 'string' ? resolve(input.cwd, dirPath) : input.cwd, env, home);
+  if (input.tool_name === 'read_many_files') {
+    const paths = [input.tool_input.paths, input.tool_input.include].flat().filter((p): p is string => typeof p === 'string');
+    const secret = paths.find((p) => isSecretPath(realish(resolve(ctx.cwd, p.replace(/^~(?=\/|$)/, home))), home) || mentionsSecret(p));
+    if (secret) return block(`read_many_files would read ${secret}, a credentials or secrets file. Credentials are never read by an agent.`);
+  }
   if (tool === 'AskUserQuestion') {
     return block('nobody is watching this session, so there is no one to answer. Decide yourself, write your reasoning in the ticket journal, and carry on.');
   }
