@@ -48,10 +48,15 @@ export function spentInHistory(events: ReadonlyArray<LoopEvent>, paths: StatePat
   }
   for (const id of cutShort) {
     const [key = '', pass = '0'] = id.split('#');
-    const file = join(paths.passDir(key, Number(pass)), 'result.json');
-    if (!existsSync(file)) continue;
-    const result = readResult(file, WorkerResult);
-    if (result.kind === 'ok') spent += result.value.cost_usd;
+    spent += workerCost(paths, key, Number(pass));
   }
   return spent;
+}
+
+/** The cost a worker reported in its result file (0 when there is none), known as soon as its agent ends. */
+export function workerCost(paths: StatePaths, key: string, pass: number): number {
+  const file = join(paths.passDir(key, pass), 'result.json');
+  if (!existsSync(file)) return 0;
+  const result = readResult(file, WorkerResult);
+  return result.kind === 'ok' ? result.value.cost_usd : 0;
 }

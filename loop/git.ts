@@ -37,11 +37,20 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
     if (value !== undefined) clean[name] = value;
   }
   const gitEnv = { ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' };
+  const run = async (args: readonly string[]): Promise<string> => {
+    const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
+    if (result.exitCode !== 0) throw new Error((result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000));
+    return result.stdout;
+  };
+  // git's worktree bookkeeping is not safe against itself (an `add` reads every other worktree's admin
+  // dir, a `prune` deletes half-made ones): one `git worktree` command at a time per repository
+  let worktreeChain: Promise<unknown> = Promise.resolve();
   return {
-    async raw(args) {
-      const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
-      if (result.exitCode !== 0) throw new Error((result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000));
-      return result.stdout;
+    raw(args) {
+      if (args[0] !== 'worktree') return run(args);
+      const next = worktreeChain.then(() => run(args), () => run(args));
+      worktreeChain = next.catch(() => undefined);
+      return next;
     },
   };
 }
@@ -88,11 +97,11 @@ export async function prepareWorktree(
   await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   const branch = branchOf(key);
-  if (await revParse(repo, `refs/heads/${branch}`)) {
-    await repo.raw(['worktree', 'add', '--force', path, branch]);
-  } else {
+  if (!(await revParse(repo, `refs/heads/${branch}`))) {
     await repo.raw(['worktree', 'add', '-b', branch, path, `refs/heads/${target}`]);
+    return { conflict: false }; // a new branch at the target head has nothing to catch up on
   }
+  await repo.raw(['worktree', 'add', '--force', path, branch]);
   const wt = openGit(path);
   const isAncestor = await wt.raw(['merge-base', '--is-ancestor', `refs/heads/${target}`, 'HEAD']).then(() => true, () => false);
   if (isAncestor) return { conflict: false };
@@ -106,8 +115,10 @@ export async function prepareWorktree(
 }
 
 export async function removeWorktree(repo: Git, path: string): Promise<void> {
-  await repo.raw(['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
-  if (existsSync(path)) await rm(path, { recursive: true, force: true });
+  if (existsSync(path)) {
+    await repo.raw(['worktree', 'remove', '--force', '--force', path]).catch(() => undefined);
+    await rm(path, { recursive: true, force: true });
+  }
   await repo.raw(['worktree', 'prune']).catch(() => undefined);
 }
 

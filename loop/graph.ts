@@ -155,3 +155,31 @@ export function compareKeys(a: string, b: string): number {
   const [pb = '', nb = '0'] = b.split('-');
   return pa === pb ? Number(na) - Number(nb) : pa < pb ? -1 : 1;
 }
+
+/** Longest chain of blockers above each ticket (0 for a ticket nothing blocks); ties go to the deeper. */
+export function depthsOf(tickets: readonly Ticket[]): Map<string, number> {
+  const byKey = new Map(tickets.map((t) => [t.key, t]));
+  const depth = new Map<string, number>();
+  const visiting = new Set<string>();
+  for (const root of tickets) {
+    if (depth.has(root.key)) continue;
+    const work: Array<{ key: string; next: number }> = [{ key: root.key, next: 0 }];
+    visiting.add(root.key);
+    while (work.length > 0) {
+      const frame = work[work.length - 1] as { key: string; next: number };
+      const above = byKey.get(frame.key)?.blockedBy.filter((b) => byKey.has(b)) ?? [];
+      if (frame.next < above.length) {
+        const blocker = above[frame.next++] as string;
+        if (!depth.has(blocker) && !visiting.has(blocker)) {
+          visiting.add(blocker);
+          work.push({ key: blocker, next: 0 });
+        }
+        continue;
+      }
+      work.pop();
+      visiting.delete(frame.key);
+      depth.set(frame.key, above.reduce((max, b) => Math.max(max, 1 + (depth.get(b) ?? 0)), 0));
+    }
+  }
+  return depth;
+}

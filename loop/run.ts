@@ -9,10 +9,10 @@ import type { ExitCodeValue } from '../trackers/errors.ts';
 import { openTracker } from '../trackers/open.ts';
 import type { BatchRead, Ticket } from '../trackers/types.ts';
 import { openAgent } from './agents/open.ts';
-import { openBudget, spentInHistory } from './budget.ts';
+import { openBudget, spentInHistory, workerCost } from './budget.ts';
 import type { LoopContext } from './context.ts';
 import { openGit } from './git.ts';
-import { checkGraph, heightsOf, outsideBlockers, readOutside } from './graph.ts';
+import { checkGraph, depthsOf, heightsOf, outsideBlockers, readOutside } from './graph.ts';
 import { askOracle } from './oracle-client.ts';
 import type { OracleAnswer } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
@@ -24,6 +24,8 @@ import { defaultStateDir, openEventLog, readEvents, statePaths } from './state.t
 import type { LoopEvent } from './state.ts';
 import { finishLineFailure, openThrashWatch } from './thrash.ts';
 import { countTrackerCalls } from './tracker-calls.ts';
+import { openWake } from './wake.ts';
+import type { Wake } from './wake.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -43,7 +45,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const repo = openGit(options.repo);
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
-  const log = openEventLog(paths.events, run, [deps.onEvent]);
+  const agentEnds = openWake();
+  const log = openEventLog(paths.events, run, [deps.onEvent, (event) => {
+    if (event.type === 'agent-end' && event.ticket) agentEnds.notify(event.ticket);
+  }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const staleWorktrees = await removeStaleWorktrees(repo, paths);
   let mergeChain: Promise<unknown> = Promise.resolve();
@@ -62,7 +67,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const counters = { oracle: 0 };
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
   try {
-    const summary = await loop(ctx, counters);
+    const summary = await loop(ctx, counters, agentEnds);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
   } catch (error) {
@@ -74,7 +79,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   }
 }
 
-async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const passesUsed = new Map<string, number>();
@@ -84,8 +89,13 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
     if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
   }
   const budget = openBudget(options.budgetUsd, spentInHistory(history, ctx.paths));
+  const costSoFar = new Map<string, number>();
   const thrash = openThrashWatch(history);
+  // `running`: every pass in flight; `inAgent`: those not past their worker agent yet. --workers bounds
+  // the agents; a ticket's review, merge and replay go on beside the next ticket's agent (at most
+  // --workers of those pipelines), so the harness's own time stays off the agents' slots.
   const running = new Map<string, Promise<void>>();
+  const inAgent = new Set<string>();
   let oracleProblems = 0;
 
   // Before any worker starts: a graph that can never be finished is a UsageError naming the tickets.
@@ -115,16 +125,25 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
       passesUsed: (key) => passesUsed.get(key) ?? 0,
       maxPasses: options.maxPasses,
       heights: heightsOf(batch.tickets),
+      depths: depthsOf(batch.tickets),
       settling,
     };
     const budgetLeft = budget.allowsNewPass();
-    return { view, budgetLeft, picked: budgetLeft ? pickReady(view, options.workers - running.size) : [] };
+    const free = Math.min(options.workers - inAgent.size, 2 * options.workers - running.size);
+    return { view, budgetLeft, picked: budgetLeft ? pickReady(view, free) : [] };
   };
 
   for (;;) {
     if (ctx.signal.aborted) {
       await Promise.allSettled(running.values());
       return { exitCode: ExitCode.notDone, reason: 'interrupted' };
+    }
+    for (const key of agentEnds.drain()) {
+      inAgent.delete(key);
+      // the worker's cost counts from its agent's end, before the pass's review and landing finish
+      const early = workerCost(ctx.paths, key, passesUsed.get(key) ?? 0);
+      budget.add(early);
+      costSoFar.set(key, early);
     }
     read ??= await tracker.readBatch(options.batch);
     // a person may add blockers while the batch runs: the new outside ones are read once
@@ -137,8 +156,10 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
     const unblocks = [...settling].some((key) => waitedOn.has(key));
     let step = answer && answer.exitCode !== 2 && !unblocks ? plan(answer, read) : undefined;
     if (!step || (step.picked.length === 0 && running.size === 0)) {
+      const settled = [...settling];
       answer = await ask();
-      settling.clear();
+      // only landings the oracle could have seen settle; one that ended while it ran waits for the next answer
+      for (const key of settled) settling.delete(key);
       if (answer.exitCode === 0 && running.size === 0) {
         const gated = answer.tickets.filter((t) => t.via === 'human-gated').length;
         return gated > 0
@@ -150,7 +171,7 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
         oracleProblems++;
         read = undefined;
         if (running.size > 0) {
-          await Promise.race(running.values());
+          await nextEvent();
           continue;
         }
         if (oracleProblems >= 3) return { exitCode: ExitCode.usage, reason: `the oracle cannot tell: ${answer.problem ?? 'unknown'}` };
@@ -166,7 +187,11 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
     for (const ticket of picked) {
       const pass = (passesUsed.get(ticket.key) ?? 0) + 1;
       passesUsed.set(ticket.key, pass);
-      const task = work(ticket, pass).finally(() => running.delete(ticket.key));
+      inAgent.add(ticket.key);
+      const task = work(ticket, pass).finally(() => {
+        running.delete(ticket.key);
+        inAgent.delete(ticket.key);
+      });
       running.set(ticket.key, task);
     }
     if (running.size === 0) {
@@ -174,7 +199,14 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
       const counts = countStatuses(view);
       return { exitCode: ExitCode.notDone, reason: `stopped short of done: nothing is ready and nothing runs (${counts.exhausted} out of passes, ${counts.blocked} blocked, ${counts.canceled} canceled)` };
     }
-    await Promise.race(running.values());
+    await nextEvent();
+  }
+
+  /** Waits for a pass to end or an agent to finish (its slot is free again). */
+  async function nextEvent(): Promise<void> {
+    const ended = agentEnds.next();
+    await Promise.race([...running.values(), ended.promise]);
+    ended.cancel();
   }
 
   async function work(ticket: Ticket, pass: number): Promise<void> {
@@ -189,7 +221,8 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
       const result = await runPass(ctx, ticket, pass, notes);
       await moving;
-      budget.add(result.costUsd);
+      budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0));
+      costSoFar.delete(ticket.key);
       if (result.outcome.kind === 'landed' || result.outcome.kind === 'gated') settling.add(ticket.key);
       const reason = describeOutcome(result.outcome);
       const failure = finishLineFailure(result.outcome);
@@ -203,6 +236,7 @@ async function loop(ctx: LoopContext, counters: { oracle: number }): Promise<{ e
     } catch (error) {
       const reason = `internal error: ${(error as Error).stack ?? String(error)}`;
       thrash.record(ticket.key, undefined);
+      costSoFar.delete(ticket.key);
       lastNote.set(ticket.key, reason);
       log.emit({ type: 'pass-end', ticket: ticket.key, pass, outcome: 'internal-error', reason });
     }

@@ -15,6 +15,8 @@ export type SchedulerView = {
   maxPasses: number;
   /** Longest chain of dependents per key (graph.ts heightsOf); the scheduler starts the tallest first. */
   heights?: ReadonlyMap<string, number>;
+  /** Longest chain of blockers per key (graph.ts depthsOf): among equals, a ticket just unblocked goes first. */
+  depths?: ReadonlyMap<string, number>;
   /** Landed (or gated) by this loop since the oracle's last answer: not started again until it answers. */
   settling?: ReadonlySet<string>;
 };
@@ -36,7 +38,8 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
 
 /**
  * The tickets to start now, respecting the worker count and the serial lock: longest chain of
- * dependents first (critical path first keeps the makespan near its bound), then key order.
+ * dependents first (critical path first keeps the makespan near its bound), then the longest chain
+ * of blockers (a ticket just unblocked), then tracker order.
  */
 export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
@@ -44,9 +47,10 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const picked: Ticket[] = [];
   if (freeSlots <= 0) return picked;
   const height = (key: string) => view.heights?.get(key) ?? 0;
+  const depth = (key: string) => view.depths?.get(key) ?? 0;
   const order = view.tickets
     .map((ticket, position) => ({ ticket, position }))
-    .sort((a, b) => height(b.ticket.key) - height(a.ticket.key) || a.position - b.position)
+    .sort((a, b) => height(b.ticket.key) - height(a.ticket.key) || depth(b.ticket.key) - depth(a.ticket.key) || a.position - b.position)
     .map((entry) => entry.ticket);
   for (const ticket of order) {
     if (picked.length >= freeSlots) break;

@@ -100,6 +100,20 @@ test('--workers runs tickets side by side, and tickets labelled serial one at a 
   expect(overlap('P-1', 'P-2')).toBe(false);
 });
 
+test('--workers bounds the agents running at once, while landings go on beside them', async () => {
+  const setup = writeSimBatch(tempDir(), [sim('Q-1', 300), sim('Q-2', 300), sim('Q-3', 300)], { workers: 1, prefix: 'Q' });
+  expect((await startLoop(setup.runArgs).child).exitCode).toBe(0);
+  const events = readEventLines(setup.state);
+  let agents = 0;
+  let most = 0;
+  for (const e of events) {
+    if (e.type === 'agent-start') most = Math.max(most, ++agents);
+    if (e.type === 'agent-end') agents--;
+  }
+  expect(most).toBe(1);
+  expect((await trailersOn(setup.repo)).sort()).toEqual(['Q-1', 'Q-2', 'Q-3']);
+});
+
 test('the same finish-line failure three passes running gives the next pass the root-cause-first prompt', async () => {
   const dir = tempDir();
   const setup = writeSimBatch(dir, [sim('T-1', 0)], { workers: 1, maxPasses: 4, prefix: 'T' });

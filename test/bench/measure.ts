@@ -79,10 +79,14 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
   return { overheadMs: [...overhead.values()], pickupMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
 }
 
-/** Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped. */
-export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peakMb: number; rootPeakMb: number } } {
+/**
+ * Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped, and the
+ * CPU time of the process and its reaped children (clock ticks of 1/100 s, the Linux default).
+ */
+export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peakMb: number; rootPeakMb: number; cpuS: number } } {
   let peak = 0;
   let rootPeak = 0;
+  let cpuTicks = 0;
   const sample = () => {
     const parents = new Map<number, number>();
     for (const name of readdirSync('/proc')) {
@@ -90,7 +94,10 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peak
       if (!Number.isInteger(pid)) continue;
       try {
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        parents.set(pid, Number(fields[1]));
+        // utime + stime + cutime + cstime of the loop: its own CPU and that of every child it waited for
+        if (pid === root) cpuTicks = Math.max(cpuTicks, [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0));
       } catch {
         // gone meanwhile
       }
@@ -118,7 +125,7 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peak
   return {
     stop: () => {
       clearInterval(timer);
-      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024 };
+      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024, cpuS: cpuTicks / 100 };
     },
   };
 }
