@@ -62,3 +62,17 @@ describe('nightshift hook stop', () => {
     expect(bad.stderr).toContain('does not match the Stop contract');
   });
 });
+
+describe('nightshift hook stop without a verify file', () => {
+  it("holds a worker to the .nightshift/verify/<KEY> its branch adds, and nobody else", async () => {
+    mkdirSync(join(worktree, '.nightshift', 'verify'), { recursive: true });
+    writeFileSync(join(worktree, '.nightshift', 'verify', 'T-1'), 'test -f built.txt\n');
+    writeFileSync(join(dir, 'pass', 'result.json'), '{"status":"complete"}');
+    const scratch = join(dir, 'scratch');
+    mkdirSync(scratch);
+    const worker = await stop(false, { NIGHTSHIFT_VERIFY_FILE: '', NIGHTSHIFT_ROLE: 'worker', NIGHTSHIFT_TICKET: 'T-1', NIGHTSHIFT_SCRATCH_DIR: scratch });
+    expect(worker.exitCode).toBe(2);
+    expect(worker.stderr).toContain('First failure: `test -f built.txt`');
+    expect((await stop(false, { NIGHTSHIFT_VERIFY_FILE: '', NIGHTSHIFT_ROLE: 'reviewer', NIGHTSHIFT_TICKET: 'T-1' })).exitCode).toBe(0);
+  });
+});

@@ -2,13 +2,14 @@
 // A failure sends the agent back once (exit 2, the first failing command, its output and next steps on
 // stderr); when Claude Code says the Stop hook already sent it back (`stop_hook_active`), it may stop.
 // The loop hands over the finish line in NIGHTSHIFT_VERIFY_FILE (one command per line, blank lines and
-// `#` comments ignored); without it there is nothing to enforce. A worker whose result file reports
+// `#` comments ignored); without it, a worker's finish line is the `.nightshift/verify/<KEY>` file of its
+// worktree (DESIGN: a ticket without a verify block gets one from its worker), if any. A worker whose result file reports
 // `blocked` may stop: the blocked-claim check judges that, not the finish line.
 // Contract: https://code.claude.com/docs/en/hooks (Stop input, stop_hook_active, exit code 2).
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { runVerify } from '../verify.ts';
+import { finishLine, runVerify } from '../verify.ts';
 
 export const StopInput = z.object({
   session_id: z.string().optional(),
@@ -35,14 +36,15 @@ export async function judgeStop(input: StopInput, env: NodeJS.ProcessEnv): Promi
   const resultFile = env.NIGHTSHIFT_RESULT_FILE;
   if (resultFile && existsSync(resultFile) && reportsBlocked(resultFile)) return { kind: 'stop' };
   const verifyFile = env.NIGHTSHIFT_VERIFY_FILE;
-  const commands = verifyFile && existsSync(verifyFile) ? readVerifyFile(verifyFile) : [];
   const cwd = env.NIGHTSHIFT_WORKTREE || input.cwd;
+  let commands = verifyFile && existsSync(verifyFile) ? readVerifyFile(verifyFile) : [];
+  if (commands.length === 0 && env.NIGHTSHIFT_ROLE === 'worker' && env.NIGHTSHIFT_TICKET) commands = finishLine('', env.NIGHTSHIFT_TICKET, cwd).commands;
   if (commands.length > 0) {
     const verify = await runVerify({
       commands,
       cwd,
       env,
-      logFile: join(dirname(verifyFile!), 'stop-hook-verify.log'),
+      logFile: join(verifyFile ? dirname(verifyFile) : env.NIGHTSHIFT_SCRATCH_DIR || cwd, 'stop-hook-verify.log'),
       timeoutMs: Number(env.NIGHTSHIFT_VERIFY_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS,
     });
     if (verify.kind === 'failed') {
