@@ -4,7 +4,7 @@
 // Used by the tripwire on a candidate (its trackers/ included) and by the tests on this checkout.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { buildRepo, ticketsText } from './golden-build.ts';
@@ -67,10 +67,13 @@ async function openCaseTracker(golden: GoldenCase, file: string, merges: Map<str
   return { args: started.args, env: { ...started.env, ...tracker.env }, reads: () => started.requests(), close: () => started.close() };
 }
 
-async function runCase(golden: GoldenCase, tickets: string, options: GoldenOptions): Promise<CaseResult> {
+async function runCase(golden: GoldenCase, lane: string, options: GoldenOptions): Promise<CaseResult> {
   const dir = join(options.workDir, golden.name);
-  const home = join(dir, 'home');
+  // HOME, TMPDIR and the tickets path are the lane's: a cache kept there between calls shows up
+  const home = join(lane, 'home');
+  const tickets = join(lane, 'tickets.json');
   mkdirSync(home, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   const repo = join(dir, 'repo');
   const merges = await buildRepo(golden, repo);
   const tracker = await openCaseTracker(golden, tickets, merges, options.simDir);
@@ -125,12 +128,11 @@ export async function runGolden(options: GoldenOptions): Promise<CaseResult[]> {
   const lanes = Math.max(1, options.concurrency ?? 2);
   const results: CaseResult[] = new Array(cases.length);
   const lane = async (n: number) => {
-    const tickets = join(options.workDir, `lane-${n}`, 'tickets.json');
-    mkdirSync(dirname(tickets), { recursive: true });
+    const dir = join(options.workDir, `lane-${n}`);
     for (let i = n; i < cases.length; i += lanes) {
       const golden = cases[i]!;
       try {
-        results[i] = await runCase(golden, tickets, options);
+        results[i] = await runCase(golden, dir, options);
       } catch (error) {
         results[i] = { kind: 'failed', name: golden.name, problems: [`could not run: ${(error as Error).message}`] };
       }
