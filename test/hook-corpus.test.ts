@@ -26,7 +26,7 @@ beforeAll(async () => {
   const home = join(dir, 'home');
   mkdirSync(home);
   places = { worktree, repo, home, result: join(dir, 'state', 'result.json'), journal: join(dir, 'state', 'journal', 'T-1.md') };
-  env = { NIGHTSHIFT_WORKTREE: worktree, NIGHTSHIFT_TARGET_BRANCH: 'main', NIGHTSHIFT_RESULT_FILE: places.result, NIGHTSHIFT_JOURNAL_FILE: places.journal };
+  env = { NIGHTSHIFT_WORKTREE: worktree, NIGHTSHIFT_TARGET_BRANCH: 'main', NIGHTSHIFT_TICKET: 'T-1', NIGHTSHIFT_ROLE: 'worker', NIGHTSHIFT_RESULT_FILE: places.result, NIGHTSHIFT_JOURNAL_FILE: places.journal };
 });
 
 function hookInput(entry: Entry): PreToolUseInput {

@@ -18,17 +18,23 @@ export type GateContext = {
   allowedFiles: string[];
   /** The agent's scratch directory (its TMPDIR), where it may write and delete too. */
   scratch?: string;
+  /** The ticket's own branch (`nightshift/<KEY>`); other tickets' branches are protected like the target. */
+  ownBranch?: string;
 };
 
 /** A resolved word: an absolute path, or unknown (an expansion the gate cannot evaluate). */
-export type Resolved = { kind: 'path'; path: string; glob: boolean } | { kind: 'unknown'; text: string };
+export type Resolved = { kind: 'path'; path: string; glob: boolean; /** For a glob: the pattern below `path`. */ pattern?: string } | { kind: 'unknown'; text: string };
 
 const KNOWN_VARS = new Set(['HOME', 'PWD', 'TMPDIR']);
 
 /** Resolves a word used as a path, relative to `cwd` (null when the directory is unknown). */
 export function resolveWord(word: Word, cwd: string | null, ctx: GateContext): Resolved {
   let text = word.text;
-  if (word.tilde) text = text.replace(/^~(?=\/|$)/, ctx.home).replace(/^~([A-Za-z0-9_.-]+)/, '/home/$1');
+  if (word.tilde) {
+    if (/^~-(\/|$)/.test(text)) return { kind: 'unknown', text: word.text }; // $OLDPWD
+    text = text.replace(/^~\+(?=\/|$)/, cwd ?? '~+').replace(/^~(?=\/|$)/, ctx.home).replace(/^~([A-Za-z0-9_.-]+)/, '/home/$1');
+    if (text.startsWith('~+')) return { kind: 'unknown', text: word.text };
+  }
   if (word.dynamic) {
     const unknownVar = word.vars.some((name) => !KNOWN_VARS.has(name));
     if (unknownVar || word.subs.length > 0) return { kind: 'unknown', text: word.text };
@@ -36,14 +42,28 @@ export function resolveWord(word: Word, cwd: string | null, ctx: GateContext): R
     if (text.includes('$PWD') || text.includes('$TMPDIR')) return { kind: 'unknown', text: word.text };
   }
   if (!isAbsolute(text) && cwd === null) return { kind: 'unknown', text: word.text };
+  if (word.glob && /\{[^{}]*,[^{}]*\}/.test(text)) {
+    // Brace expansion: judge every alternative; the first one outside the worktree speaks for the word.
+    const alternatives = expandBraces(text).map((alt) => resolveWord({ ...word, text: alt, tilde: alt.startsWith('~'), glob: /[*?[]/.test(alt) }, cwd, ctx));
+    return alternatives.find((r) => r.kind === 'unknown' || !isInside(r.path, ctx.worktree) || (r.path === ctx.worktree && !r.glob)) ?? alternatives[0]!;
+  }
   if (word.glob) {
     const cut = text.search(/[*?[{]/);
     if (/(^|\/)\.\.(\/|$)/.test(text.slice(cut))) return { kind: 'unknown', text: word.text }; // a/*/../.. climbs out
     const prefix = text.slice(0, cut);
     const dir = prefix.endsWith('/') || prefix === '' ? prefix : dirname(prefix);
-    return { kind: 'path', path: realish(resolve(cwd ?? '/', dir || '.')), glob: true };
+    return { kind: 'path', path: realish(resolve(cwd ?? '/', dir || '.')), glob: true, pattern: text.slice(dir.length).replace(/^\//, '') };
   }
   return { kind: 'path', path: realish(resolve(cwd ?? '/', text)), glob: false };
+}
+
+/** `a{b,c}d` -> `abd`, `acd` (the first, innermost-free group; repeated until none is left). */
+export function expandBraces(text: string): string[] {
+  const match = /\{([^{}]*,[^{}]*)\}/.exec(text);
+  if (!match) return [text];
+  const before = text.slice(0, match.index);
+  const after = text.slice(match.index + match[0].length);
+  return match[1]!.split(',').flatMap((alt) => expandBraces(`${before}${alt}${after}`)).slice(0, 64);
 }
 
 /** The path with symlinks resolved in its existing parent directories (not the last component). */
@@ -80,7 +100,8 @@ export function mayWrite(path: string, ctx: GateContext): boolean {
 /** A delete may take anything strictly inside the worktree except its `.git` link. */
 export function mayDelete(resolved: Extract<Resolved, { kind: 'path' }>, ctx: GateContext): boolean {
   if (ctx.scratch !== undefined && isInside(resolved.path, ctx.scratch) && (resolved.glob || resolved.path !== ctx.scratch)) return true;
-  if (resolved.glob) return isInside(resolved.path, ctx.worktree);
+  // A glob at the worktree's root that may match dot files may match .git.
+  if (resolved.glob) return isInside(resolved.path, ctx.worktree) && !(resolved.path === ctx.worktree && /^[.[?*]/.test(resolved.pattern ?? '') && !/^\*[^/]*$/.test(resolved.pattern ?? ''));
   if (!isInside(resolved.path, ctx.worktree) || resolved.path === ctx.worktree) return false;
   return !isInside(resolved.path, join(ctx.worktree, '.git'));
 }
@@ -115,7 +136,11 @@ export function gateContext(cwd: string, env: NodeJS.ProcessEnv, home: string): 
   const target = (env.NIGHTSHIFT_TARGET_BRANCH ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   const allowedFiles = [env.NIGHTSHIFT_RESULT_FILE, env.NIGHTSHIFT_JOURNAL_FILE].filter((f): f is string => !!f).map((f) => realish(resolve(f)));
   const scratch = env.NIGHTSHIFT_SCRATCH_DIR ? realOrSelf(env.NIGHTSHIFT_SCRATCH_DIR) : undefined;
-  return { worktree: realOrSelf(worktree), cwd: realOrSelf(cwd), home, protectedBranches: [...new Set([...target, 'main', 'master'])], allowedFiles, ...(scratch ? { scratch } : {}) };
+  const ownBranch = env.NIGHTSHIFT_TICKET && env.NIGHTSHIFT_ROLE !== 'heal' ? `nightshift/${env.NIGHTSHIFT_TICKET}` : undefined;
+  return {
+    worktree: realOrSelf(worktree), cwd: realOrSelf(cwd), home, protectedBranches: [...new Set([...target, 'main', 'master'])], allowedFiles,
+    ...(scratch ? { scratch } : {}), ...(ownBranch ? { ownBranch } : {}),
+  };
 }
 
 function realOrSelf(path: string): string {

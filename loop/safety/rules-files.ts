@@ -115,6 +115,9 @@ export function checkFiles(command: Invocation, ctx: GateContext): string | unde
     case 'find': {
       if (!args.some((a) => a.text === '-delete')) return undefined;
       const roots = args.slice(0, Math.max(0, args.findIndex((a) => /^[-(!]/.test(a.text))));
+      // Without a test that narrows what it matches, find -delete empties the whole tree (.git included).
+      const narrowed = args.some((a) => /^-(i?name|i?path|i?wholename|i?regex|type|newer\w*|[amc]time|[amc]min|size|empty|user|group|perm|links|inum|samefile|lname|ilname)$/.test(a.text));
+      if (!narrowed) return deletes(roots.length > 0 ? roots : [{ text: '.', dynamic: false, glob: false, tilde: false, subs: [], vars: [] }], 'find -delete with no test empties');
       for (const root of roots) {
         const resolved = where(root);
         if (resolved.kind === 'unknown') return `find -delete under ${root.text}, and the gate cannot tell where that points`;

@@ -27,7 +27,13 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
   const rest = args.slice(i + 1);
   const names = positionals(rest, ['-m', '-F', '-C', '-c', '-u', '--message', '--onto', '-X', '--strategy', '-s', '--exec', '-o', '--push-option', '--repo']);
   const branchHere = dir === command.state.cwd && command.state.branch !== undefined ? command.state.branch : dir ? checkedOutBranch(dir) : undefined;
-  const isProtected = (name: string | undefined): boolean => name !== undefined && ctx.protectedBranches.includes(name.replace(/^(refs\/heads\/|heads\/)/, ''));
+  const isProtected = (name: string | undefined): boolean => {
+    if (name === undefined) return false;
+    const branch = name.replace(/^(refs\/heads\/|heads\/)/, '');
+    if (ctx.protectedBranches.includes(branch)) return true;
+    // Another ticket's branch belongs to another worker.
+    return ctx.ownBranch !== undefined && branch.startsWith('nightshift/') && branch !== ctx.ownBranch && !branch.startsWith(`${ctx.ownBranch}-`) && !branch.startsWith(`${ctx.ownBranch}/`);
+  };
   const onProtected = isProtected(branchHere);
   const target = ctx.protectedBranches[0] ?? 'main';
 
@@ -38,7 +44,7 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
       const refspec = names.slice(1).find((w) => w.text.startsWith('+') || w.text.startsWith(':'));
       if (refspec) return refspec.text.startsWith('+') ? `it force-pushes with the refspec ${refspec.text}` : `it deletes the remote ref ${refspec.text.slice(1)}`;
       const onto = names.slice(1).find((w) => isProtected(w.text.split(':').at(-1)));
-      if (onto) return `it pushes to ${onto.text.split(':').at(-1)}, the target branch; only the loop merges into it, after review`;
+      if (onto) return `it pushes to ${onto.text.split(':').at(-1)}, a branch that is not this ticket's; only the loop merges, after review`;
       return undefined;
     }
     case 'reset':
@@ -47,7 +53,7 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
     case 'branch': {
       const forced = hasFlag(rest, 'fDdMmCc', ['--force', '--delete', '--move', '--copy']);
       const named = names.find((w) => isProtected(w.text));
-      if (forced && named) return `it moves, renames or deletes the target branch ${named.text}`;
+      if (forced && named) return `it moves, renames or deletes ${named.text}, the target branch or another ticket's`;
       return undefined;
     }
     case 'checkout': case 'switch': {
@@ -58,7 +64,7 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
     }
     case 'update-ref': {
       const ref = names.find((w) => isProtected(w.text));
-      return ref ? `it rewrites the ref of the target branch (${ref.text})` : undefined;
+      return ref ? `it rewrites ${ref.text}, the target branch or another ticket's` : undefined;
     }
     case 'filter-branch': case 'filter-repo':
       return `git ${sub} rewrites history; it is never allowed`;
@@ -93,7 +99,7 @@ function checkTargetMerge(sub: string, _target: string, onProtected: boolean, br
 function removesOutside(words: Word[], dir: string | null, ctx: GateContext): string | undefined {
   for (const word of words) {
     const resolved = resolveWord(word, dir, ctx);
-    if (resolved.kind === 'unknown' || !mayWrite(resolved.path, ctx)) return `it removes the worktree ${word.text}, which is not this one`;
+    if (resolved.kind === 'unknown' || !mayWrite(resolved.path, ctx) || resolved.path === ctx.worktree) return `it removes the worktree ${word.text}; worktrees belong to the loop`;
   }
   return undefined;
 }
