@@ -88,7 +88,7 @@ function block(reason: string): GateVerdict {
   return { kind: 'block', reason };
 }
 
-/** The message Claude Code feeds back to the model on exit 2. */
+/** The message the CLI feeds back to the model on exit 2. */
 export function blockMessage(reason: string): string {
-  return `nightshift safety gate: blocked: ${reason}\nThis session runs unattended: stay inside the worktree, never force-push, rewrite ${'the target branch'}, drop data, touch infrastructure or read credentials. Find another way to do the ticket's work.\n`;
+  return `nightshift safety gate: blocked: ${reason}\nThis session runs unattended, so the gate refuses anything that reaches past the ticket: keep changes inside the worktree (scratch files go in $TMPDIR), never force-push or rewrite the target branch, drop data, touch infrastructure, deploy, or read credentials. Find another way to do the ticket's work; if there is none, report the ticket blocked with this message as evidence.\n`;
 }
