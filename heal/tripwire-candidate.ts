@@ -69,6 +69,9 @@ export async function readTree(repo: string, commit: string): Promise<Tree> {
   return tree;
 }
 
+/** Folders whose files node may load: nothing may sit there outside the commit, ignored or not. */
+const CODE_FOLDERS = ['loop', 'prompts', 'trackers', 'oracle', 'heal', 'test'];
+
 /** Working-tree state a DIR candidate must not have: changes, untracked files, index flags hiding changes. */
 export async function uncommittedState(dir: string): Promise<string[]> {
   const problems: string[] = [];
@@ -77,6 +80,11 @@ export async function uncommittedState(dir: string): Promise<string[]> {
   // only the committed .gitignore files count; .git/info/exclude cannot hide a file from the tripwire
   const untracked = await git(dir, ['ls-files', '-z', '--others', '--exclude-per-directory=.gitignore']);
   for (const path of untracked.stdout.split('\0').filter(Boolean)) problems.push(`${path}: untracked file`);
+  // ignored files are not in the commit, but inside a code folder they would run in this checkout
+  const ignored = await git(dir, ['ls-files', '-z', '--others', '--ignored', '--directory', '--exclude-per-directory=.gitignore']);
+  for (const path of ignored.stdout.split('\0').filter(Boolean)) {
+    if (CODE_FOLDERS.includes(path.split('/')[0] ?? '')) problems.push(`${path}: ignored by git but inside a code folder (it would shadow or add code outside the commit)`);
+  }
   const flagged = await git(dir, ['ls-files', '-z', '-v']);
   for (const record of flagged.stdout.split('\0').filter(Boolean)) {
     const tag = record.slice(0, 1);
