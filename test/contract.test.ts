@@ -6,6 +6,8 @@ import { parseBatch } from '../trackers/batch.ts';
 import { CONTRACT_TICKETS, normalize, runContract } from './sim/contract-scenario.ts';
 import type { SimTicket } from './sim/fixtures.ts';
 import { startHarness } from './sim/harness.ts';
+import { startLinearSim } from './sim/linear-server.ts';
+import { openLinearTracker } from '../trackers/linear.ts';
 import type { HarnessKind } from './sim/harness.ts';
 
 describe.each<HarnessKind>(['local', 'linear', 'jira'])('contract: %s', (kind) => {
@@ -20,6 +22,17 @@ describe.each<HarnessKind>(['local', 'linear', 'jira'])('contract: %s', (kind) =
       await h.close();
     }
   });
+});
+
+test('contract: linear listing newest first (the direction Linear leaves undocumented) ends the same', async () => {
+  const sim = await startLinearSim({ tickets: CONTRACT_TICKETS, newestFirst: true });
+  try {
+    const tracker = openLinearTracker({ apiKey: sim.apiKey, apiUrl: sim.url });
+    await runContract(tracker, sim.tickets);
+    expect(sim.rejected).toEqual([]);
+  } finally {
+    await sim.close();
+  }
 });
 
 /** A ticket with more comments, labels and blockers than one batch page carries per issue. */

@@ -48,7 +48,9 @@ export const ISSUE_CONTEXT_QUERY = `query NightshiftIssue($id: String!, $label: 
     id identifier
     state { id type }
     labels(first: 100) { nodes { id name } }
-    comments(last: 1) { nodes { body } }
+    # Linear documents the order (createdAt) but not its direction: ask both ends, keep the newer.
+    head: comments(first: 1) { nodes { body createdAt } }
+    tail: comments(last: 1) { nodes { body createdAt } }
     team { id key states(first: 100) { nodes { id type position } } }
   }
   issueLabels(filter: { name: { eq: $label } }, first: 50) @include(if: $withLabel) { nodes { id name team { id } } }
@@ -110,7 +112,8 @@ export const IssueContextAnswer = z.object({
     identifier: z.string(),
     state: z.object({ id: z.string(), type: z.string() }),
     labels: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string() })) }),
-    comments: z.object({ nodes: z.array(z.object({ body: z.string() })) }),
+    head: z.object({ nodes: z.array(z.object({ body: z.string(), createdAt: z.string() })) }),
+    tail: z.object({ nodes: z.array(z.object({ body: z.string(), createdAt: z.string() })) }),
     team: z.object({
       id: z.string(),
       key: z.string(),

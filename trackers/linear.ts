@@ -163,7 +163,8 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       const id = randomUUID();
       await linear.gate.retry(`comment on ${key}`, async () => {
         const { issue } = await context(key);
-        if (issue.comments.nodes.at(-1)?.body === body) return;
+        const latest = [...issue.head.nodes, ...issue.tail.nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
+        if (latest?.body === body) return;
         await expectSuccess(`comment on ${key}`, () => linear.sdk.createComment({ id, issueId: issue.id, body }));
       });
     },

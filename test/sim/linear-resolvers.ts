@@ -40,9 +40,10 @@ function paginate<T extends { id: string }, V>(items: T[], args: Args, view: (it
   };
 }
 
-const byCreated = <T extends { createdAt: string }>(items: T[]) => [...items].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 
 export function createViews(world: LinearWorld, baseUrl: string) {
+  const byCreated = <T extends { createdAt: string }>(items: T[]) =>
+    [...items].sort((a, b) => (world.newestFirst ? b.createdAt.localeCompare(a.createdAt) : a.createdAt.localeCompare(b.createdAt)));
   const user = (u: LUser) => ({ id: u.id, name: u.name, displayName: u.name, email: `${u.name.replace(/\W+/g, '.').toLowerCase()}@example.com`, active: true, createdAt: '2026-01-01T00:00:00.000Z' });
   const team = (t: LTeam): Record<string, unknown> => ({
     id: t.id, key: t.key, name: t.name, createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z',
@@ -72,7 +73,7 @@ export function createViews(world: LinearWorld, baseUrl: string) {
     };
   };
   const issueById = (id: string) => issue(world.issues.find((i) => i.id === id)!);
-  return { user, team, state, label, comment, relation, issue, paginate };
+  return { user, team, state, label, comment, relation, issue, paginate, byCreated };
 }
 
 function mustIssue(world: LinearWorld, id: unknown): LIssue {
@@ -98,7 +99,7 @@ export function createRoot(world: LinearWorld, baseUrl: string, shortPage = fals
   return {
     viewer: () => v.user(world.users.find((u) => u.id === world.viewerId)!),
     issue: (a: Args) => v.issue(mustIssue(world, a.id)),
-    issues: (a: Args) => v.paginate([...world.issues].filter((i) => matchIssue(world, i, a.filter as Args)).sort((x, y) => x.createdAt.localeCompare(y.createdAt)), shorten(a), v.issue),
+    issues: (a: Args) => v.paginate(v.byCreated(world.issues.filter((i) => matchIssue(world, i, a.filter as Args))), shorten(a), v.issue),
     team: (a: Args) => {
       const t = world.teams.find((x) => x.id === a.id || x.key === a.id);
       if (!t) throw inputError('Entity not found: Team');

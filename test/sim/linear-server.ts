@@ -26,6 +26,8 @@ export type LinearSimOptions = {
   apiKey?: string;
   /** The name of the key's user, the author of comments made through the API (default `nightshift`). */
   viewerName?: string;
+  /** List connections newest first instead of oldest first. */
+  newestFirst?: boolean;
 };
 
 export type LinearSim = {
@@ -65,6 +67,7 @@ function errorBody(message: string, code: string, type: string): string {
 export async function startLinearSim(options: LinearSimOptions): Promise<LinearSim> {
   const apiKey = options.apiKey ?? 'lin_api_sim';
   const world = seedLinearWorld(seedTickets(options.tickets), options.viewerName ?? 'nightshift');
+  world.newestFirst = options.newestFirst === true;
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const complexities: number[] = [];

@@ -20,6 +20,8 @@ export type LUser = { id: string; name: string };
 export type LinearWorld = {
   teams: LTeam[]; states: LState[]; labels: LLabel[]; issues: LIssue[]; comments: LComment[];
   relations: LRelation[]; users: LUser[]; viewerId: string; lastSyncId: number; clock: () => string;
+  /** Connections list newest first (Linear documents the createdAt order, not its direction). */
+  newestFirst: boolean;
 };
 
 const WORKFLOW: Array<{ name: string; type: string; category?: StateCategory }> = [
@@ -41,7 +43,7 @@ function monotonicClock(): () => string {
 
 export function seedLinearWorld(tickets: readonly SimTicket[], viewerName: string): LinearWorld {
   const clock = monotonicClock();
-  const world: LinearWorld = { teams: [], states: [], labels: [], issues: [], comments: [], relations: [], users: [], viewerId: randomUUID(), lastSyncId: 1000, clock };
+  const world: LinearWorld = { teams: [], states: [], labels: [], issues: [], comments: [], relations: [], users: [], viewerId: randomUUID(), lastSyncId: 1000, clock, newestFirst: false };
   world.users.push({ id: world.viewerId, name: viewerName });
   const teamOf = (key: string): LTeam => {
     let team = world.teams.find((t) => t.key === key);
