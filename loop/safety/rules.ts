@@ -95,6 +95,9 @@ function checkSimple(command: SimpleCommand, ctx: GateContext, state: ShellState
   }
   if (SHELLS.has(name) || name === 'su') reasons.push(...checkShell(invocation, ctx, depth));
   if (name === 'eval') reasons.push(...checkSource(args.map((a) => a.text).join(' '), ctx, { ...invocation.state }, depth));
+  if (name === 'trap' && args[0] && !args[0].text.startsWith('-')) reasons.push(...checkSource(args[0].text, ctx, { ...invocation.state }, depth));
+  // `watch 'rm -rf x'`, `script -c`: a wrapper that hands one string to a shell.
+  if (basenameOf(command.words[0]) === 'watch' && /\s/.test(program?.text ?? '')) reasons.push(...checkSource(unwrapped.argv.map((a) => a.text).join(' '), ctx, { ...invocation.state }, depth));
   if (name === 'source' || name === '.') reasons.push(...checkScriptFile(args[0], invocation.state, ctx, depth));
   if (program && program.text.includes('/') && !program.dynamic) {
     const resolved = resolveWord(program, invocation.state.cwd, ctx);
