@@ -1,10 +1,11 @@
 // Rules for what reaches past the project: the machine (shutdown, disks, firewall, services, crontab,
 // killing every process), other machines (`ssh host CMD` is checked like a local command), deploy
 // scripts (`npm run deploy`, `make release`), and programs handed code as a string (`python -c`,
-// `node -e`, ...): string literals that read as shell commands are checked as such, and dumps of the
-// whole environment are refused.
+// `node -e`, ...): string literals that read as shell commands are checked as such; and dumps of the
+// environment, from the shell or from code.
 import { positionals } from './args.ts';
 import type { Invocation } from './rules.ts';
+import { isSecretName } from './secrets.ts';
 
 const POWER = new Set(['shutdown', 'reboot', 'halt', 'poweroff', 'wipefs', 'fdisk', 'sfdisk', 'parted', 'mkswap', 'swapoff']);
 const INTERPRETERS = /^(python[0-9.]*|node|nodejs|bun|deno|perl|ruby|php|osascript)$/;
@@ -63,10 +64,14 @@ export function nestedCommands(command: Invocation): Nested[] {
   return nested;
 }
 
-/** Code strings that print the whole environment. */
-export function dumpsEnvironmentInCode(command: Invocation): boolean {
-  if (!INTERPRETERS.test(command.name)) return false;
-  return command.args.some((a, i) => i > 0 && CODE_FLAGS.has(command.args[i - 1]!.text) && ENV_DUMP.test(a.text));
+/** Printing the whole environment (or a secret variable of it), from the shell or from code. */
+export function checkEnvironmentDump(command: Invocation): string | undefined {
+  const { name, args } = command;
+  if (name === 'printenv' && (args.length === 0 || args.some((a) => isSecretName(a.text)))) return 'it prints environment variables that hold credentials';
+  if ((name === 'export' || name === 'declare' || name === 'typeset') && (args.length === 0 || args.every((a) => /^-[a-zA-Z]*[px]/.test(a.text)))) return 'it prints every exported variable, credentials included';
+  if (name === 'set' && args.length === 0) return 'bare `set` prints every variable, credentials included';
+  if (INTERPRETERS.test(name) && args.some((a, i) => i > 0 && CODE_FLAGS.has(args[i - 1]!.text) && ENV_DUMP.test(a.text))) return 'its code prints the whole environment, which holds credentials';
+  return undefined;
 }
 
 function quote(text: string): string {

@@ -6,7 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { checkDeploy, checkSql } from './rules-infra.ts';
 import { checkFiles, checkSecretArgs } from './rules-files.ts';
 import { checkGit } from './rules-git.ts';
-import { checkSystem, dumpsEnvironmentInCode, nestedCommands } from './rules-system.ts';
+import { checkEnvironmentDump, checkSystem, nestedCommands } from './rules-system.ts';
 import type { GateContext } from './paths.ts';
 import { mayWrite, resolveWord } from './paths.ts';
 import { isSecretName, isSecretPath } from './secrets.ts';
@@ -23,7 +23,7 @@ export type Invocation = { name: string; args: Word[]; stdin?: string; state: Sh
 
 export type Rule = (command: Invocation, ctx: GateContext) => string | undefined;
 
-const RULES: Rule[] = [checkSecretArgs, checkFiles, checkGit, checkSql, checkDeploy, checkSystem];
+const RULES: Rule[] = [checkSecretArgs, checkEnvironmentDump, checkFiles, checkGit, checkSql, checkDeploy, checkSystem];
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'fish']);
 const MAX_DEPTH = 6;
 const OUTPUT = new Set(['>', '>>', '>|', '&>', '&>>', '<>']);
@@ -105,10 +105,6 @@ function checkSimple(command: SimpleCommand, ctx: GateContext, state: ShellState
   }
   if (name === 'find') reasons.push(...checkFindExec(invocation, ctx, depth));
   for (const nested of nestedCommands(invocation)) reasons.push(...checkSource(nested.source, ctx, { ...invocation.state }, depth));
-  if (dumpsEnvironmentInCode(invocation)) reasons.push('its code prints the whole environment, which holds credentials');
-  if (name === 'printenv' && (args.length === 0 || args.some((a) => isSecretName(a.text)))) reasons.push('it prints environment variables that hold credentials');
-  if ((name === 'export' || name === 'declare' || name === 'typeset') && (args.length === 0 || args.every((a) => /^-[a-zA-Z]*[px]/.test(a.text)))) reasons.push('it prints every exported variable, credentials included');
-  if (name === 'set' && args.length === 0) reasons.push('bare `set` prints every variable, credentials included');
   for (const rule of RULES) {
     const reason = rule(invocation, ctx);
     if (reason) reasons.push(reason);
