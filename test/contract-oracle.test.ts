@@ -10,6 +10,7 @@ import { generateTickets } from './sim/fixtures.ts';
 import type { SimTicket } from './sim/fixtures.ts';
 import type { FaultPlan } from './sim/faults.ts';
 import { startHarness } from './sim/harness.ts';
+import { startLinearSim } from './sim/linear-server.ts';
 import type { TrackerHarness } from './sim/harness.ts';
 import { ROOT } from './helpers/cli.ts';
 import { git, makeRepo, tempDir } from './helpers/repo.ts';
@@ -39,7 +40,7 @@ function doneBatch(): SimTicket[] {
   }));
 }
 
-async function oracle(h: TrackerHarness, batch: string, env: Record<string, string> = {}) {
+async function oracle(h: Pick<TrackerHarness, 'args' | 'env'>, batch: string, env: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
   const exitCode = await runOracleCommand([batch, ...h.args, '--repo', repo], {
@@ -152,4 +153,18 @@ describe.each(REMOTES)('oracle through %s', (kind) => {
       expect(h.requests()).toBe(2);
     });
   });
+});
+
+test("linear: once the hour's complexity budget is spent, the oracle says why and exits 2", async () => {
+  const sim = await startLinearSim({ tickets: generateTickets('ENG', 1, 250, 3), complexityBudget: 30_000 });
+  try {
+    const h = { args: ['--tracker', 'linear'], env: { LINEAR_API_KEY: sim.apiKey, LINEAR_API_URL: sim.url } };
+    expect((await oracle(h, 'ENG-1..ENG-250')).exitCode).toBe(1);
+    const spent = await oracle(h, 'ENG-1..ENG-250');
+    expect(spent.exitCode).toBe(2);
+    expect(spent.stderr).toMatch(/rate.limit.*Run again later/s);
+    figures.push(`linear: complexity of one 250-ticket check = ${sim.complexities.slice(0, 3).reduce((a, b) => a + b, 0)} points`);
+  } finally {
+    await sim.close();
+  }
 });

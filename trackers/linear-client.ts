@@ -31,9 +31,11 @@ export function classifyLinearError(error: unknown): Failure {
   const headers = response?.headers;
   const message = (e.message ?? String(error)).slice(0, 300);
   if (status === 429 || code === 'RATELIMITED') {
+    // Which budget ran out: the requests one says 0 remaining; otherwise it was the complexity one.
+    const requestsSpent = headers?.get('x-ratelimit-requests-remaining') === '0';
     const waitMs = parseRetryAfter(headers?.get('retry-after'))
-      ?? parseReset(headers?.get('x-ratelimit-requests-reset'))
-      ?? parseReset(headers?.get('x-ratelimit-complexity-reset'));
+      ?? (requestsSpent ? parseReset(headers?.get('x-ratelimit-requests-reset')) : parseReset(headers?.get('x-ratelimit-complexity-reset')))
+      ?? parseReset(headers?.get('x-ratelimit-requests-reset'));
     return { kind: 'rejected', message: `rate limited (${status ?? ''} ${code ?? ''})`.replace(/\s+\)/, ')'), waitMs };
   }
   if (status !== undefined && status >= 500) {

@@ -28,6 +28,8 @@ export type LinearSimOptions = {
   viewerName?: string;
   /** List connections newest first instead of oldest first. */
   newestFirst?: boolean;
+  /** Complexity points per hour (Linear: 250,000); a query over what remains is rate limited. */
+  complexityBudget?: number;
 };
 
 export type LinearSim = {
@@ -49,7 +51,9 @@ export type LinearSim = {
 };
 
 const SCHEMA = buildSchema(LINEAR_SDL);
-const RATE_LIMIT = 1500;
+/** Linear's published budgets per API key and hour: requests, and complexity points. */
+const RATE_LIMIT = 5000;
+const COMPLEXITY_LIMIT = 250_000;
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -75,6 +79,15 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   let count = 0;
   let remaining = RATE_LIMIT;
   let resetAt = Date.now() + 3_600_000;
+  const complexityLimit = options.complexityBudget ?? COMPLEXITY_LIMIT;
+  let complexityLeft = complexityLimit;
+  const complexityResetAt = Date.now() + 3_600_000;
+  const complexityHeaders = (cost: number) => ({
+    'x-complexity': String(cost),
+    'x-ratelimit-complexity-limit': String(complexityLimit),
+    'x-ratelimit-complexity-remaining': String(complexityLeft),
+    'x-ratelimit-complexity-reset': String(complexityResetAt),
+  });
   let baseUrl = '';
 
   function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
@@ -140,6 +153,10 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
       rejected.push(`complexity: ${complexity}`);
       return send(res, 400, errorBody(`Query too complex - complexity is ${complexity}, maximum allowed is ${MAX_COMPLEXITY}`, 'QUERY_TOO_COMPLEX', 'graphql error'));
     }
+    if (complexity > complexityLeft) {
+      return send(res, 400, JSON.stringify({ errors: [{ message: 'Rate limit exceeded: complexity', extensions: { code: 'RATELIMITED' } }] }), complexityHeaders(complexity));
+    }
+    complexityLeft -= complexity;
     const result = await execute({
       schema: SCHEMA,
       document,
@@ -162,7 +179,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
       timers.add(timer);
       return;
     }
-    send(res, 200, body);
+    send(res, 200, body, complexityHeaders(complexity));
   }
 
   const server = createServer((req, res) => {
