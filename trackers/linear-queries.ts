@@ -24,8 +24,9 @@ const ISSUE_FIELDS = `
       inverseRelations(first: ${NESTED}) { ${RELATIONS} }
       comments(first: ${NESTED}) { ${COMMENTS} }`;
 
+/** Archived issues count too: Linear auto-archives closed issues, and a range must still read whole. */
 export const BATCH_QUERY = `query NightshiftBatch($filter: IssueFilter!, $first: Int!, $after: String) {
-  issues(filter: $filter, first: $first, after: $after) {
+  issues(filter: $filter, first: $first, after: $after, includeArchived: true) {
     nodes {${ISSUE_FIELDS}
     }
     ${PAGE_INFO}
