@@ -132,7 +132,7 @@ export function checkedOutBranch(dir: string): string | undefined {
 
 /** The gate's context from the hook input and the environment the adapter set. */
 export function gateContext(cwd: string, env: NodeJS.ProcessEnv, home: string): GateContext {
-  const worktree = realish(resolve(env.NIGHTSHIFT_WORKTREE || cwd) + '/.').replace(/\/\.$/, '');
+  const worktree = resolve(env.NIGHTSHIFT_WORKTREE || cwd);
   const target = (env.NIGHTSHIFT_TARGET_BRANCH ?? '').split(',').map((b) => b.trim()).filter(Boolean);
   const allowedFiles = [env.NIGHTSHIFT_RESULT_FILE, env.NIGHTSHIFT_JOURNAL_FILE].filter((f): f is string => !!f).map((f) => realish(resolve(f)));
   const scratch = env.NIGHTSHIFT_SCRATCH_DIR ? realOrSelf(env.NIGHTSHIFT_SCRATCH_DIR) : undefined;
