@@ -168,3 +168,13 @@ test("linear: once the hour's complexity budget is spent, the oracle says why an
     await sim.close();
   }
 });
+
+test('linear: an archived done ticket of the range still counts (Linear auto-archives closed issues)', async () => {
+  const sim = await startLinearSim({ tickets: doneBatch().slice(0, 3), archived: ['ENG-2'] });
+  try {
+    const h = { args: ['--tracker', 'linear'], env: { LINEAR_API_KEY: sim.apiKey, LINEAR_API_URL: sim.url } };
+    expect((await oracle(h, 'ENG-1..ENG-3')).exitCode).toBe(0);
+  } finally {
+    await sim.close();
+  }
+});

@@ -99,7 +99,7 @@ export function createRoot(world: LinearWorld, baseUrl: string, shortPage = fals
   return {
     viewer: () => v.user(world.users.find((u) => u.id === world.viewerId)!),
     issue: (a: Args) => v.issue(mustIssue(world, a.id)),
-    issues: (a: Args) => v.paginate(v.byCreated(world.issues.filter((i) => matchIssue(world, i, a.filter as Args))), shorten(a), v.issue),
+    issues: (a: Args) => v.paginate(v.byCreated(world.issues.filter((i) => (a.includeArchived === true || !i.archivedAt) && matchIssue(world, i, a.filter as Args))), shorten(a), v.issue),
     team: (a: Args) => {
       const t = world.teams.find((x) => x.id === a.id || x.key === a.id);
       if (!t) throw inputError('Entity not found: Team');

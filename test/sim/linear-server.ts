@@ -30,6 +30,8 @@ export type LinearSimOptions = {
   newestFirst?: boolean;
   /** Complexity points per hour (Linear: 250,000); a query over what remains is rate limited. */
   complexityBudget?: number;
+  /** Keys of issues Linear has archived (left out of lists unless `includeArchived`). */
+  archived?: string[];
 };
 
 export type LinearSim = {
@@ -72,6 +74,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   const apiKey = options.apiKey ?? 'lin_api_sim';
   const world = seedLinearWorld(seedTickets(options.tickets), options.viewerName ?? 'nightshift');
   world.newestFirst = options.newestFirst === true;
+  for (const issue of world.issues) if (options.archived?.includes(identifier(world, issue))) issue.archivedAt = issue.updatedAt;
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const complexities: number[] = [];

@@ -12,6 +12,8 @@ export type LLabel = { id: string; name: string; teamId: string | null; createdA
 export type LIssue = {
   id: string; teamId: string; number: number; title: string; description: string | null; stateId: string;
   labelIds: string[]; createdAt: string; updatedAt: string;
+  /** Set when Linear has archived the issue (e.g. auto-archive of closed issues). */
+  archivedAt?: string;
 };
 export type LComment = { id: string; issueId: string; body: string; userId: string; createdAt: string };
 export type LRelation = { id: string; type: string; issueId: string; relatedIssueId: string; createdAt: string };
