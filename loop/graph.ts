@@ -121,6 +121,14 @@ export async function readOutside(tracker: Tracker, batch: Batch, keys: readonly
   return new Map(read.tickets.filter((t) => wanted.has(t.key)).map((t) => [t.key, t]));
 }
 
+/** Blockers a person added while the batch runs: the new outside ones are read once; the done ones count. */
+export async function noteNewOutsideBlockers(tracker: Tracker, batch: Batch, read: BatchRead, known: Set<string>, done: Set<string>): Promise<void> {
+  const added = outsideBlockers(read.tickets).filter((key) => !known.has(key));
+  if (added.length === 0) return;
+  for (const key of added) known.add(key);
+  for (const t of (await readOutside(tracker, batch, added)).values()) if (t.state === 'done') done.add(t.key);
+}
+
 /** Longest chain of dependents below each ticket (0 for a ticket nothing waits on). */
 export function heightsOf(tickets: readonly Ticket[]): Map<string, number> {
   const dependents = new Map<string, string[]>(tickets.map((t) => [t.key, []]));

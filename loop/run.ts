@@ -12,7 +12,7 @@ import { openAgent } from './agents/open.ts';
 import { openBudget, spentInHistory, workerCost } from './budget.ts';
 import type { LoopContext } from './context.ts';
 import { openGit } from './git.ts';
-import { checkGraph, depthsOf, heightsOf, outsideBlockers, readOutside } from './graph.ts';
+import { checkGraph, depthsOf, heightsOf, noteNewOutsideBlockers, outsideBlockers } from './graph.ts';
 import { askOracle } from './oracle-client.ts';
 import type { OracleAnswer } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
@@ -20,7 +20,7 @@ import { describeOutcome, journalPass, runPass } from './pass.ts';
 import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
 import { countStatuses, pickReady } from './scheduler.ts';
 import type { SchedulerView } from './scheduler.ts';
-import { defaultStateDir, openEventLog, readEvents, statePaths } from './state.ts';
+import { defaultStateDir, openEventLog, passesInHistory, readEvents, statePaths } from './state.ts';
 import type { LoopEvent } from './state.ts';
 import { finishLineFailure, openThrashWatch } from './thrash.ts';
 import { countTrackerCalls } from './tracker-calls.ts';
@@ -82,14 +82,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
 async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
-  const passesUsed = new Map<string, number>();
-  const lastNote = new Map<string, string>();
-  for (const event of history) {
-    if (event.type === 'agent-start' && event.ticket) passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
-    if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
-  }
+  const { passesUsed, lastNote } = passesInHistory(history);
   const budget = openBudget(options.budgetUsd, spentInHistory(history, ctx.paths));
   const costSoFar = new Map<string, number>();
+  let passEnded = false;
   const thrash = openThrashWatch(history);
   // `running`: every pass in flight; `inAgent`: those not past their worker agent yet. --workers bounds
   // the agents; a ticket's review, merge and replay go on beside the next ticket's agent (at most
@@ -145,17 +141,18 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
       budget.add(early);
       costSoFar.set(key, early);
     }
-    read ??= await tracker.readBatch(options.batch);
+    // the batch is read again after a pass ended (a landing, a filed ticket, a person's edit meanwhile);
+    // a wake-up for an agent's end only frees its slot, so the last read still holds
+    if (!read || passEnded) read = await tracker.readBatch(options.batch);
+    passEnded = false;
     // a person may add blockers while the batch runs: the new outside ones are read once
-    const added = outsideBlockers(read.tickets).filter((key) => !outsideKnown.has(key));
-    if (added.length > 0) {
-      for (const key of added) outsideKnown.add(key);
-      for (const t of (await readOutside(tracker, options.batch, added)).values()) if (t.state === 'done') outsideDone.add(t.key);
-    }
+    await noteNewOutsideBlockers(tracker, options.batch, read, outsideKnown, outsideDone);
     const waitedOn = new Set(read.tickets.flatMap((t) => t.blockedBy));
     const unblocks = [...settling].some((key) => waitedOn.has(key));
     let step = answer && answer.exitCode !== 2 && !unblocks ? plan(answer, read) : undefined;
+    let asked = false;
     if (!step || (step.picked.length === 0 && running.size === 0)) {
+      asked = true;
       const settled = [...settling];
       answer = await ask();
       // only landings the oracle could have seen settle; one that ended while it ran waits for the next answer
@@ -182,13 +179,13 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
       step = plan(answer, read);
     }
     const { view, budgetLeft, picked } = step;
-    read = undefined;
-    log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
+    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
     for (const ticket of picked) {
       const pass = (passesUsed.get(ticket.key) ?? 0) + 1;
       passesUsed.set(ticket.key, pass);
       inAgent.add(ticket.key);
       const task = work(ticket, pass).finally(() => {
+        passEnded = true;
         running.delete(ticket.key);
         inAgent.delete(ticket.key);
       });

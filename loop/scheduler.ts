@@ -13,9 +13,9 @@ export type SchedulerView = {
   running: ReadonlySet<string>;
   passesUsed: (key: string) => number;
   maxPasses: number;
-  /** Longest chain of dependents per key (graph.ts heightsOf); the scheduler starts the tallest first. */
+  /** Longest chain of dependents per key (graph.ts heightsOf). */
   heights?: ReadonlyMap<string, number>;
-  /** Longest chain of blockers per key (graph.ts depthsOf): among equals, a ticket just unblocked goes first. */
+  /** Longest chain of blockers per key (graph.ts depthsOf). */
   depths?: ReadonlyMap<string, number>;
   /** Landed (or gated) by this loop since the oracle's last answer: not started again until it answers. */
   settling?: ReadonlySet<string>;
@@ -37,9 +37,9 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
 }
 
 /**
- * The tickets to start now, respecting the worker count and the serial lock: longest chain of
- * dependents first (critical path first keeps the makespan near its bound), then the longest chain
- * of blockers (a ticket just unblocked), then tracker order.
+ * The tickets to start now, respecting the worker count and the serial lock: the longest chain through
+ * the ticket first (blockers above plus dependents below: critical path first keeps the makespan near
+ * its bound, and a ticket just unblocked goes before fresh ones), then more dependents, then tracker order.
  */
 export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
@@ -48,9 +48,10 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   if (freeSlots <= 0) return picked;
   const height = (key: string) => view.heights?.get(key) ?? 0;
   const depth = (key: string) => view.depths?.get(key) ?? 0;
+  const chain = (key: string) => height(key) + depth(key);
   const order = view.tickets
     .map((ticket, position) => ({ ticket, position }))
-    .sort((a, b) => height(b.ticket.key) - height(a.ticket.key) || depth(b.ticket.key) - depth(a.ticket.key) || a.position - b.position)
+    .sort((a, b) => chain(b.ticket.key) - chain(a.ticket.key) || height(b.ticket.key) - height(a.ticket.key) || a.position - b.position)
     .map((entry) => entry.ticket);
   for (const ticket of order) {
     if (picked.length >= freeSlots) break;

@@ -69,6 +69,17 @@ export function readEvents(path: string): Array<LoopEvent & { ts: string; run: s
   return events;
 }
 
+/** What earlier runs of this state dir did: passes started per ticket, and how each ticket's last pass ended. */
+export function passesInHistory(history: ReadonlyArray<LoopEvent>): { passesUsed: Map<string, number>; lastNote: Map<string, string> } {
+  const passesUsed = new Map<string, number>();
+  const lastNote = new Map<string, string>();
+  for (const event of history) {
+    if (event.type === 'agent-start' && event.ticket) passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
+    if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
+  }
+  return { passesUsed, lastNote };
+}
+
 /** Creates the state dir's folders. */
 export function makeStateDirs(paths: StatePaths): void {
   for (const dir of ['journal', 'passes', 'worktrees', 'scratch', 'agents']) mkdirSync(join(paths.root, dir), { recursive: true });

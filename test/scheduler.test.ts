@@ -7,7 +7,7 @@ import type { Ticket, Tracker } from '../trackers/types.ts';
 import { parseBatch } from '../trackers/batch.ts';
 import { UsageError } from '../trackers/errors.ts';
 import { spentInHistory } from '../loop/budget.ts';
-import { checkGraph, describeGraphProblems, findCycles, findGraphProblems, heightsOf } from '../loop/graph.ts';
+import { checkGraph, depthsOf, describeGraphProblems, findCycles, findGraphProblems, heightsOf } from '../loop/graph.ts';
 import { countStatuses, pickReady } from '../loop/scheduler.ts';
 import type { SchedulerView } from '../loop/scheduler.ts';
 import { statePaths } from '../loop/state.ts';
@@ -20,7 +20,7 @@ function ticket(key: string, blockedBy: string[] = [], extra: Partial<Ticket> = 
 }
 
 function view(tickets: Ticket[], extra: Partial<SchedulerView> = {}): SchedulerView {
-  return { tickets, satisfied: new Set(), running: new Set(), passesUsed: () => 0, maxPasses: 3, heights: heightsOf(tickets), ...extra };
+  return { tickets, satisfied: new Set(), running: new Set(), passesUsed: () => 0, maxPasses: 3, heights: heightsOf(tickets), depths: depthsOf(tickets), ...extra };
 }
 
 const keys = (tickets: Ticket[]) => tickets.map((t) => t.key);
@@ -36,6 +36,11 @@ test('the ready set: blockers must be satisfied, passes left, not running or set
   expect(countStatuses(view(tickets, { satisfied: new Set(['A-1']), running: new Set(['A-2']), passesUsed: (k) => (k === 'A-5' ? 3 : 0) }))).toEqual({
     satisfied: 1, gated: 0, running: 1, settling: 0, ready: 0, blocked: 2, exhausted: 1, canceled: 0,
   });
+});
+
+test('a ticket just unblocked starts before fresh ones of the same height', () => {
+  const tickets = [ticket('U-1'), ticket('U-2'), ticket('U-3', ['U-2']), ticket('U-4')];
+  expect(keys(pickReady(view(tickets, { satisfied: new Set(['U-2']) }), 1))).toEqual(['U-3']);
 });
 
 test('tickets labelled serial run one at a time, the others beside them', () => {
