@@ -130,7 +130,7 @@ describe('codex adapter', () => {
     expect(outcome).toEqual({ kind: 'finished', exitCode: 0, durationMs: expect.any(Number), report: { turns: 1, sessionId: '0199a213-81c0-7800-8aa1-bbab2a035a53' } });
     expect(normalize(calls()[0]!.argv)).toEqual([
       'exec', '--json', '-s', 'workspace-write', '-m', 'gpt-5-codex', '-c', 'model_reasoning_effort="high"',
-      '-c', 'sandbox_workspace_write.writable_roots=["<dir>/state/passes/T-1/1","<dir>/state/journal"]',
+      '--add-dir', '<dir>/state/passes/T-1/1', '--add-dir', '<dir>/state/journal',
       '-o', '<dir>/state/passes/T-1/1/result.json.last-message.txt', '-C', '<dir>/wt', PROMPT,
     ]);
     expect(JSON.parse(readFileSync(join(passDir, 'result.json'), 'utf8'))).toMatchObject({ status: 'complete', summary: 'stand-in did the work' });

@@ -2,9 +2,11 @@
 // (`codex exec --json -s workspace-write -m MODEL -o LAST_MESSAGE_FILE -C DIR PROMPT`; JSONL events
 // thread.started{thread_id}, turn.started, item.started/updated/completed, turn.completed{usage},
 // turn.failed{error}, error{message}) and the config reference (https://developers.openai.com/codex/config-reference:
-// `model_reasoning_effort`, `sandbox_workspace_write.writable_roots`, set with `-c`). The sandbox keeps
-// writes inside the worktree (plus the result and journal directories); Codex reports tokens, not cost.
-// Some `error` events are reconnects the run survives, so only a failed turn or a non-zero exit fails.
+// `model_reasoning_effort`, set with `-c`). The sandbox keeps writes inside the worktree plus the result
+// and journal directories (`--add-dir`); Codex reports tokens, not cost. `error` events such as
+// "Reconnecting... 2/5" and `item.completed` items of type `error` are warnings the run survives, so
+// only a failed turn or a non-zero exit fails. Checked against codex-cli 0.169.0 (`codex exec --help`,
+// and a start with exactly these flags): offline it retries forever, so the wall-clock limit ends it.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { agentEnvironment } from './env.ts';
@@ -18,7 +20,7 @@ export function codexArgs(input: AgentRun, model: string | undefined, lastMessag
     '-s', 'workspace-write',
     ...(model ? ['-m', model] : []),
     '-c', 'model_reasoning_effort="high"',
-    '-c', `sandbox_workspace_write.writable_roots=${JSON.stringify(writable)}`,
+    ...writable.flatMap((dir) => ['--add-dir', dir]),
     '-o', lastMessageFile,
     '-C', input.cwd,
     promptArgument(input),
