@@ -10,6 +10,7 @@ import { startHarness } from './sim/harness.ts';
 import type { HarnessKind } from './sim/harness.ts';
 import { startJiraSim } from './sim/jira-server.ts';
 import { startLinearSim } from './sim/linear-server.ts';
+import { openLinearTracker } from '../trackers/linear.ts';
 
 const TICKETS = generateTickets('ENG', 1, 5, 2);
 const BATCH = parseBatch('ENG-1..ENG-5');
@@ -67,6 +68,19 @@ test("linear: Linear's 400 RATELIMITED waits for the window's reset header", asy
   expect(slept).toHaveLength(1);
   expect(slept[0]).toBeGreaterThan(4000);
   expect(slept[0]).toBeLessThanOrEqual(5000);
+});
+
+test('linear: a comment applied only after its request timed out is not made twice (client-generated ids)', async () => {
+  const sim = await startLinearSim({ tickets: TICKETS, faults: { rate: 1, kinds: ['late-apply'], on: 'writes', limit: 1, slowMs: 600 } });
+  try {
+    const tracker = openLinearTracker({ apiKey: sim.apiKey, apiUrl: sim.url, gate: { timeoutMs: 250, baseDelayMs: 1 } });
+    await tracker.comment('ENG-1', 'exactly once');
+    await sim.settled();
+    expect(sim.injected).toEqual(['late-apply']);
+    expect(sim.tickets().find((t) => t.key === 'ENG-1')?.comments.filter((c) => c.body === 'exactly once')).toHaveLength(1);
+  } finally {
+    await sim.close();
+  }
 });
 
 describe('credentials and settings, checked before any request', () => {

@@ -3,7 +3,9 @@
 // applied), a slow answer (after applying), a body cut short (after applying), or a short page (fewer
 // items than asked for, with more to come, as both APIs may legally answer).
 
-export type FaultKind = 'http-429' | 'rate-limited' | 'server-error' | 'server-error-after' | 'slow' | 'truncated' | 'short-page';
+export type FaultKind = 'http-429' | 'rate-limited' | 'server-error' | 'server-error-after' | 'slow' | 'truncated' | 'short-page'
+  /** Linear simulator only, never drawn by default: the change is applied after `slowMs`, when the client has given up. */
+  | 'late-apply';
 
 export type FaultPlan = {
   /** Fraction of requests that get a fault, 0..1. */
@@ -18,6 +20,8 @@ export type FaultPlan = {
   skipFirst?: number;
   /** Inject at most this many faults in all. */
   limit?: number;
+  /** Only fault requests that change something (Linear mutations; Jira writes other than the search). */
+  on?: 'writes';
 };
 
 export const ALL_FAULTS: FaultKind[] = ['http-429', 'rate-limited', 'server-error', 'server-error-after', 'slow', 'truncated', 'short-page'];
@@ -34,7 +38,7 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export type FaultDraw = { next(): FaultKind | undefined; injected: FaultKind[] };
+export type FaultDraw = { next(isWrite: boolean): FaultKind | undefined; injected: FaultKind[] };
 
 /** Draws the fault (or none) of each request in arrival order. */
 export function createFaultDraw(seed: number, plan: FaultPlan | undefined): FaultDraw {
@@ -43,9 +47,9 @@ export function createFaultDraw(seed: number, plan: FaultPlan | undefined): Faul
   let seen = 0;
   return {
     injected,
-    next() {
+    next(isWrite) {
+      if (!plan || plan.rate <= 0 || (plan.on === 'writes' && !isWrite)) return undefined;
       seen++;
-      if (!plan || plan.rate <= 0) return undefined;
       const roll = random();
       const pick = random();
       if (seen <= (plan.skipFirst ?? 0) || roll >= plan.rate || injected.length >= (plan.limit ?? Infinity)) return undefined;

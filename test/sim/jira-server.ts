@@ -71,7 +71,7 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
     count++;
     const raw = await readBody(req);
     if (req.headers.authorization !== expected) return send(res, error(401, 'Client must be authenticated to access this resource.'));
-    const fault = draw.next();
+    const fault = draw.next(req.method !== 'GET' && !(req.url ?? '').startsWith('/rest/api/3/search/jql'));
     const wait = String(options.faults?.retryAfterSeconds ?? 0);
     if (fault === 'http-429') {
       return send(res, error(429, 'Rate limit exceeded.'), { 'retry-after': wait, 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'ratelimit-reason': 'jira-quota-tenant-based' });

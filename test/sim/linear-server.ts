@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GraphQLError, buildSchema, execute, parse, validate } from 'graphql';
+import { GraphQLError, buildSchema, execute, getOperationAST, parse, validate } from 'graphql';
 import type { DocumentNode } from 'graphql';
 import type { SimTicket } from './fixtures.ts';
 import { seedTickets } from './fixtures.ts';
@@ -46,6 +46,8 @@ export type LinearSim = {
   rejected: string[];
   /** The complexity of every executed document, in Linear's points. */
   complexities: number[];
+  /** Resolves once every late-applied request (fault `late-apply`) has been applied. */
+  settled(): Promise<void>;
   world: LinearWorld;
   /** The world as fixture tickets, for comparing tracker state after a scenario. */
   tickets(): SimTicket[];
@@ -66,6 +68,17 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
+/** Whether a request body holds a mutation (faults may be limited to writes). */
+function isMutation(raw: string): boolean {
+  try {
+    const body = JSON.parse(raw) as { query?: unknown; operationName?: unknown };
+    if (typeof body.query !== 'string') return false;
+    return getOperationAST(parse(body.query), typeof body.operationName === 'string' ? body.operationName : undefined)?.operation === 'mutation';
+  } catch {
+    return false;
+  }
+}
+
 function errorBody(message: string, code: string, type: string): string {
   return JSON.stringify({ errors: [{ message, extensions: { code, type, userError: true, userPresentableMessage: message } }] });
 }
@@ -78,6 +91,8 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const complexities: number[] = [];
+  let late = 0;
+  const lateWaiters: Array<() => void> = [];
   const timers = new Set<NodeJS.Timeout>();
   let count = 0;
   let remaining = RATE_LIMIT;
@@ -94,6 +109,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
   let baseUrl = '';
 
   function send(res: ServerResponse, status: number, body: string, extra: Record<string, string> = {}): void {
+    if (res.destroyed) return;
     if (Date.now() >= resetAt) {
       remaining = RATE_LIMIT;
       resetAt = Date.now() + 3_600_000;
@@ -116,7 +132,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     if (req.headers.authorization !== apiKey) {
       return send(res, 400, errorBody('Authentication required, not authenticated', 'AUTHENTICATION_ERROR', 'authentication error'));
     }
-    const fault = draw.next();
+    const fault = draw.next(isMutation(raw));
     const wait = String(options.faults?.retryAfterSeconds ?? 0);
     if (fault === 'http-429') return send(res, 429, errorBody('Rate limit exceeded', 'RATELIMITED', 'ratelimited'), { 'retry-after': wait });
     if (fault === 'rate-limited') {
@@ -132,7 +148,22 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
       return void res.end(JSON.stringify({ errors: [{ message: 'Rate limit exceeded', extensions: { code: 'RATELIMITED' } }] }));
     }
     if (fault === 'server-error') return send(res, 503, errorBody('Service unavailable', 'INTERNAL_SERVER_ERROR', 'internal error'));
+    if (fault !== 'late-apply') return respond(res, raw, fault);
+    // Applied only after the client has given up waiting: a retry must not make it twice.
+    late++;
+    try {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { timers.delete(timer); resolve(); }, options.faults?.slowMs ?? 2000);
+        timers.add(timer);
+      });
+      await respond(res, raw, fault);
+    } finally {
+      late--;
+      if (late === 0) for (const waiter of lateWaiters.splice(0)) waiter();
+    }
+  }
 
+  async function respond(res: ServerResponse, raw: string, fault: FaultKind | undefined): Promise<void> {
     let request: { query?: unknown; variables?: unknown; operationName?: unknown };
     let document: DocumentNode;
     try {
@@ -201,6 +232,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     injected: draw.injected,
     rejected,
     complexities,
+    settled: () => new Promise<void>((resolve) => (late === 0 ? resolve() : lateWaiters.push(resolve))),
     world,
     tickets: () => world.issues.map((i) => ({
       key: identifier(world, i),
