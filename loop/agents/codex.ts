@@ -7,14 +7,19 @@
 // "Reconnecting... 2/5" and `item.completed` items of type `error` are warnings the run survives, so
 // only a failed turn or a non-zero exit fails. Checked against codex-cli 0.169.0 (`codex exec --help`,
 // and a start with exactly these flags): offline it retries forever, so the wall-clock limit ends it.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { agentEnvironment } from './env.ts';
 import { adoptResult, findRateLimit, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 
+/** Directories outside the worktree the agent must write: its result's and its journal's. */
+export function writableDirs(input: AgentRun): string[] {
+  return [...new Set([dirname(input.resultFile), ...(input.extraEnv?.NIGHTSHIFT_JOURNAL_FILE ? [dirname(input.extraEnv.NIGHTSHIFT_JOURNAL_FILE)] : [])])];
+}
+
 export function codexArgs(input: AgentRun, model: string | undefined, lastMessageFile: string): string[] {
-  const writable = [...new Set([dirname(input.resultFile), ...(input.extraEnv?.NIGHTSHIFT_JOURNAL_FILE ? [dirname(input.extraEnv.NIGHTSHIFT_JOURNAL_FILE)] : [])])];
+  const writable = writableDirs(input);
   return [
     'exec', '--json',
     '-s', 'workspace-write',
@@ -34,6 +39,8 @@ export function codexAgent(spec: string, binary = 'codex'): Agent {
     vendor: 'openai',
     async run(input: AgentRun): Promise<AgentOutcome> {
       const lastMessageFile = `${input.resultFile}.last-message.txt`;
+      // The sandbox (bubblewrap on Linux) cannot bind a directory that does not exist: every command would fail.
+      for (const dir of writableDirs(input)) mkdirSync(dir, { recursive: true });
       const env = { ...agentEnvironment(input), ...sessionEnvironment(input) };
       const finish = await runHeadless(binary, codexArgs(input, model, lastMessageFile), env, input);
       if (finish.kind === 'ended') return finish.outcome;
