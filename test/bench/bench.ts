@@ -3,7 +3,7 @@
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration and commit, and reports makespan against its lower
 // bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,9 +47,9 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: --tracker must be local, linear or jira, not "${tracker}".\n`);
     return 2;
   }
-  if (tracker !== 'local') {
-    const server = join(SIM_DIR, `${tracker}-server.ts`);
-    const message = `bench: --tracker ${tracker} needs the ${tracker} simulator (${server}) and its adapter; ${existsSync(server) ? 'wiring it into the bench is still to do' : 'it does not exist yet'}. Skipped; use --tracker local.`;
+  const harnessFile = join(SIM_DIR, 'harness.ts');
+  if (tracker !== 'local' && !existsSync(harnessFile)) {
+    const message = `bench: --tracker ${tracker} needs the tracker simulators (${harnessFile}), which do not exist yet. Skipped; use --tracker local.`;
     process.stderr.write(`${message}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify({ skipped: true, tracker, reason: message })}\n`);
     return 0;
@@ -59,16 +59,22 @@ async function main(): Promise<number> {
   const tickets = generateBatch({ count, seed, workers, targetSeconds: seconds });
   const setup = writeSimBatch(dir, tickets, { workers, maxPasses: 3 });
   const bound = lowerBoundMs(tickets, workers);
+  // linear|jira: the same tickets served by the loopback simulator, the real adapters talking HTTP to it
+  const sim = tracker === 'local' ? undefined : await startSimulator(tracker, setup.tickets);
+  const runArgs = sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs;
   if (!values.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
 
   const started = Date.now();
-  const child = execa(process.execPath, [LOOP_MAIN, 'run', ...setup.runArgs], {
+  const child = execa(process.execPath, [LOOP_MAIN, 'run', ...runArgs], {
     reject: false, stdin: 'ignore', stdout: { file: join(dir, 'loop.log') }, stderr: { file: join(dir, 'loop.err') }, cwd: dir,
+    env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', ...sim?.env },
   });
   const rss = sampleTreeRss(child.pid ?? 0);
   const result = await child;
   const makespanMs = Date.now() - started;
   const memory = rss.stop();
+  const simRequests = sim?.requests() ?? 0;
+  await sim?.close();
 
   const events = readEventsFile(join(setup.state, 'events.jsonl'));
   const figures = figuresFromEvents(events, tickets);
@@ -90,12 +96,17 @@ async function main(): Promise<number> {
     overhead_ms_p95: round(percentile(figures.overheadMs, 95)),
     pickup_ms_p50: round(percentile(figures.pickupMs, 50)),
     pickup_ms_p95: round(percentile(figures.pickupMs, 95)),
-    tracker_requests_per_ticket: round(figures.trackerCalls / count, 2),
-    tracker_requests_basis: 'calls through the Tracker port by the loop (local: each is one read of the tickets file or one locked rewrite)',
+    tracker_requests_per_ticket: sim ? round(figures.trackerRequests / count, 2) : round(figures.trackerCalls / count, 2),
+    tracker_requests_basis: sim
+      ? 'HTTP requests the loop made to the simulator (the adapter\'s own count), per ticket'
+      : 'calls through the Tracker port by the loop (local: each is one read of the tickets file or one locked rewrite)',
+    tracker_calls_per_ticket: round(figures.trackerCalls / count, 2),
     oracle_calls: figures.oracleCalls,
     oracle_calls_per_ticket: round(figures.oracleCalls / count, 2),
-    oracle_requests_per_check: null as number | null,
-    oracle_requests_basis: 'local tracker: the oracle reads the tickets file once per check; HTTP requests per check are measured with --tracker linear|jira',
+    oracle_requests_per_check: sim ? round((simRequests - figures.trackerRequests) / Math.max(1, figures.oracleCalls), 2) : null,
+    oracle_requests_basis: sim
+      ? 'requests the simulator received minus the loop\'s own, per oracle call'
+      : 'local tracker: the oracle reads the tickets file once per check; HTTP requests per check are measured with --tracker linear|jira',
     loop_cpu_s: round(memory.cpuS, 1),
     loop_cpu_ms_per_ticket: round((memory.cpuS * 1000) / count),
     load_average: (await import('node:os')).loadavg().map((n) => round(n, 2)),
@@ -114,6 +125,27 @@ async function main(): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */
+async function startSimulator(kind: 'linear' | 'jira', ticketsFile: string) {
+  const { startHarness } = await import('../sim/harness.ts');
+  const { tickets } = JSON.parse(readFileSync(ticketsFile, 'utf8')) as { tickets: unknown[] };
+  const harness = await startHarness(kind, { tickets });
+  return { args: harness.args, env: harness.env, requests: () => harness.requests(), close: () => harness.close() };
+}
+
+/** The run args with `--tracker local --tickets FILE` replaced by the simulator's flags. */
+function swapTrackerFlags(args: readonly string[], flags: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--tracker' || args[i] === '--tickets') {
+      i++;
+      continue;
+    }
+    out.push(args[i] as string);
+  }
+  return [...out, ...flags];
 }
 
 process.exitCode = await main();
