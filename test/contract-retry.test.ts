@@ -11,6 +11,7 @@ import type { HarnessKind } from './sim/harness.ts';
 import { startJiraSim } from './sim/jira-server.ts';
 import { startLinearSim } from './sim/linear-server.ts';
 import { openLinearTracker } from '../trackers/linear.ts';
+import { openJiraTracker } from '../trackers/jira.ts';
 
 const TICKETS = generateTickets('ENG', 1, 5, 2);
 const BATCH = parseBatch('ENG-1..ENG-5');
@@ -78,6 +79,20 @@ test('linear: a comment applied only after its request timed out is not made twi
     await sim.settled();
     expect(sim.injected).toEqual(['late-apply']);
     expect(sim.tickets().find((t) => t.key === 'ENG-1')?.comments.filter((c) => c.body === 'exactly once')).toHaveLength(1);
+  } finally {
+    await sim.close();
+  }
+});
+
+test('jira: a ticket just created is found despite search lag, also by the next batch read (reconcileIssues)', async () => {
+  const sim = await startJiraSim({ tickets: TICKETS, searchLagMs: 60_000 });
+  try {
+    const tracker = openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true });
+    const created = await tracker.createTicket({ title: 'found at once', description: '', labels: [BATCH.label], blocks: ['ENG-2'], blockedBy: [] });
+    expect(created).toMatchObject({ key: 'ENG-6', title: 'found at once', labels: [BATCH.label] });
+    // The same tracker's next batch read shows it too (another process, like the oracle, would not yet).
+    expect((await tracker.readBatch(BATCH)).tickets.map((t) => t.key)).toContain('ENG-6');
+    expect(sim.rejected).toEqual([]);
   } finally {
     await sim.close();
   }

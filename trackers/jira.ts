@@ -65,6 +65,8 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
   const jira = connectJira(options);
   const host = options.host.replace(/\/+$/, '');
   let lastBatchProject: string | undefined;
+  /** Issues this tracker created, named in later searches so Jira's lagging index shows them (at most 50). */
+  const created: string[] = [];
 
   function toTicket(issue: JiraIssue, comments: JiraComment[]): Ticket {
     const f = issue.fields;
@@ -81,7 +83,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
   }
 
   /** Every issue of a JQL query, page by page; a range key Jira says does not exist is dropped and reported. */
-  async function search(keys: string[], extra: string[]): Promise<{ issues: JiraIssue[]; absent: string[] }> {
+  async function search(keys: string[], extra: string[], reconcile: string[] = []): Promise<{ issues: JiraIssue[]; absent: string[] }> {
     let wanted = [...keys];
     const absent: string[] = [];
     for (;;) {
@@ -93,6 +95,8 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
         do {
           const page: SearchPage = await jira.read('search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
             jql: query, fields: TICKET_FIELDS, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
+            // Search is eventually consistent; naming an issue just written asks Jira to reflect that write.
+            ...(reconcile.length > 0 ? { reconcileIssues: reconcile.map(Number) } : {}),
           }), SearchPage);
           issues.push(...page.issues);
           nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
@@ -136,7 +140,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     kind: 'jira',
     async readBatch(batch: Batch) {
       lastBatchProject = batch.keys[0]?.slice(0, batch.keys[0].lastIndexOf('-')) ?? lastBatchProject;
-      const { issues, absent } = await search(batch.keys, [`labels = "${batch.label}"`]);
+      const { issues, absent } = await search(batch.keys, [`labels = "${batch.label}"`], created.slice(-50));
       const tickets: Ticket[] = [];
       for (const issue of issues) {
         if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
@@ -178,12 +182,12 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
       const project = projectFor(input);
       const token = randomUUID();
       const related = [...input.blocks, ...input.blockedBy];
-      const find = async () => {
-        const { issues, absent } = await search(related, [`issue.property[${PROPERTY}].token = "${token}"`]);
+      const find = async (reconcile: string[] = []) => {
+        const { issues, absent } = await search(related, [`issue.property[${PROPERTY}].token = "${token}"`], reconcile);
         if (absent.length > 0) throw new UsageError('ticket-missing', `Jira has no ticket ${absent.join(', ')} (named as a blocker edge of a new ticket).`);
         return issues.find((i) => !related.includes(i.key));
       };
-      const created = await jira.gate.retry(`create in ${project}`, async () => {
+      const filed = await jira.gate.retry(`create in ${project}`, async () => {
         let issue = await find();
         if (!issue) {
           const made = Created.parse(await jira.write(`create in ${project}`, (api) => api.issues.createIssue({
@@ -195,7 +199,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
           })));
           for (const b of input.blocks) await link(made.key, b);
           for (const a of input.blockedBy) await link(a, made.key);
-          issue = await find();
+          issue = await find([made.id]);
           if (!issue) throw new TrackerError('jira-create-lost', `Jira does not find ${made.key} just created in ${project}. Look for "${input.title}" in Jira.`);
           return issue;
         }
@@ -203,9 +207,10 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
         const blockedBy = new Set(issue.fields.issuelinks.filter((l) => l.type.name === BLOCKS && l.inwardIssue).map((l) => l.inwardIssue?.key));
         for (const b of input.blocks.filter((k) => !blocking.has(k))) await link(issue.key, b);
         for (const a of input.blockedBy.filter((k) => !blockedBy.has(k))) await link(a, issue.key);
-        return (await find()) ?? issue;
+        return (await find([issue.id])) ?? issue;
       });
-      return toTicket(created, created.fields.comment?.comments ?? []);
+      created.push(filed.id);
+      return toTicket(filed, filed.fields.comment?.comments ?? []);
     },
 
     requestCount: () => jira.gate.count(),

@@ -119,7 +119,9 @@ function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.in
     if (error instanceof JqlError) return { ...fail(400, ...error.messages), expected: error.messages.every((m) => m.includes('does not exist for field')) };
     throw error;
   }
-  const matches = world.issues.filter((i) => compiled.match({ key: i.key, project: i.project, labels: i.labels, status: statusOf(i).name, summary: i.summary, properties: i.properties }));
+  const reconciled = new Set((input.reconcileIssues ?? []).map(String));
+  const visible = world.issues.filter((i) => (i.indexedAt ?? 0) <= Date.now() || reconciled.has(i.id));
+  const matches = visible.filter((i) => compiled.match({ key: i.key, project: i.project, labels: i.labels, status: statusOf(i).name, summary: i.summary, properties: i.properties }));
   const number = (i: JIssue) => Number(i.key.slice(i.key.lastIndexOf('-') + 1));
   matches.sort((a, b) => (a.project === b.project ? number(a) - number(b) : a.project < b.project ? -1 : 1));
   if (compiled.orderBy?.desc) matches.reverse();
@@ -163,7 +165,7 @@ function create(world: JiraWorld, base: string, body: unknown): JiraReply {
   const issue: JIssue = {
     id: String(world.nextId++), key: `${project}-${Math.max(...numbers) + 1}`, project, summary: fields.summary, description: fields.description ?? null,
     statusId: STATUSES[0]!.id, labels: [...new Set(fields.labels ?? [])], created: at, updated: at, issueType: fields.issuetype.name, comments: [],
-    properties: Object.fromEntries((properties ?? []).map((p) => [p.key, p.value])),
+    properties: Object.fromEntries((properties ?? []).map((p) => [p.key, p.value])), indexedAt: Date.now() + world.searchLagMs,
   };
   world.issues.push(issue);
   return { status: 201, body: { id: issue.id, key: issue.key, self: `${base}/rest/api/3/issue/${issue.id}` } };

@@ -24,6 +24,8 @@ export type JiraSimOptions = {
   apiToken?: string;
   /** Display name of the API token's account, the author of comments made through the API. */
   userName?: string;
+  /** Created issues stay out of search for this long unless named in `reconcileIssues` (as on Jira Cloud). */
+  searchLagMs?: number;
 };
 
 export type JiraSim = {
@@ -54,6 +56,7 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
   const apiToken = options.apiToken ?? 'jira-sim-token';
   const expected = `Basic ${Buffer.from(`${email}:${apiToken}`).toString('base64')}`;
   const world = seedJiraWorld(seedTickets(options.tickets), options.userName ?? 'nightshift');
+  world.searchLagMs = options.searchLagMs ?? 0;
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const rejected: string[] = [];
   const timers = new Set<NodeJS.Timeout>();

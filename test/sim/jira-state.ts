@@ -10,11 +10,17 @@ export type JComment = { id: string; authorId: string; body: unknown; created: s
 export type JIssue = {
   id: string; key: string; project: string; summary: string; description: unknown; statusId: string;
   labels: string[]; created: string; updated: string; properties: Record<string, unknown>; comments: JComment[]; issueType: string;
+  /** When search first sees the issue (Jira's search index lags behind writes). */
+  indexedAt?: number;
 };
 /** A Blocks link: `inward` blocks `outward`. */
 export type JLink = { id: string; inward: string; outward: string };
 export type JUser = { accountId: string; displayName: string };
-export type JiraWorld = { issues: JIssue[]; links: JLink[]; users: JUser[]; apiUserId: string; nextId: number; clock: () => string };
+export type JiraWorld = {
+  issues: JIssue[]; links: JLink[]; users: JUser[]; apiUserId: string; nextId: number; clock: () => string;
+  /** How long a created issue stays out of search results unless named in `reconcileIssues`. */
+  searchLagMs: number;
+};
 
 export const STATUSES: JStatus[] = [
   { id: '10000', name: 'To Do', category: 'new', resolution: null },
@@ -43,7 +49,7 @@ export function jiraTime(iso: string): string {
 export function seedJiraWorld(tickets: readonly SimTicket[], apiUserName: string): JiraWorld {
   let last = 0;
   const clock = () => jiraTime(new Date((last = Math.max(Date.now(), last + 1))).toISOString());
-  const world: JiraWorld = { issues: [], links: [], users: [{ accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: apiUserName }], apiUserId: '5b10ac8d82e05b22cc7d4ef5', nextId: 10000, clock };
+  const world: JiraWorld = { issues: [], links: [], users: [{ accountId: '5b10ac8d82e05b22cc7d4ef5', displayName: apiUserName }], apiUserId: '5b10ac8d82e05b22cc7d4ef5', nextId: 10000, clock, searchLagMs: 0 };
   const userOf = (name: string) => {
     let user = world.users.find((u) => u.displayName === name);
     if (!user) world.users.push((user = { accountId: `5b10a2844c20165700ede${String(world.users.length).padStart(3, '0')}`, displayName: name }));
