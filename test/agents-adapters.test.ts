@@ -3,6 +3,7 @@
 // what the CLI reports, usage/rate limits as their own outcome, and the claude settings whose hooks
 // the stand-in runs exactly as Claude Code does.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openAgent } from '../loop/agents/open.ts';
@@ -186,7 +187,10 @@ describe('gemini adapter hooks', () => {
     const outcome = await openAgent('gemini', ROOT).run(runInput('tools', { STANDIN_TOOL_CALLS: JSON.stringify(toolCalls) }, { NIGHTSHIFT_VERIFY_FILE: verifyFile }));
     expect(outcome).toMatchObject({ kind: 'finished', exitCode: 0 });
     const call = calls()[0]!;
-    expect(call.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH).toBe(join(passDir, 'prompt.md.gemini-settings.json'));
+    // Under /tmp (world-writable) Gemini CLI would skip the file, so it lives under ~/.cache instead.
+    const settingsPath = call.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH!;
+    expect(settingsPath.startsWith(join(homedir(), '.cache', 'nightshift', 'gemini-settings'))).toBe(true);
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.BeforeTool[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}heal/cli.ts hook pre-tool-use`);
     expect(call.hookRuns!.map((r) => [r.event, r.tool ?? '', r.exit])).toEqual([
       ['BeforeTool', 'run_shell_command', 2], ['BeforeTool', 'run_shell_command', 0], ['BeforeTool', 'read_file', 2], ['BeforeTool', 'write_file', 0],
       ['AfterAgent', '', 2], ['AfterAgent', '', 0],

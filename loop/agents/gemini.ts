@@ -7,8 +7,13 @@
 // a generated settings file named by GEMINI_CLI_SYSTEM_SETTINGS_PATH (the settings layer that overrides
 // the user's; https://geminicli.com/docs/cli/settings): `nightshift hook pre-tool-use` as BeforeTool and
 // `nightshift hook stop` as AfterAgent (https://geminicli.com/docs/hooks/reference: exit 2 blocks a tool
-// or sends the agent back, with stderr as the reason; AfterAgent carries stop_hook_active).
-import { writeFileSync } from 'node:fs';
+// or sends the agent back, with stderr as the reason; AfterAgent carries stop_hook_active). Gemini CLI
+// 0.61 skips a system settings file that has a group- or world-writable ancestor (such as /tmp), so the
+// file goes to ~/.cache/nightshift/gemini-settings/ when the pass directory is not safe enough.
+import { createHash } from 'node:crypto';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { agentEnvironment } from './env.ts';
 import { adoptResult, findRateLimit, hookCommand, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
@@ -35,7 +40,7 @@ export function geminiAgent(spec: string, binary = 'gemini'): Agent {
     spec,
     vendor: 'google',
     async run(input: AgentRun): Promise<AgentOutcome> {
-      const settingsFile = `${input.promptFile}.gemini-settings.json`;
+      const settingsFile = trustedSettingsPath(`${input.promptFile}.gemini-settings.json`);
       writeFileSync(settingsFile, `${JSON.stringify(geminiSettings(), null, 2)}\n`);
       const env = {
         ...agentEnvironment(input), ...sessionEnvironment(input),
@@ -46,6 +51,25 @@ export function geminiAgent(spec: string, binary = 'gemini'): Agent {
       return readGeminiResult(finish.output, finish.exitCode, finish.durationMs, input.resultFile);
     },
   };
+}
+
+/** `preferred` when no ancestor directory is writable by group or others, else a path under ~/.cache. */
+export function trustedSettingsPath(preferred: string, home = homedir()): string {
+  if (ancestorsTrusted(dirname(preferred))) return preferred;
+  const dir = join(home, '.cache', 'nightshift', 'gemini-settings');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return join(dir, `${createHash('sha256').update(preferred).digest('hex').slice(0, 16)}.json`);
+}
+
+function ancestorsTrusted(dir: string): boolean {
+  for (let current = dir; ; current = dirname(current)) {
+    try {
+      if ((statSync(current).mode & 0o022) !== 0) return false;
+    } catch {
+      return false;
+    }
+    if (current === dirname(current)) return true;
+  }
 }
 
 type GeminiStats = { models?: Record<string, { api?: { totalRequests?: number } }> };
