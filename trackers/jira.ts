@@ -31,6 +31,8 @@ const DROPPED = /won'?t|cancel|declin|duplicate|reject|abandon|obsolete/i;
 const CATEGORY_KEY: Record<StateCategory, string> = { todo: 'new', in_progress: 'indeterminate', done: 'done', canceled: 'done' };
 const BLOCKS = 'Blocks';
 const PROPERTY = 'nightshift';
+/** Searches while waiting for Jira's index to show a created issue (about 30 s in all). */
+const INDEX_POLLS = 10;
 
 export function jiraCategory(status: { name: string; statusCategory: { key: string } }, resolution?: { name: string } | null): StateCategory {
   switch (status.statusCategory.key) {
@@ -131,6 +133,18 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     return project;
   }
 
+  /**
+   * Waits until a plain search (no reconcileIssues) finds the issue carrying `token`: another process,
+   * the oracle above all, must not read a batch that misses discovered work while Jira's index lags.
+   */
+  async function untilSearchable(token: string): Promise<void> {
+    for (let poll = 0; poll < INDEX_POLLS; poll++) {
+      const { issues } = await search([], [`issue.property[${PROPERTY}].token = "${token}"`]);
+      if (issues.length > 0) return;
+      await jira.gate.wait(Math.min(250 * 2 ** poll, 4000));
+    }
+  }
+
   function link(blocker: string, blocked: string): Promise<void> {
     // POST /issueLink: the inward issue is the one that blocks, the outward one is blocked by it.
     return jira.write(`link ${blocker} blocks ${blocked}`, (api) => api.issueLinks.linkIssues({ type: { name: BLOCKS }, inwardIssue: { key: blocker }, outwardIssue: { key: blocked } }));
@@ -210,6 +224,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
         return (await find([issue.id])) ?? issue;
       });
       created.push(filed.id);
+      await untilSearchable(token);
       return toTicket(filed, filed.fields.comment?.comments ?? []);
     },
 

@@ -42,6 +42,8 @@ export type Gate = {
   read<T>(label: string, send: (signal: AbortSignal) => Promise<T>): Promise<T>;
   /** Delays the next request until a rate-limit window reopens (from response headers). */
   holdUntil(epochMs: number): void;
+  /** Waits (through the injected sleep, so tests need not). */
+  wait(ms: number): Promise<void>;
   count(): number;
 };
 
@@ -132,6 +134,7 @@ export function createGate(tracker: string, classify: (error: unknown) => Failur
     request,
     retry,
     read: (label, send) => retry(label, () => request(label, send)),
+    wait: (ms) => sleep(ms),
     holdUntil(epochMs) {
       heldUntil = Math.max(heldUntil, epochMs);
     },
