@@ -5,8 +5,9 @@ import { randomUUID } from 'node:crypto';
 import type { Batch } from './batch.ts';
 import { TrackerError, UsageError } from './errors.ts';
 import { adfToText, textToAdf } from './jira-adf.ts';
-import { badRequestMessages, connectJira } from './jira-client.ts';
-import { CommentsPage, Created, IssueWithTransitions, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
+import { connectJira } from './jira-client.ts';
+import { createJiraSearch } from './jira-search.ts';
+import { CommentsPage, Created, IssueWithTransitions } from './jira-schemas.ts';
 import type { JiraComment, JiraIssue, JiraTransition } from './jira-schemas.ts';
 import type { GateOptions } from './retry.ts';
 import { TicketKey } from './types.ts';
@@ -49,16 +50,6 @@ function pickTransition(transitions: JiraTransition[], state: StateCategory): Ji
   return fitting[0];
 }
 
-/** The keys a 400 from JQL validation says do not exist. */
-function absentKeys(messages: string[]): string[] {
-  return messages.flatMap((m) => [...m.matchAll(/(?:issue with key|issue key) '([A-Z][A-Z0-9_]*-\d+)'/gi)].map((x) => x[1] ?? ''));
-}
-
-function jql(keys: string[], extra: string[]): string {
-  const clauses = [...(keys.length > 0 ? [`key in (${keys.join(', ')})`] : []), ...extra];
-  return `${clauses.join(' OR ')} ORDER BY key ASC`;
-}
-
 function toComment(c: JiraComment): Ticket['comments'][number] {
   return { author: c.author?.displayName ?? 'unknown', body: adfToText(c.body), at: c.created };
 }
@@ -84,47 +75,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     };
   }
 
-  /** Every issue of a JQL query, page by page; a range key Jira says does not exist is dropped and reported. */
-  async function search(keys: string[], extra: string[], reconcile: string[] = []): Promise<{ issues: JiraIssue[]; absent: string[] }> {
-    let wanted = [...keys];
-    const absent: string[] = [];
-    for (;;) {
-      if (wanted.length === 0 && extra.length === 0) return { issues: [], absent };
-      const query = jql(wanted, extra);
-      try {
-        const issues: JiraIssue[] = [];
-        let nextPageToken: string | undefined;
-        do {
-          const page: SearchPage = await jira.read('search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
-            jql: query, fields: TICKET_FIELDS, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
-            // Search is eventually consistent; naming an issue just written asks Jira to reflect that write.
-            ...(reconcile.length > 0 ? { reconcileIssues: reconcile.map(Number) } : {}),
-          }), SearchPage);
-          issues.push(...page.issues);
-          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
-        } while (nextPageToken);
-        return { issues, absent };
-      } catch (error) {
-        const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
-        if (gone.length === 0) throw error;
-        absent.push(...gone);
-        wanted = wanted.filter((k) => !gone.includes(k));
-      }
-    }
-  }
-
-  async function allComments(issue: JiraIssue): Promise<JiraComment[]> {
-    const comments = [...(issue.fields.comment?.comments ?? [])];
-    const total = issue.fields.comment?.total ?? comments.length;
-    while (comments.length < total) {
-      const page = await jira.read(`comments of ${issue.key}`, (api) => api.issueComments.getComments({
-        issueIdOrKey: issue.key, startAt: comments.length, maxResults: 100, orderBy: 'created',
-      }), CommentsPage);
-      if (page.comments.length === 0) break;
-      comments.push(...page.comments);
-    }
-    return comments;
-  }
+  const { search, allComments } = createJiraSearch(jira);
 
   function projectFor(input: NewTicket): string {
     const related = [...input.blocks, ...input.blockedBy][0];

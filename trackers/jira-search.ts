@@ -1,0 +1,69 @@
+// Jira reads by JQL through the enhanced search (`/rest/api/3/search/jql`): token pages, range keys
+// Jira says do not exist dropped and reported, `reconcileIssues` for issues just written, and the rest
+// of an issue's comments when the search held only the first ones.
+import type { JiraConnection } from './jira-client.ts';
+import { badRequestMessages } from './jira-client.ts';
+import { CommentsPage, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
+import type { JiraComment, JiraIssue } from './jira-schemas.ts';
+
+/** The keys a 400 from JQL validation says do not exist. */
+function absentKeys(messages: string[]): string[] {
+  return messages.flatMap((m) => [...m.matchAll(/(?:issue with key|issue key) '([A-Z][A-Z0-9_]*-\d+)'/gi)].map((x) => x[1] ?? ''));
+}
+
+function jql(keys: string[], extra: string[]): string {
+  const clauses = [...(keys.length > 0 ? [`key in (${keys.join(', ')})`] : []), ...extra];
+  return `${clauses.join(' OR ')} ORDER BY key ASC`;
+}
+
+export type JiraSearch = {
+  /** Issues of `key in (keys) OR extra...`, all pages; `absent` lists keys Jira says do not exist. */
+  search(keys: string[], extra: string[], reconcile?: string[]): Promise<{ issues: JiraIssue[]; absent: string[] }>;
+  /** All comments of an issue read by a search. */
+  allComments(issue: JiraIssue): Promise<JiraComment[]>;
+};
+
+export function createJiraSearch(jira: JiraConnection): JiraSearch {
+  /** Every issue of a JQL query, page by page; a range key Jira says does not exist is dropped and reported. */
+  async function search(keys: string[], extra: string[], reconcile: string[] = []): Promise<{ issues: JiraIssue[]; absent: string[] }> {
+    let wanted = [...keys];
+    const absent: string[] = [];
+    for (;;) {
+      if (wanted.length === 0 && extra.length === 0) return { issues: [], absent };
+      const query = jql(wanted, extra);
+      try {
+        const issues: JiraIssue[] = [];
+        let nextPageToken: string | undefined;
+        do {
+          const page: SearchPage = await jira.read('search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+            jql: query, fields: TICKET_FIELDS, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
+            // Search is eventually consistent; naming an issue just written asks Jira to reflect that write.
+            ...(reconcile.length > 0 ? { reconcileIssues: reconcile.map(Number) } : {}),
+          }), SearchPage);
+          issues.push(...page.issues);
+          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
+        } while (nextPageToken);
+        return { issues, absent };
+      } catch (error) {
+        const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
+        if (gone.length === 0) throw error;
+        absent.push(...gone);
+        wanted = wanted.filter((k) => !gone.includes(k));
+      }
+    }
+  }
+
+  async function allComments(issue: JiraIssue): Promise<JiraComment[]> {
+    const comments = [...(issue.fields.comment?.comments ?? [])];
+    const total = issue.fields.comment?.total ?? comments.length;
+    while (comments.length < total) {
+      const page = await jira.read(`comments of ${issue.key}`, (api) => api.issueComments.getComments({
+        issueIdOrKey: issue.key, startAt: comments.length, maxResults: 100, orderBy: 'created',
+      }), CommentsPage);
+      if (page.comments.length === 0) break;
+      comments.push(...page.comments);
+    }
+    return comments;
+  }
+  return { search, allComments };
+}
