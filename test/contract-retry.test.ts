@@ -101,6 +101,19 @@ test('jira: a ticket just created is found despite search lag, by this tracker a
   }
 });
 
+test('jira: a reopened ticket is not left reading "done" in the lagging search', async () => {
+  const done = TICKETS.map((t) => ({ ...t, state: 'done' as const }));
+  const sim = await startJiraSim({ tickets: done, searchLagMs: 300 });
+  try {
+    const tracker = openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true });
+    await tracker.moveTicket('ENG-3', 'todo');
+    const oracleLike = openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true });
+    expect((await oracleLike.readBatch(BATCH)).tickets.find((t) => t.key === 'ENG-3')?.state).toBe('todo');
+  } finally {
+    await sim.close();
+  }
+});
+
 describe('credentials and settings, checked before any request', () => {
   test('missing credentials are named with where to get them, values never shown', async () => {
     await expect(openTracker({ kind: 'linear' }, {})).rejects.toMatchObject({ code: 'linear-credentials-missing', exitCode: 2, message: expect.stringContaining('LINEAR_API_KEY') });

@@ -96,6 +96,16 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     }
   }
 
+  /** Waits until a plain search reads `key` in `state` (bounded like untilSearchable). */
+  async function untilSearchShows(key: string, state: StateCategory): Promise<void> {
+    for (let poll = 0; poll < INDEX_POLLS; poll++) {
+      const { issues } = await search([key], []);
+      const seen = issues.find((i) => i.key === key);
+      if (seen && jiraCategory(seen.fields.status, seen.fields.resolution) === state) return;
+      await jira.gate.wait(Math.min(250 * 2 ** poll, 4000));
+    }
+  }
+
   function link(blocker: string, blocked: string): Promise<void> {
     // POST /issueLink: the inward issue is the one that blocks, the outward one is blocked by it.
     return jira.write(`link ${blocker} blocks ${blocked}`, (api) => api.issueLinks.linkIssues({ type: { name: BLOCKS }, inwardIssue: { key: blocker }, outwardIssue: { key: blocked } }));
@@ -116,15 +126,20 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     },
 
     async moveTicket(key: string, state: StateCategory) {
+      let wasDone = false;
       await jira.gate.retry(`move ${key}`, async () => {
         const issue = await jira.read(`read ${key}`, (api) => api.issues.getIssue({ issueIdOrKey: key, fields: ['status', 'resolution'], expand: 'transitions' }), IssueWithTransitions);
-        if (jiraCategory(issue.fields.status, issue.fields.resolution) === state) return;
+        const now = jiraCategory(issue.fields.status, issue.fields.resolution);
+        if (now === state) return;
+        wasDone ||= now === 'done';
         const transition = pickTransition(issue.transitions, state);
         if (!transition) {
           throw new TrackerError('jira-no-transition', `Jira offers no transition from "${issue.fields.status.name}" of ${key} to a ${state} status (category ${CATEGORY_KEY[state]}). Add one to the project's workflow.`);
         }
         await jira.write(`move ${key}`, (api) => api.issues.doTransition({ issueIdOrKey: key, transition: { id: transition.id } }));
       });
+      // Reopened: until the lagging search index agrees, another process (the oracle) could still read "done".
+      if (wasDone) await untilSearchShows(key, state);
     },
 
     async comment(key: string, body: string) {

@@ -75,6 +75,7 @@ export function handleJira(world: JiraWorld, base: string, req: Request): JiraRe
         if (!parsed.success) return bad(parsed.error);
         const t = TRANSITIONS.find((x) => x.id === parsed.data.transition.id && x.to !== issue.statusId);
         if (!t) return fail(400, `Transition id '${parsed.data.transition.id}' is not valid for this issue.`);
+        if (world.searchLagMs > 0) issue.staleStatus = { statusId: issue.statusId, until: Date.now() + world.searchLagMs };
         issue.statusId = t.to;
         issue.updated = world.clock();
         return { status: 204 };
@@ -120,7 +121,11 @@ function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.in
     throw error;
   }
   const reconciled = new Set((input.reconcileIssues ?? []).map(String));
-  const visible = world.issues.filter((i) => (i.indexedAt ?? 0) <= Date.now() || reconciled.has(i.id));
+  const now = Date.now();
+  // What the lagging index holds: issues created too recently are missing, recent transitions not yet seen.
+  const visible = world.issues
+    .filter((i) => (i.indexedAt ?? 0) <= now || reconciled.has(i.id))
+    .map((i) => (i.staleStatus && i.staleStatus.until > now && !reconciled.has(i.id) ? { ...i, statusId: i.staleStatus.statusId } : i));
   const matches = visible.filter((i) => compiled.match({ key: i.key, project: i.project, labels: i.labels, status: statusOf(i).name, summary: i.summary, properties: i.properties }));
   const number = (i: JIssue) => Number(i.key.slice(i.key.lastIndexOf('-') + 1));
   matches.sort((a, b) => (a.project === b.project ? number(a) - number(b) : a.project < b.project ? -1 : 1));

@@ -12,6 +12,8 @@ export type JIssue = {
   labels: string[]; created: string; updated: string; properties: Record<string, unknown>; comments: JComment[]; issueType: string;
   /** When search first sees the issue (Jira's search index lags behind writes). */
   indexedAt?: number;
+  /** The status search still reports until `until`, after a transition (the same lag). */
+  staleStatus?: { statusId: string; until: number };
 };
 /** A Blocks link: `inward` blocks `outward`. */
 export type JLink = { id: string; inward: string; outward: string };
