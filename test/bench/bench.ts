@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]`
+// `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]
+//                   [--node-flags "--max-semi-space-size=8"]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration and commit, and reports makespan against its lower
 // bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       tracker: { type: 'string', default: 'local' },
       keep: { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
     },
   });
   const count = Math.round(positive('tickets', values.tickets));
@@ -65,7 +67,9 @@ async function main(): Promise<number> {
   if (!values.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
 
   const started = Date.now();
-  const child = execa(process.execPath, [LOOP_MAIN, 'run', ...runArgs], {
+  // the loop starts as heal/supervisor.ts starts it; --node-flags tries V8 flags on it (reported in the JSON)
+  const nodeFlags = values['node-flags'].split(' ').filter((f) => f !== '');
+  const child = execa(process.execPath, [...nodeFlags, LOOP_MAIN, 'run', ...runArgs], {
     reject: false, stdin: 'ignore', stdout: { file: join(dir, 'loop.log') }, stderr: { file: join(dir, 'loop.err') }, cwd: dir,
     env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', ...sim?.env },
   });
@@ -84,6 +88,7 @@ async function main(): Promise<number> {
     workers,
     tracker,
     seed,
+    node_flags: nodeFlags.join(' '),
     exit_code: result.exitCode ?? null,
     done_tickets: figures.doneTickets,
     passes: figures.passes,
