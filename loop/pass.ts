@@ -15,11 +15,21 @@ import { WorkerResult, readResult } from './results.ts';
 import { reviewChange } from './review.ts';
 import { appendJournal, forgetAgent, recordAgent } from './state.ts';
 import { finishLine, runVerify, verifyFilePath } from './verify.ts';
+import { outsideChanges, snapshotOutside } from './safety/outside.ts';
+import type { AgentOutcome } from './agents/types.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Usage and rate limits: how often a pass waits and reruns its agent, and how long at most. */
+const RATE_LIMIT_WAITS = 6;
+const BASE_RATE_LIMIT_WAIT_MS = 60_000;
+const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
 
 /** How a pass ended. Every kind but `landed` leaves the ticket not done (`gated` waits for a person). */
 export type PassOutcome =
   | { kind: 'landed'; mergeCommit: string }
   | { kind: 'agent-failed'; reason: string }
+  | { kind: 'rate-limited'; reason: string }
+  | { kind: 'outside-changes'; problems: string[] }
   | { kind: 'no-result'; reason: string }
   | { kind: 'gated'; reason: string }
   | { kind: 'block-unproven'; reason: string }
@@ -38,6 +48,8 @@ export function describeOutcome(outcome: PassOutcome): string {
   switch (outcome.kind) {
     case 'landed': return `merged as ${outcome.mergeCommit.slice(0, 12)}; replay passed; done`;
     case 'agent-failed': return `the agent failed: ${outcome.reason}`;
+    case 'rate-limited': return `the agent's vendor kept refusing (usage or rate limit): ${outcome.reason}`;
+    case 'outside-changes': return `the pass changed things outside its worktree, which is not allowed:\n${outcome.problems.join('\n')}`;
     case 'no-result': return `no valid result: ${outcome.reason}`;
     case 'gated': return `a second model found the block proven; the ticket waits for a person: ${outcome.reason}`;
     case 'block-unproven': return `reported blocked, but the block is not proven: ${outcome.reason}`;
@@ -88,19 +100,32 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
     result_file: resultFile,
   }));
 
-  rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
-  ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec });
-  let agentPid: number | undefined;
-  const outcome = await ctx.agent.run({
-    role: 'worker', ticket: key, pass, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'),
-    env: ctx.env, extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key) },
-    timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
-    onSpawn: (pid) => {
-      agentPid = pid;
-      recordAgent(ctx.paths, pid);
-    },
-  });
-  if (agentPid !== undefined) forgetAgent(ctx.paths, agentPid);
+  const verifyFile = join(dir, 'verify.txt');
+  writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
+  const outsideBefore = await snapshotOutside(ctx.repo);
+  let outcome: AgentOutcome;
+  for (let wait = 0; ; wait++) {
+    rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
+    ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec, ...(wait > 0 ? { rerun: wait } : {}) });
+    let agentPid: number | undefined;
+    outcome = await ctx.agent.run({
+      role: 'worker', ticket: key, pass, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'),
+      env: ctx.env,
+      // the stop hook holds the agent to this finish line; the safety hook protects the target branch
+      extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key), NIGHTSHIFT_VERIFY_FILE: verifyFile, NIGHTSHIFT_TARGET_BRANCH: target },
+      timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+      onSpawn: (pid) => {
+        agentPid = pid;
+        recordAgent(ctx.paths, pid);
+      },
+    });
+    if (agentPid !== undefined) forgetAgent(ctx.paths, agentPid);
+    // A usage or rate limit is the vendor's, not the ticket's: wait and rerun the same pass.
+    if (outcome.kind !== 'rate-limited' || wait >= RATE_LIMIT_WAITS || ctx.signal.aborted) break;
+    const waitMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, outcome.retryAfterMs ?? BASE_RATE_LIMIT_WAIT_MS * 2 ** wait);
+    ctx.log.emit({ type: 'rate-limited', ticket: key, pass, detail: outcome.detail, wait_ms: waitMs });
+    await sleep(waitMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+  }
   const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
   ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
   const result = readResult(resultFile, WorkerResult);
@@ -108,7 +133,13 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
 
   if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
-  if (outcome.kind === 'crashed' || outcome.kind === 'rate-limited') return done({ kind: 'agent-failed', reason: outcome.detail });
+  if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
+  if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
+  const outside = await outsideChanges(ctx.repo, outsideBefore, await snapshotOutside(ctx.repo), target);
+  if (outside.length > 0) {
+    ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
+    return done({ kind: 'outside-changes', problems: outside });
+  }
   if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
   const { value } = result;
 

@@ -3,7 +3,8 @@
 // checkout's working tree before and after a pass. Ticket branches (`nightshift/*`) may move, since
 // other workers and the loop move them; the target branch may only move forward (the loop merges into
 // it), never be rewound, rewritten or deleted.
-import type { SimpleGit } from 'simple-git';
+/** A repository to run git in (simple-git or the loop's own runner). */
+type SimpleGit = { raw(args: string[]): Promise<string> };
 
 export type OutsideSnapshot = { refs: Record<string, string>; status: string };
 
