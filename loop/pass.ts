@@ -102,7 +102,9 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
 
   const verifyFile = join(dir, 'verify.txt');
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
-  const outsideBefore = await snapshotOutside(ctx.repo);
+  // under the merge lock: a merge moves the target ref before it syncs the checked-out files, and a
+  // snapshot between the two would see another ticket's landing as a change made by this pass
+  const outsideBefore = await ctx.withMergeLock(() => snapshotOutside(ctx.repo));
   let outcome: AgentOutcome;
   for (let wait = 0; ; wait++) {
     rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
@@ -135,7 +137,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
   if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
   if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
-  const outside = await outsideChanges(ctx.repo, outsideBefore, await snapshotOutside(ctx.repo), target);
+  const outside = await outsideChanges(ctx.repo, outsideBefore, await ctx.withMergeLock(() => snapshotOutside(ctx.repo)), target);
   if (outside.length > 0) {
     ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
     return done({ kind: 'outside-changes', problems: outside });
