@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]
-//                   [--node-flags "--max-semi-space-size=8"]`
+//                   [--node-flags="--max-semi-space-size=8"]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration and commit, and reports makespan against its lower
 // bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
