@@ -4,6 +4,7 @@ import type { Tracker } from '../trackers/types.ts';
 import type { Agent } from './agents/types.ts';
 import type { RunOptions } from './options.ts';
 import type { EventLog, StatePaths } from './state.ts';
+import type { TargetGuard } from './target-guard.ts';
 
 export type LoopContext = {
   options: RunOptions;
@@ -20,4 +21,6 @@ export type LoopContext = {
   signal: AbortSignal;
   /** Runs `fn` while holding the one merge lock of the target branch. */
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Knows where the loop last put the target; use only under the merge lock. */
+  targetGuard: TargetGuard;
 };

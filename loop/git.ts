@@ -67,11 +67,13 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
 
 /**
  * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
- * merge was not reverted since (the newest of merge and revert decides).
+ * merge was not reverted since (the newest of merge and revert decides). Only the target's first-parent
+ * line counts: the loop's merges and reverts are made there, while a worker's own commits (which could
+ * carry a forged trailer) only ever reach the target as a merge's second parent.
  */
 export async function findMergeOnTarget(git: Git, target: string, key: string): Promise<string | undefined> {
   const out = await git.raw([
-    'log', `refs/heads/${target}`, '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
+    'log', `refs/heads/${target}`, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
     `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
   ]);
   const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
@@ -144,8 +146,10 @@ export async function mergeIntoTarget(
   key: string,
   title: string,
   run: string,
+  /** Where the target must be (the loop's own last move); a target found elsewhere is `target-moved`. */
+  expected?: string,
 ): Promise<MergeOutcome> {
-  const previous = await revParse(repo, `refs/heads/${target}`);
+  const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
   const head = await revParse(repo, `refs/heads/${branchOf(key)}`);
   if (!previous || !head) return { kind: 'conflict', message: `missing ${previous ? branchOf(key) : target}` };
   let tree: string;
@@ -172,8 +176,9 @@ export async function revertOnTarget(
   merge: string,
   key: string,
   scratch: string,
+  expected?: string,
 ): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
-  const previous = await revParse(repo, `refs/heads/${target}`);
+  const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
   if (!previous) return { kind: 'failed', message: `target ${target} missing` };
   await removeWorktree(repo, scratch);
   await mkdir(dirname(scratch), { recursive: true });

@@ -11,7 +11,8 @@ import { finishLine, runVerify } from './verify.ts';
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
   | { kind: 'merge-conflict'; message: string }
-  | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean };
+  | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean }
+  | { kind: 'replay-interrupted'; mergeCommit: string };
 
 export async function landTicket(
   ctx: LoopContext,
@@ -23,18 +24,25 @@ export async function landTicket(
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
+    await ctx.targetGuard.check('before a merge', [ticket.key]);
     const found = await findMergeOnTarget(ctx.repo, target, ticket.key);
     if (found) {
       ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
       return { kind: 'landed', mergeCommit: found };
     }
-    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
-    if (merge.kind === 'target-moved') merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run);
+    // compare-and-swap against where the loop last put the target, so a move made meanwhile by anyone
+    // else is never merged on top of: the guard undoes it and the merge is tried once more
+    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected());
+    if (merge.kind === 'target-moved') {
+      await ctx.targetGuard.check('during a merge', [ticket.key]);
+      merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected());
+    }
     if (merge.kind !== 'merged') {
       const message = merge.kind === 'conflict' ? merge.message : `${target} moved during the merge`;
       ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message });
       return { kind: 'merge-conflict', message };
     }
+    ctx.targetGuard.moved(merge.commit);
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
   });
@@ -64,6 +72,11 @@ export async function replayAndSettle(
     signal: ctx.signal,
   });
   await removeWorktree(ctx.repo, scratch);
+  if (replay.kind !== 'passed' && ctx.signal.aborted) {
+    // the loop is stopping: a killed replay proves nothing; the next start finds the merge and replays it
+    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'interrupted' });
+    return { kind: 'replay-interrupted', mergeCommit };
+  }
   if (replay.kind === 'passed') {
     ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: replay.digest });
     await ctx.tracker.comment(ticket.key, renderReceiptComment({
@@ -77,7 +90,9 @@ export async function replayAndSettle(
   const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
   ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
   const reverted = await ctx.withMergeLock(async () => {
-    const outcome = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`));
+    await ctx.targetGuard.check('before a revert', [ticket.key]);
+    const outcome = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), ctx.targetGuard.expected());
+    if (outcome.kind === 'reverted') ctx.targetGuard.moved(outcome.commit);
     ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(outcome.kind === 'reverted' ? { commit: outcome.commit } : { problem: outcome.message }) });
     if (outcome.kind === 'reverted') {
       await reapplyOnBranch(ctx.repo, target, ticket.key, outcome.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {

@@ -104,6 +104,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
   // under the merge lock: a merge moves the target ref before it syncs the checked-out files, and a
   // snapshot between the two would see another ticket's landing as a change made by this pass
+  const undoneBefore = ctx.targetGuard.undone().length;
   const outsideBefore = await ctx.withMergeLock(() => snapshotOutside(ctx.repo));
   let outcome: AgentOutcome;
   for (let wait = 0; ; wait++) {
@@ -134,14 +135,21 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
   const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
 
-  if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
-  if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
-  if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
-  const outside = await outsideChanges(ctx.repo, outsideBefore, await ctx.withMergeLock(() => snapshotOutside(ctx.repo)), target);
+  // Only the loop moves the target: a move made during this pass is undone (and fails the pass).
+  const [guard, outsideAfter] = await ctx.withMergeLock(async () => [await ctx.targetGuard.check('after a pass', [key]), await snapshotOutside(ctx.repo)] as const);
+  const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
+  // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
+  for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
+    const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);
+    if (mine || guard.kind === 'restored') outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
+  }
   if (outside.length > 0) {
     ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
     return done({ kind: 'outside-changes', problems: outside });
   }
+  if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
+  if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
+  if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
   if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
   const { value } = result;
 
@@ -190,6 +198,7 @@ function fromLand(landed: LandOutcome): PassOutcome {
     case 'landed': return { kind: 'landed', mergeCommit: landed.mergeCommit };
     case 'merge-conflict': return { kind: 'merge-conflict', message: landed.message };
     case 'replay-failed': return { kind: 'replay-failed', command: landed.command, output: landed.output };
+    case 'replay-interrupted': return { kind: 'agent-failed', reason: `the loop stopped during the replay of ${landed.mergeCommit.slice(0, 12)}; the next start replays it again` };
   }
 }
 

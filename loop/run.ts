@@ -25,6 +25,7 @@ import type { LoopEvent } from './state.ts';
 import { finishLineFailure, openThrashWatch } from './thrash.ts';
 import { countTrackerCalls } from './tracker-calls.ts';
 import { openWake } from './wake.ts';
+import { openTargetGuard } from './target-guard.ts';
 import type { Wake } from './wake.ts';
 
 export type RunDeps = {
@@ -51,9 +52,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const staleWorktrees = await removeStaleWorktrees(repo, paths);
+  const targetGuard = await openTargetGuard(repo, options.targetBranch, log);
   let mergeChain: Promise<unknown> = Promise.resolve();
   const ctx: LoopContext = {
-    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal,
+    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
     env: { ...deps.env, [LOOP_MARKER]: stateDir },
     withMergeLock: <T>(fn: () => Promise<T>) => {
@@ -82,7 +84,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
 async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
-  const { passesUsed, lastNote } = passesInHistory(history);
+  const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
   const budget = openBudget(options.budgetUsd, spentInHistory(history, ctx.paths));
   const costSoFar = new Map<string, number>();
   let passEnded = false;
@@ -137,7 +139,7 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
     for (const key of agentEnds.drain()) {
       inAgent.delete(key);
       // the worker's cost counts from its agent's end, before the pass's review and landing finish
-      const early = workerCost(ctx.paths, key, passesUsed.get(key) ?? 0);
+      const early = workerCost(ctx.paths, key, passNumbers.get(key) ?? 0);
       budget.add(early);
       costSoFar.set(key, early);
     }
@@ -181,8 +183,9 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
     const { view, budgetLeft, picked } = step;
     if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
     for (const ticket of picked) {
-      const pass = (passesUsed.get(ticket.key) ?? 0) + 1;
-      passesUsed.set(ticket.key, pass);
+      const pass = (passNumbers.get(ticket.key) ?? 0) + 1;
+      passNumbers.set(ticket.key, pass);
+      passesUsed.set(ticket.key, (passesUsed.get(ticket.key) ?? 0) + 1);
       inAgent.add(ticket.key);
       const task = work(ticket, pass).finally(() => {
         passEnded = true;

@@ -70,14 +70,25 @@ export function readEvents(path: string): Array<LoopEvent & { ts: string; run: s
 }
 
 /** What earlier runs of this state dir did: passes started per ticket, and how each ticket's last pass ended. */
-export function passesInHistory(history: ReadonlyArray<LoopEvent>): { passesUsed: Map<string, number>; lastNote: Map<string, string> } {
+/**
+ * What the history says of each ticket's passes: `passNumbers` counts every pass ever started (pass
+ * numbers never repeat), `passesUsed` only those since the last accepted heal (passes a broken harness
+ * burned do not count against the ticket once the harness is repaired). A rerun after a usage limit is
+ * the same pass.
+ */
+export function passesInHistory(history: ReadonlyArray<LoopEvent>): { passesUsed: Map<string, number>; passNumbers: Map<string, number>; lastNote: Map<string, string> } {
   const passesUsed = new Map<string, number>();
+  const passNumbers = new Map<string, number>();
   const lastNote = new Map<string, string>();
   for (const event of history) {
-    if (event.type === 'agent-start' && event.ticket) passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
+    if (event.type === 'heal-accepted') passesUsed.clear();
+    if (event.type === 'agent-start' && event.ticket && event.rerun === undefined) {
+      passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
+      passNumbers.set(event.ticket, Math.max(passNumbers.get(event.ticket) ?? 0, typeof event.pass === 'number' ? event.pass : 0, (passNumbers.get(event.ticket) ?? 0) + 1));
+    }
     if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
   }
-  return { passesUsed, lastNote };
+  return { passesUsed, passNumbers, lastNote };
 }
 
 /** Creates the state dir's folders. */

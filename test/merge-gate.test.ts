@@ -152,3 +152,28 @@ test('a ticket without a verify block is not silently passed: the worker adds on
   expect(t.calls().find((c) => c.role === 'worker')?.prompt).toContain('Your first duty is to add one');
   expect((await t.oracle()).exitCode).toBe(0);
 });
+
+test('only the loop moves the target: a worker that moves it is undone, and a forged trailer never counts as a merge', async () => {
+  const forge = `git commit -q --allow-empty -m "Merge it
+
+Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
+  const t = await setup({
+    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: forge },
+    'worker:APP-1': feature,
+    // APP-2's worker slips a trailer naming APP-3 into its own commits, which land with APP-2's merge
+    'worker:APP-2': { files: { 'two.txt': 'x\n' }, commit: true, message: 'two\n\nNightshift-Ticket: APP-3' },
+    'worker:APP-3': { files: { 'three.txt': 'x\n' }, commit: true },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['test -f two.txt'] }, { key: 'APP-3', verify: ['test -f three.txt'], blockedBy: ['APP-2'] }]);
+  const before = await git(t.repo, 'rev-parse', 'main');
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: outside-changes/);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8');
+  expect(events).toContain('"type":"foreign-target-move"');
+  expect(events).not.toContain('"type":"merge-found"');
+  // the forged commit never became part of main's own line; every ticket merged once, by the loop
+  expect(await git(t.repo, 'log', '--first-parent', '--format=%an', `${before}..main`)).toMatch(/^(nightshift\n?)+$/);
+  expect(t.calls().filter((c) => c.role === 'worker' && c.ticket === 'APP-3')).toHaveLength(1);
+  expect(await t.merges('APP-1')).toBe(1);
+  expect((await t.oracle()).exitCode).toBe(0);
+});

@@ -2,7 +2,7 @@
 // A scripted agent for tests: a real executable speaking nightshift's `command:` protocol for every
 // role. What it does comes from the JSON plan named by its first argument, keyed by
 // "<ROLE>:<TICKET>:<PASS>", then "<ROLE>:<TICKET>", then "<ROLE>":
-//   { "files": {path: content}, "commit": true, "result": {...} | null, "exit": 0, "appendPlanLog": true }
+//   { "files": {path: content}, "commit": true, "message": "...", "shell": "cmd", "result": {...} | null, "exit": 0 }
 // It appends one line per call to <plan>.calls so tests can see who was called with what prompt.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -29,6 +29,7 @@ const defaults = {
   'blocked-check': { verdict: 'unproven', reason: 'scripted default' },
   heal: { classification: 'wall', summary: 'scripted default', evidence: '' },
 };
+if (step.shell) execFileSync('/bin/sh', ['-c', step.shell], { stdio: 'ignore', env: { ...process.env, GIT_AUTHOR_NAME: 'scripted', GIT_AUTHOR_EMAIL: 's@example.invalid', GIT_COMMITTER_NAME: 'scripted', GIT_COMMITTER_EMAIL: 's@example.invalid' } });
 const result = step.result === undefined ? defaults[role] : step.result;
 if (result !== null) writeFileSync(process.env.NIGHTSHIFT_RESULT_FILE, typeof result === 'string' ? result : JSON.stringify(result));
 process.exit(step.exit ?? 0);
