@@ -37,7 +37,8 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       tracker: { type: 'string', default: 'local' },
       keep: { type: 'boolean', default: false },
-      'node-flags': { type: 'string', default: '' },
+      // the flags heal/supervisor.ts starts the loop with
+      'node-flags': { type: 'string', default: '--max-semi-space-size=8' },
     },
   });
   const count = Math.round(positive('tickets', values.tickets));
