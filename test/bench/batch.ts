@@ -5,22 +5,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../sim/faults.ts';
 
 export const AGENTS_DIR = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
 
 export type SimTicket = { key: string; blockedBy: string[]; durationMs: number; labels: string[] };
 
-/** mulberry32: small, fast, and the same sequence for the same seed everywhere. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The same seeded PRNG (mulberry32) the simulators use, so a batch replays from its seed. */
+export const seeded = seededRandom;
 
 /**
  * `count` tickets: about 40% independent, 35% in chains of 2 to 6, 25% in fan-ins (3 to 5 tickets
