@@ -22,12 +22,14 @@ export async function checkTypes(input: { trusted: string; candidate: string; ho
   return [`tsc --noEmit fails (${errors.length} errors): ${shown.join(' | ')}`];
 }
 
-export async function checkUnitSuite(input: { trusted: string; candidate: string; home: string }): Promise<string[]> {
+export async function checkUnitSuite(input: { trusted: string; candidate: string; home: string; signal?: AbortSignal }): Promise<string[]> {
   const vitest = await execa(process.execPath, [join(input.trusted, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(input.candidate, 'test', 'vitest.config.ts'),
     '--project', FAST_PROJECT, '--reporter', 'dot'], {
     cwd: input.candidate, env: cleanEnv(input.home, { CI: 'true' }), extendEnv: false, reject: false, stdin: 'ignore', timeout: 600_000, all: true,
+    ...(input.signal ? { cancelSignal: input.signal, forceKillAfterDelay: 2_000 } : {}),
   });
   if (vitest.exitCode === 0) return [];
+  if (vitest.isCanceled) return ['cancelled'];
   const failed = (vitest.all ?? '').split('\n').filter((l) => /FAIL|✗|×/.test(l)).map((l) => l.trim()).slice(0, 5);
   const summary = tail(vitest.all ?? '', 4).join(' | ');
   return [`the fast unit suite fails (vitest --project ${FAST_PROJECT}, exit ${vitest.exitCode ?? vitest.signal}): ${failed.length > 0 ? failed.join(' | ') : summary}`];

@@ -2,8 +2,8 @@
 // one, never the candidate's code doing the judging). Checks, cheapest first, stopping at the first that
 // fails: paths (the path and environment rules), lock (ORACLE.lock hashes), typecheck, golden (the
 // golden cases through the candidate's trackers, every oracle call reading the tracker), loop (lying
-// workers never make a ticket done), unit (the fast suite). Exit 0 accept, 1 reject, 2 usage error.
-import { mkdtempSync, rmSync } from 'node:fs';
+// workers never make a ticket done), unit (the fast suite, started beside typecheck once the cheap checks pass). Exit 0 accept, 1 reject, 2 usage error.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -82,7 +82,7 @@ const RUNNERS: Record<CheckName, (ctx: Context) => Promise<string[]>> = {
   typecheck: (ctx) => checkTypes({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home') }),
   golden: checkGolden,
   loop: (ctx) => checkLoop({ trusted: ctx.trusted, candidate: ctx.exported, work: join(ctx.work, 'loop') }),
-  unit: (ctx) => checkUnitSuite({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home') }),
+  unit: (ctx) => checkUnitSuite({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home-unit') }),
 };
 
 /**
@@ -93,27 +93,41 @@ export async function judgeCandidate(input: { trusted: string; spec: string; cwd
   const started = Date.now();
   const candidate = await resolveCandidate(input.trusted, input.spec, input.cwd);
   const work = mkdtempSync(join(tmpdir(), 'nightshift-tripwire-'));
+  for (const home of ['home', 'home-unit']) mkdirSync(join(work, home));
   const ctx: Context = { trusted: input.trusted, candidate, work, exported: join(work, 'candidate'), skipped: [] };
   const wanted = input.checks ?? CHECKS;
   const reasons: Reason[] = [];
   const checks: CheckRun[] = [];
+  // the unit suite (the longest check) starts beside typecheck, golden and loop once the cheap checks
+  // pass; it is cancelled and reported as not run if one of them fails first
+  const cancelUnit = new AbortController();
+  let unit: Promise<{ found: string[]; ms: number }> | undefined;
+  const run = async (name: CheckName): Promise<string[]> => {
+    try {
+      return await (name === 'unit' ? checkUnitSuite({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home-unit'), signal: cancelUnit.signal }) : RUNNERS[name](ctx));
+    } catch (error) {
+      return [`could not run: ${(error as Error).message.split('\n')[0]}`];
+    }
+  };
   try {
     for (const name of CHECKS) {
       if (!wanted.includes(name) || reasons.length > 0) {
         checks.push({ name, result: 'not-run', ms: 0 });
         continue;
       }
-      const t = Date.now();
-      let found: string[];
-      try {
-        found = await RUNNERS[name](ctx);
-      } catch (error) {
-        found = [`could not run: ${(error as Error).message.split('\n')[0]}`];
+      if (name === 'typecheck' && wanted.includes('unit')) {
+        const t = Date.now();
+        unit = run('unit').then((found) => ({ found, ms: Date.now() - t }));
       }
+      const t = Date.now();
+      const found = name === 'unit' && unit ? (await unit).found : await run(name);
+      const ms = name === 'unit' && unit ? (await unit).ms : Date.now() - t;
       reasons.push(...found.map((message) => ({ check: name, message })));
-      checks.push({ name, result: found.length > 0 ? 'failed' : 'passed', ms: Date.now() - t });
+      checks.push({ name, result: found.length > 0 ? 'failed' : 'passed', ms });
     }
   } finally {
+    cancelUnit.abort();
+    await unit?.catch(() => undefined);
     if (!input.keep) rmSync(work, { recursive: true, force: true });
   }
   return { verdict: reasons.length > 0 ? 'reject' : 'accept', candidate: input.spec, head: candidate.head, base: candidate.base, reasons, checks, skipped: ctx.skipped, ms: Date.now() - started };
