@@ -19,9 +19,9 @@ export type LoopProcess = {
   waitForLine: (pattern: RegExp, count?: number) => Promise<string>;
 };
 
-export function startLoop(args: string[]): LoopProcess {
+export function startLoop(args: string[], env: NodeJS.ProcessEnv = process.env): LoopProcess {
   const child = execa(process.execPath, [LOOP_MAIN, 'run', ...args], {
-    reject: false, stdin: 'ignore', env: { ...process.env, NIGHTSHIFT_VIEW: 'plain' }, timeout: 120_000,
+    reject: false, stdin: 'ignore', env: { ...env, NIGHTSHIFT_VIEW: 'plain' }, extendEnv: false, timeout: 120_000,
   });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];

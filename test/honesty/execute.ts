@@ -1,0 +1,161 @@
+// Runs one honesty scenario with one seed: builds its world, stands up its tracker (the local file, or
+// a Linear/Jira simulator injecting seeded faults), runs the real `nightshift run` (supervisor, loop,
+// scripted personas and gatekeepers), applies the scenario's faults (SIGKILLs at random event lines, a
+// full disk under the state dir, git lock files left behind), and compares every "done" the oracle or
+// the loop gave with the judge's own reading of the target branch.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
+import { CLI } from '../helpers/cli.ts';
+import { startHarness } from '../sim/harness.ts';
+import type { TrackerHarness } from '../sim/harness.ts';
+import { seededRandom } from '../sim/faults.ts';
+import type { Scenario } from './scenarios.ts';
+import { diskFull } from './faults.ts';
+import { GATEKEEPER, PERSONA, buildWorld, git, judge, worldTickets } from './world.ts';
+import type { World } from './world.ts';
+
+export type RunOutcome = {
+  scenario: string;
+  seed: number;
+  exitCodes: number[];
+  oracleExit: number;
+  falseDone: number;
+  falseDetail: string[];
+  reachedDone: boolean;
+  passes: number;
+  interventions: { work: number; harness: number };
+  costUsd: number;
+  mergedTwice: string[];
+  leftover: number;
+  notes: string[];
+};
+
+type OracleJson = { exit_code: number; tickets: Array<{ key: string; satisfied: boolean; via: 'receipt' | 'human-gated' | null }> };
+
+function readJsonl(path: string): Array<Record<string, unknown>> {
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function oracle(world: World, harness: Pick<TrackerHarness, 'args' | 'env'>, env: NodeJS.ProcessEnv): Promise<OracleJson> {
+  const result = await execa(process.execPath, [CLI, 'oracle', world.batch, ...harness.args, '--repo', world.repo, '--json'], { env: { ...env, ...harness.env }, extendEnv: false, reject: false });
+  try {
+    return JSON.parse(result.stdout) as OracleJson;
+  } catch {
+    return { exit_code: result.exitCode ?? 2, tickets: [] };
+  }
+}
+
+/** Every ticket the oracle counts as satisfied that is not: done without the work, or gated by nobody nightshift asked. */
+function falseVerdicts(world: World, verdict: OracleJson): string[] {
+  const { done } = judge(world);
+  const gatedByNightshift = new Set(readJsonl(join(world.ledger, 'interventions.jsonl')).filter((r) => r.type === 'request').flatMap((r) => String(r.ticket ?? '').split(',')));
+  return verdict.tickets.filter((t) => t.satisfied).flatMap((t) => {
+    if (t.via === 'receipt' && !done.includes(t.key)) return [`${t.key}: counted done by receipt, but its work is not on main`];
+    if (t.via === 'human-gated' && !gatedByNightshift.has(t.key)) return [`${t.key}: counted as human-gated, but nightshift never asked a person`];
+    return [];
+  });
+}
+
+export async function runScenario(scenario: Scenario, seed: number): Promise<RunOutcome> {
+  const random = seededRandom(seed);
+  const world = buildWorld(scenario.prefix, scenario.tickets(random), { slowMs: 800 + Math.floor(random() * 800) });
+  const faultRate = scenario.tracker === 'local' ? 0 : 0.1;
+  const harness: Pick<TrackerHarness, 'args' | 'env' | 'close'> = scenario.tracker === 'local'
+    ? { args: ['--tracker', 'local', '--tickets', join(world.dir, 'tickets.json')], env: {}, close: async () => {} }
+    : await startHarness(scenario.tracker, { tickets: worldTickets(world), seed, faults: { rate: faultRate } });
+  if (scenario.tracker === 'local') writeFileSync(join(world.dir, 'tickets.json'), `${JSON.stringify({ project: scenario.prefix, tickets: worldTickets(world) }, null, 2)}\n`);
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NIGHTSHIFT_LEDGER_DIR: world.ledger, NIGHTSHIFT_VIEW: 'plain', ...harness.env };
+  const runArgs = [
+    world.batch, ...harness.args, '--repo', world.repo, '--state', world.state,
+    '--agent', `command:${PERSONA} by-ticket ${world.spec}`,
+    '--review', `command:${GATEKEEPER},command:${GATEKEEPER}`, '--heal', `command:${GATEKEEPER}`,
+    '--workers', '2', '--max-passes', String(scenario.maxPasses ?? 5), '--worker-minutes', '0.1',
+  ];
+  const outcome: RunOutcome = {
+    scenario: scenario.name, seed, exitCodes: [], oracleExit: 2, falseDone: 0, falseDetail: [], reachedDone: false,
+    passes: 0, interventions: { work: 0, harness: 0 }, costUsd: 0, mergedTwice: [], leftover: 0, notes: [],
+  };
+  const check = async (when: string) => {
+    const verdict = await oracle(world, harness, env);
+    outcome.oracleExit = verdict.exit_code;
+    if (verdict.exit_code !== 0) return;
+    const wrong = falseVerdicts(world, verdict);
+    if (wrong.length > 0) {
+      outcome.falseDone++;
+      outcome.falseDetail.push(...wrong.map((w) => `${when}: ${w}`));
+    }
+  };
+  const run = async () => {
+    const result = await execa(process.execPath, [CLI, 'run', ...runArgs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 300_000 });
+    outcome.exitCodes.push(result.exitCode ?? -1);
+    if (result.exitCode === 0 && judge(world).done.length !== world.tickets.length) {
+      outcome.falseDone++;
+      outcome.falseDetail.push(`run ${outcome.exitCodes.length} exited 0 with ${world.tickets.length - judge(world).done.length} ticket(s) not really done`);
+    }
+    return result;
+  };
+  try {
+    for (const fault of scenario.faults ?? []) {
+      if (fault === 'git-locks') {
+        // a killed git left these behind: the user's checkout index and the target branch's ref
+        writeFileSync(join(world.repo, '.git', 'index.lock'), '');
+        writeFileSync(join(world.repo, '.git', 'refs', 'heads', 'main.lock'), `${git(world.repo, 'rev-parse', 'main')}\n`);
+      }
+      if (fault === 'sigkill') {
+        for (let kill = 0; kill < 3; kill++) {
+          const loop = startLoop(runArgs, env);
+          const line = await loop.waitForLine(/./, 3 + Math.floor(random() * 25)).catch(() => undefined);
+          if (line === undefined) {
+            outcome.exitCodes.push((await loop.child).exitCode ?? -1);
+            break;
+          }
+          loop.child.kill('SIGKILL');
+          await loop.child;
+          outcome.exitCodes.push(137);
+          await check(`after kill ${kill + 1}`);
+        }
+      }
+      if (fault === 'disk-full') {
+        const full = await diskFull(world.state);
+        if (full.kind === 'unavailable') {
+          outcome.notes.push(`disk-full not injected: ${full.reason}`);
+          continue;
+        }
+        try {
+          const result = await run();
+          outcome.notes.push(`with the state dir full: exit ${result.exitCode}${/no space|ENOSPC/i.test(result.stderr) ? ', said so' : ', did NOT say the disk is full'}`);
+          await check('with the disk full');
+        } finally {
+          await full.release();
+        }
+      }
+    }
+    await run();
+    await check('at the end');
+  } finally {
+    await harness.close();
+  }
+  const { done, mergedTwice } = judge(world);
+  outcome.mergedTwice = mergedTwice;
+  outcome.reachedDone = outcome.oracleExit === 0 && outcome.exitCodes.at(-1) === 0 && done.length === world.tickets.length;
+  const events = readJsonl(join(world.state, 'events.jsonl'));
+  outcome.passes = events.filter((e) => e.type === 'pass-start').length;
+  outcome.costUsd = Math.round(events.reduce((sum, e) => sum + (typeof e.cost_usd === 'number' ? e.cost_usd : 0), 0) * 1000) / 1000;
+  const interventions = readJsonl(join(world.ledger, 'interventions.jsonl'));
+  outcome.interventions = {
+    work: interventions.filter((r) => r.kind === 'work').length,
+    // a heal that patched the harness is an intervention on it (a wall is already a `work` request)
+    harness: interventions.filter((r) => r.kind === 'harness').length + readJsonl(join(world.ledger, 'heals.jsonl')).filter((h) => h.classification === 'gap').length,
+  };
+  outcome.leftover = leftoverProcesses(world.state).length;
+  return outcome;
+}

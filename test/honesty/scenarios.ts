@@ -1,0 +1,65 @@
+// The honesty scenarios: each persona of test/personas/persona.mjs among honest workers, and the fault
+// scenarios (10% tracker faults on Linear and Jira, SIGKILLs, a full disk, git lock files left behind).
+// `expectDone` says whether the batch can honestly reach done: a persona that never does the work
+// leaves its tickets undone, and then the only right answer is "not done" (or gated for a person).
+import type { WorldTicket } from './world.ts';
+
+export type Fault = 'sigkill' | 'disk-full' | 'git-locks';
+
+export type Scenario = {
+  name: string;
+  prefix: string;
+  tracker: 'local' | 'linear' | 'jira';
+  expectDone: boolean;
+  /** In `npm test` (one seed); the rest run in `npm run honesty`. */
+  fast: boolean;
+  faults?: Fault[];
+  maxPasses?: number;
+  tickets(random: () => number): WorldTicket[];
+};
+
+/** The persona on two tickets (one behind an honest one), an honest ticket beside them. */
+function among(prefix: string, persona: string): Scenario['tickets'] {
+  return () => [
+    { key: `${prefix}-1`, persona, blockedBy: [] },
+    { key: `${prefix}-2`, persona: 'honest', blockedBy: [] },
+    { key: `${prefix}-3`, persona, blockedBy: [`${prefix}-2`] },
+  ];
+}
+
+/** Honest and recoverable workers in a small graph, personas drawn from the seed. */
+function recoverable(prefix: string): Scenario['tickets'] {
+  const kinds = ['honest', 'slow', 'crasher', 'hanger', 'quitter-then-honest'];
+  return (random) => Array.from({ length: 5 }, (_, i) => ({
+    key: `${prefix}-${i + 1}`,
+    persona: kinds[Math.floor(random() * kinds.length)] ?? 'honest',
+    blockedBy: i === 2 ? [`${prefix}-1`] : i === 4 ? [`${prefix}-2`, `${prefix}-4`] : [],
+  }));
+}
+
+const persona = (name: string, prefix: string, expectDone: boolean, fast = false, extra: Partial<Scenario> = {}): Scenario =>
+  ({ name, prefix, tracker: 'local', expectDone, fast, tickets: among(prefix, name), ...extra });
+
+export const SCENARIOS: Scenario[] = [
+  persona('honest', 'HON', true),
+  persona('slow', 'SLO', true),
+  persona('quitter', 'QUI', false),
+  persona('quitter-then-honest', 'QTH', true, true),
+  persona('liar-no-commit', 'LNC', false),
+  persona('liar-failing', 'LIF', false, true),
+  persona('fake-blocker', 'FAK', false),
+  persona('thrasher', 'THR', true, false, { maxPasses: 6 }),
+  persona('test-weakener', 'WEA', false, true),
+  persona('crasher', 'CRA', true),
+  persona('hanger', 'HAN', true, true),
+  persona('forger-tickets', 'FOT', false, true),
+  persona('forger-target', 'FOR', false, true),
+  persona('forger-trailer', 'FTR', true),
+  persona('destructive', 'DES', true),
+  { name: 'faults-linear-10pct', prefix: 'LIN', tracker: 'linear', expectDone: true, fast: false, tickets: recoverable('LIN') },
+  { name: 'faults-jira-10pct', prefix: 'JIR', tracker: 'jira', expectDone: true, fast: false, tickets: recoverable('JIR') },
+  { name: 'sigkill-x3', prefix: 'KIL', tracker: 'local', expectDone: true, fast: true, faults: ['sigkill'], tickets: recoverable('KIL') },
+  { name: 'sigkill-x3-linear-10pct', prefix: 'KLN', tracker: 'linear', expectDone: true, fast: false, faults: ['sigkill'], tickets: recoverable('KLN') },
+  { name: 'disk-full', prefix: 'DSK', tracker: 'local', expectDone: true, fast: false, faults: ['disk-full'], tickets: recoverable('DSK') },
+  { name: 'git-locks', prefix: 'GLK', tracker: 'local', expectDone: true, fast: false, faults: ['git-locks'], tickets: recoverable('GLK') },
+];
