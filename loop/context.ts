@@ -5,6 +5,7 @@ import type { Agent } from './agents/types.ts';
 import type { RunOptions } from './options.ts';
 import type { EventLog, StatePaths } from './state.ts';
 import type { TargetGuard } from './target-guard.ts';
+import type { ForeignWrites } from './foreign-writes.ts';
 
 export type LoopContext = {
   options: RunOptions;
@@ -23,4 +24,6 @@ export type LoopContext = {
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;
+  /** Undoes and records foreign writes to the tickets file and the loop's state files (absent in some tests). */
+  foreignWrites?: ForeignWrites;
 };

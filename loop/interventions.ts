@@ -25,7 +25,7 @@ export function interventionsFile(stateDir: string): string {
   return join(stateDir, 'interventions.jsonl');
 }
 
-export function requestIntervention(ctx: LoopContext, input: { kind: InterventionKind; ticket?: string; reason: string; evidence: string }): void {
+export function requestIntervention(ctx: Pick<LoopContext, 'run' | 'options' | 'paths' | 'env' | 'log'>, input: { kind: InterventionKind; ticket?: string; reason: string; evidence: string }): void {
   const record: InterventionRecord = { at: new Date().toISOString(), run: ctx.run, batch: ctx.options.batch.spec, type: 'request', state: ctx.paths.root, ...input };
   appendFileSync(interventionsFile(ctx.paths.root), `${JSON.stringify(record)}\n`);
   appendLedger('interventions.jsonl', record, ctx.env);

@@ -138,6 +138,8 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   // Only the loop moves the target: a move made during this pass is undone (and fails the pass).
   const [guard, outsideAfter] = await ctx.withMergeLock(async () => [await ctx.targetGuard.check('after a pass', [key]), await snapshotOutside(ctx.repo)] as const);
   const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
+  // the tickets file and the loop's state files are the loop's: a write found now fails this pass
+  outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
   // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
   for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
     const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);

@@ -26,6 +26,8 @@ import { finishLineFailure, openThrashWatch } from './thrash.ts';
 import { countTrackerCalls } from './tracker-calls.ts';
 import { openWake } from './wake.ts';
 import { openTargetGuard } from './target-guard.ts';
+import { openForeignWrites } from './foreign-writes.ts';
+import type { ForeignWrites } from './foreign-writes.ts';
 import type { Wake } from './wake.ts';
 
 export type RunDeps = {
@@ -40,22 +42,26 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const stateDir = options.state ?? defaultStateDir(options.repo, options.batch.label, deps.env);
   const paths = statePaths(stateDir);
   const run = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
-  const counted = countTrackerCalls(await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env));
+  const opened = await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env);
   const agent = openAgent(options.agent, options.cwd);
   const reviewers = options.review.map((spec) => openAgent(spec, options.cwd));
   const repo = openGit(options.repo);
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
   const agentEnds = openWake();
-  const log = openEventLog(paths.events, run, [deps.onEvent, (event) => {
+  let foreign: ForeignWrites | undefined;
+  const log = openEventLog(paths.events, run, [(event) => foreign?.sawEvent(event), deps.onEvent, (event) => {
     if (event.type === 'agent-end' && event.ticket) agentEnds.notify(event.ticket);
   }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const staleWorktrees = await removeStaleWorktrees(repo, paths);
   const targetGuard = await openTargetGuard(repo, options.targetBranch, log);
+  // from here the tickets file and the loop's state files are the loop's until it ends
+  foreign = await openForeignWrites({ run, options, paths, env: deps.env, log }, opened);
+  const counted = countTrackerCalls(foreign.tracker);
   let mergeChain: Promise<unknown> = Promise.resolve();
   const ctx: LoopContext = {
-    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard,
+    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
     env: { ...deps.env, [LOOP_MARKER]: stateDir },
     withMergeLock: <T>(fn: () => Promise<T>) => {
@@ -65,6 +71,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     },
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
+  foreign.owns(join(stateDir, 'run.json'));
   log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
   const counters = { oracle: 0 };
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
@@ -104,10 +111,16 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
 
   const oracleLog = join(ctx.paths.root, 'oracle.last.json');
   const ask = async (): Promise<OracleAnswer> => {
-    counters.oracle++;
-    const answer = await askOracle({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, oracleLog, ctx.env);
-    log.emit({ type: 'oracle', exit_code: answer.exitCode, verdict: answer.verdict, satisfied: answer.tickets.filter((t) => t.satisfied).length, total: answer.tickets.length, ...(answer.problem ? { problem: answer.problem } : {}) });
-    return answer;
+    // an answer given while someone else had written the tickets file is no answer: ask again
+    for (let tries = 1; ; tries++) {
+      await ctx.foreignWrites?.check('before the oracle', [...running.keys()]);
+      counters.oracle++;
+      const answer = await askOracle({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, oracleLog, ctx.env);
+      const during = (await ctx.foreignWrites?.check('after the oracle', [...running.keys()]))?.ticketsFile === true;
+      log.emit({ type: 'oracle', exit_code: answer.exitCode, verdict: answer.verdict, satisfied: answer.tickets.filter((t) => t.satisfied).length, total: answer.tickets.length, ...(answer.problem ? { problem: answer.problem } : {}), ...(during ? { discarded: 'the tickets file was written outside the loop during the call' } : {}) });
+      if (!during) return answer;
+      if (tries >= 3) return { verdict: 'cannot-tell', exit_code: 2, tickets: [], problem: 'the tickets file kept being written outside the loop during oracle calls', exitCode: 2 };
+    }
   };
 
   // The oracle is the only judge of done and of which blockers count. It is asked whenever its answer
@@ -221,6 +234,7 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
       const result = await runPass(ctx, ticket, pass, notes);
       await moving;
+      await ctx.foreignWrites?.check('at the end of a pass', [ticket.key]);
       budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0));
       costSoFar.delete(ticket.key);
       if (result.outcome.kind === 'landed' || result.outcome.kind === 'gated') settling.add(ticket.key);

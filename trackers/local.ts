@@ -24,16 +24,20 @@ const TicketsFile = z.looseObject({
   project: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must be an upper-case project key like DEMO'),
   tickets: z.array(LocalTicket),
 });
-type TicketsFile = z.infer<typeof TicketsFile>;
+export type TicketsFile = z.infer<typeof TicketsFile>;
 
 /** The author name nightshift writes its comments under. */
 export const AUTHOR = 'nightshift';
 
 /** Reads and validates a tickets file; every problem names the file and the JSON path. */
 export async function readTicketsFile(path: string): Promise<TicketsFile> {
-  let text: string;
+  return parseTicketsText(path, await readTicketsText(path));
+}
+
+/** The file's text as it is on disk; a missing or unreadable file is a TrackerError saying what to do. */
+export async function readTicketsText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new TrackerError(
@@ -44,6 +48,10 @@ export async function readTicketsFile(path: string): Promise<TicketsFile> {
       { cause: error },
     );
   }
+}
+
+/** Validates a tickets file's text; `path` only names it in the errors. */
+export function parseTicketsText(path: string, text: string): TicketsFile {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -91,12 +99,26 @@ export type LocalTrackerOptions = {
   path: string;
   /** Clock for comment timestamps. */
   now?: () => Date;
+  /**
+   * Sees every text read from the file (and may answer the text to use instead) and every text
+   * written, under the file's lock: the loop's guard against foreign writes (trackers/local-guard.ts).
+   */
+  watch?: TicketsWatch;
+};
+
+export type TicketsWatch = {
+  read(text: string): Promise<string>;
+  wrote(text: string): void;
 };
 
 /** Opens the tickets file as a `Tracker`. Nothing is read until the first call. */
 export function openLocalTracker(options: LocalTrackerOptions): Tracker {
   const { path } = options;
   const now = options.now ?? (() => new Date());
+  const read = async () => {
+    const text = await readTicketsText(path);
+    return parseTicketsText(path, options.watch ? await options.watch.read(text) : text);
+  };
 
   /** Reads, changes and atomically rewrites the file under its lock; a failed change writes nothing. */
   async function update<T>(change: (file: TicketsFile) => T): Promise<T> {
@@ -111,9 +133,11 @@ export function openLocalTracker(options: LocalTrackerOptions): Tracker {
       throw new TrackerError('tickets-file-locked', `cannot lock tickets file ${path}: ${(error as Error).message}`, { cause: error });
     }
     try {
-      const file = await readTicketsFile(path);
+      const file = await read();
       const result = change(file);
-      await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
+      const text = `${JSON.stringify(file, null, 2)}\n`;
+      await writeFileAtomic(path, text);
+      options.watch?.wrote(text);
       return result;
     } finally {
       await release();
@@ -129,7 +153,7 @@ export function openLocalTracker(options: LocalTrackerOptions): Tracker {
   return {
     kind: 'local',
     async readBatch(batch: Batch) {
-      const file = await readTicketsFile(path);
+      const file = await read();
       const byKey = new Map(file.tickets.map((t) => [t.key, t]));
       const missing = batch.keys.filter((key) => !byKey.has(key));
       const named = new Set(batch.keys);
