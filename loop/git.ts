@@ -2,8 +2,8 @@
 // `nightshift/<KEY>` branches, the merge into the target branch with the `Nightshift-Ticket:` trailer
 // (a compare-and-swap on the ref, so a foreign move is never overwritten), reverts, replay worktrees.
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { captureProcess } from './subprocess.ts';
 
 /** nightshift commits (merges, reverts) under its own name, whatever the machine's git config says. */
@@ -38,9 +38,13 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
   }
   const gitEnv = { ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' };
   const run = async (args: readonly string[]): Promise<string> => {
-    const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
-    if (result.exitCode !== 0) throw new Error((result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000));
-    return result.stdout;
+    for (let attempt = 0; ; attempt++) {
+      const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
+      if (result.exitCode === 0) return result.stdout;
+      const message = (result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000);
+      const lock = LOCK_EXISTS.exec(message)?.[1];
+      if (lock === undefined || attempt >= LOCK_WAITS_MS.length || !(await waitOutLock(lock, LOCK_WAITS_MS[attempt] ?? 0))) throw new Error(message);
+    }
   };
   // git's worktree bookkeeping is not safe against itself (an `add` reads every other worktree's admin
   // dir, a `prune` deletes half-made ones): one `git worktree` command at a time per repository
@@ -53,6 +57,40 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
       return next;
     },
   };
+}
+
+/** git's message when a lock file is in the way (`index.lock`, `refs/heads/main.lock`, `packed-refs.lock` ...). */
+const LOCK_EXISTS = /Unable to create '([^']+\.lock)': File exists/;
+/** A lock older than this was left by a killed git: ref and index updates hold theirs for milliseconds. */
+export const STALE_LOCK_MS = 5_000;
+/** How long to wait between looks at a lock in the way (about 6 s in all, so a fresh one can go stale). */
+const LOCK_WAITS_MS = [100, 200, 400, 800, 1_600, 3_200];
+
+let reportStaleLock: ((path: string, ageMs: number) => void) | undefined;
+
+/** Where the loop hears of the stale git locks it removed (an event, a line for the operator). */
+export function onStaleGitLock(report: ((path: string, ageMs: number) => void) | undefined): void {
+  reportStaleLock = report;
+}
+
+/**
+ * Waits `waitMs`, then says whether the git command should be tried again: the lock is gone, or it is
+ * stale (older than STALE_LOCK_MS) and was removed. The index lock of a repository's own checkout is never
+ * removed (a person's `git commit` holds it while their editor is open); the loop does not need it anyway.
+ */
+async function waitOutLock(path: string, waitMs: number): Promise<boolean> {
+  await new Promise((resolve) => setTimeout(resolve, waitMs));
+  let age: number;
+  try {
+    age = Date.now() - (await stat(path)).mtimeMs;
+  } catch {
+    return true; // released meanwhile
+  }
+  const checkoutIndex = basename(path) === 'index.lock' && basename(dirname(path)) === '.git';
+  if (checkoutIndex || age < STALE_LOCK_MS) return true;
+  await rm(path, { force: true });
+  reportStaleLock?.(path, Math.round(age));
+  return true;
 }
 
 export async function revParse(git: Git, ref: string): Promise<string | undefined> {
@@ -162,7 +200,9 @@ export async function mergeIntoTarget(
   const commit = (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim();
   try {
     await repo.raw(['update-ref', '-m', `nightshift: merge ${key}`, `refs/heads/${target}`, commit, previous]);
-  } catch {
+  } catch (error) {
+    // only a target that is no longer where we left it is a foreign move; any other failure is git's
+    if (await revParse(repo, `refs/heads/${target}`) === previous) throw error;
     return { kind: 'target-moved' };
   }
   await syncCheckedOut(repo, target, previous, commit);

@@ -11,7 +11,7 @@ import type { BatchRead, Ticket } from '../trackers/types.ts';
 import { openAgent } from './agents/open.ts';
 import { openBudget, spentInHistory, workerCost } from './budget.ts';
 import type { LoopContext } from './context.ts';
-import { openGit } from './git.ts';
+import { onStaleGitLock, openGit } from './git.ts';
 import { checkGraph, depthsOf, heightsOf, noteNewOutsideBlockers, outsideBlockers } from './graph.ts';
 import { askOracle } from './oracle-client.ts';
 import type { OracleAnswer } from './oracle-client.ts';
@@ -55,6 +55,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const staleWorktrees = await removeStaleWorktrees(repo, paths);
+  // a lock file a killed git left in the repo is removed once stale, and the operator told
+  onStaleGitLock((path, ageMs) => log.emit({ type: 'stale-git-lock', path, age_ms: ageMs }));
   const targetGuard = await openTargetGuard(repo, options.targetBranch, log);
   // from here the tickets file and the loop's state files are the loop's until it ends
   foreign = await openForeignWrites({ run, options, paths, env: deps.env, log }, opened);

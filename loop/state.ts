@@ -76,18 +76,39 @@ export function readEvents(path: string): Array<LoopEvent & { ts: string; run: s
  * burned do not count against the ticket once the harness is repaired). A rerun after a usage limit is
  * the same pass.
  */
+/** Passes of one ticket that a dead loop cut short and that are given back (the rest count). */
+export const INTERRUPTED_REFUNDS = 3;
+
 export function passesInHistory(history: ReadonlyArray<LoopEvent>): { passesUsed: Map<string, number>; passNumbers: Map<string, number>; lastNote: Map<string, string> } {
   const passesUsed = new Map<string, number>();
   const passNumbers = new Map<string, number>();
   const lastNote = new Map<string, string>();
+  // a pass the loop's own death cut short (started, never ended) is given back, up to INTERRUPTED_REFUNDS
+  // per ticket: a killed loop must not starve a ticket, but a pass that kills the loop every time must end
+  const open = new Set<string>();
+  const refunded = new Map<string, number>();
+  const closeInterrupted = () => {
+    for (const ticket of open) {
+      if ((refunded.get(ticket) ?? 0) >= INTERRUPTED_REFUNDS) continue;
+      refunded.set(ticket, (refunded.get(ticket) ?? 0) + 1);
+      passesUsed.set(ticket, Math.max(0, (passesUsed.get(ticket) ?? 0) - 1));
+    }
+    open.clear();
+  };
   for (const event of history) {
     if (event.type === 'heal-accepted') passesUsed.clear();
+    if (event.type === 'run-start') closeInterrupted();
     if (event.type === 'agent-start' && event.ticket && event.rerun === undefined) {
       passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
       passNumbers.set(event.ticket, Math.max(passNumbers.get(event.ticket) ?? 0, typeof event.pass === 'number' ? event.pass : 0, (passNumbers.get(event.ticket) ?? 0) + 1));
+      open.add(event.ticket);
     }
-    if (event.type === 'pass-end' && event.ticket && typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
+    if (event.type === 'pass-end' && event.ticket) {
+      open.delete(event.ticket);
+      if (typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
+    }
   }
+  closeInterrupted();
   return { passesUsed, passNumbers, lastNote };
 }
 
