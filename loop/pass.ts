@@ -13,6 +13,8 @@ import type { LandOutcome } from './land.ts';
 import { renderPrompt } from './prompt.ts';
 import { WorkerResult, readResult } from './results.ts';
 import { reviewChange } from './review.ts';
+import { checkRatchet } from './ratchet.ts';
+import { judgeRatchet, ratchetSection } from './ratchet-gate.ts';
 import { appendJournal, forgetAgent, recordAgent } from './state.ts';
 import { finishLine, runVerify, verifyFilePath } from './verify.ts';
 import { outsideChanges, snapshotOutside } from './safety/outside.ts';
@@ -38,6 +40,7 @@ export type PassOutcome =
   | { kind: 'no-verify'; reason: string }
   | { kind: 'waiting-on-discovered'; keys: string[] }
   | { kind: 'review-rejected'; findings: string }
+  | { kind: 'ratchet-refused'; findings: string }
   | { kind: 'merge-conflict'; message: string }
   | { kind: 'replay-failed'; command: string; output: string };
 
@@ -58,6 +61,7 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'no-verify': return outcome.reason;
     case 'waiting-on-discovered': return `the pass reported work this ticket needs first (${outcome.keys.join(', ')}); the ticket waits for it and lands in a later pass`;
     case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
+    case 'ratchet-refused': return outcome.findings;
     case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
   }
@@ -179,17 +183,24 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
   if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
 
-  const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands);
+  // a change that takes tests away merges only if both reviewers accept the worker's reason
+  const ratchet = await checkRatchet(ctx.repo, target, branchOf(key));
+  const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands, ratchetSection(ratchet, value));
   costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
   const rejected = reviews.filter((r) => r.verdict !== 'approve');
+  const ratchetDecision = judgeRatchet(ratchet, reviews);
+  if (ratchetDecision.kind !== 'clear') {
+    ctx.log.emit({ type: 'ratchet', ticket: key, pass, findings: ratchet.map((f) => f.message), decision: rejected.length === 0 && ratchetDecision.kind === 'accepted' ? 'accepted' : 'refused', accepted_by: reviews.filter((r) => r.ratchet === 'accept').map((r) => r.agent) });
+  }
   if (rejected.length > 0) {
     const findings = rejected.map((r) => [
       `${r.agent}:`,
       ...(r.problem ? [`  - ${r.problem}`] : []),
       ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
     ].join('\n')).join('\n');
-    return done({ kind: 'review-rejected', findings });
+    return done({ kind: 'review-rejected', findings: ratchetDecision.kind === 'refused' ? `${findings}\n${ratchetDecision.findings}` : findings });
   }
+  if (ratchetDecision.kind === 'refused') return done({ kind: 'ratchet-refused', findings: ratchetDecision.findings });
   const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
   if (landed.kind === 'landed') await removeWorktree(ctx.repo, worktree);
   return done(fromLand(landed));

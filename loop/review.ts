@@ -6,13 +6,17 @@ import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
 import { branchOf } from './git.ts';
 import { renderPrompt } from './prompt.ts';
-import { ReviewerResult, readResult } from './results.ts';
+import { readResult } from './results.ts';
+import type { ReviewerResult } from './results.ts';
+import { RatchetReviewerResult } from './ratchet-gate.ts';
+import type { RatchetAnswer } from './ratchet-gate.ts';
 
-export type Review = { agent: string; verdict: 'approve' | 'changes'; findings: ReviewerResult['findings']; costUsd: number; problem?: string };
+export type Review = { agent: string; verdict: 'approve' | 'changes'; findings: ReviewerResult['findings']; costUsd: number; problem?: string; ratchet?: RatchetAnswer };
 
 const MAX_DIFF = 120_000;
 
-export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[]): Promise<Review[]> {
+/** `ratchet` is the prompt's Ratchet section (loop/ratchet-gate.ts), '' when the ratchet did not trip. */
+export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[], ratchet = ''): Promise<Review[]> {
   const target = ctx.options.targetBranch;
   const fullDiff = await ctx.repo.raw(['diff', `refs/heads/${target}...refs/heads/${branchOf(ticket.key)}`]);
   const dir = join(ctx.paths.passDir(ticket.key, pass), 'review');
@@ -34,6 +38,7 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
         target_branch: target,
         branch: branchOf(ticket.key),
         diff: '```diff\n' + diff + '\n```',
+        ratchet,
         result_file: resultFile,
       }));
       rmSync(resultFile, { force: true });
@@ -42,11 +47,12 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
         role: 'reviewer', ticket: ticket.key, pass, cwd: worktree, promptFile, resultFile, logFile: `${base}.log`,
         env: ctx.env, timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
       });
-      const parsed = readResult(resultFile, ReviewerResult);
+      const parsed = readResult(resultFile, RatchetReviewerResult);
       const cost = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
       if (parsed.kind === 'ok') {
-        const review: Review = { agent: agent.spec, verdict: parsed.value.verdict, findings: parsed.value.findings, costUsd: Math.max(cost, parsed.value.cost_usd) };
-        ctx.log.emit({ type: 'review', ticket: ticket.key, pass, reviewer: agent.spec, verdict: review.verdict, findings: review.findings, cost_usd: review.costUsd });
+        const { ratchet: answer } = parsed.value;
+        const review: Review = { agent: agent.spec, verdict: parsed.value.verdict, findings: parsed.value.findings, costUsd: Math.max(cost, parsed.value.cost_usd), ...(answer ? { ratchet: answer } : {}) };
+        ctx.log.emit({ type: 'review', ticket: ticket.key, pass, reviewer: agent.spec, verdict: review.verdict, findings: review.findings, cost_usd: review.costUsd, ...(answer ? { ratchet: answer } : {}) });
         return review;
       }
       ctx.log.emit({ type: 'review-invalid', ticket: ticket.key, pass, reviewer: agent.spec, attempt, problem: parsed.problem, outcome: outcome.kind });
