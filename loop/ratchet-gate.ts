@@ -18,7 +18,7 @@ export function ratchetSection(findings: readonly RatchetFinding[], reason: { su
     '# Ratchet: this change takes something away from the tests',
     '',
     'The harness compared the branch with its merge base and found:',
-    ...findings.map((f) => `- ratchet: ${f.message}`),
+    ...listed(findings, '- '),
     '',
     "The worker's stated reason (its result summary and evidence):",
     '',
@@ -30,6 +30,14 @@ export function ratchetSection(findings: readonly RatchetFinding[], reason: { su
     'your findings what must be restored.',
     '',
   ].join('\n');
+}
+
+const LISTED = 25;
+
+/** The findings as prompt lines, the first few of a long list. */
+function listed(findings: readonly RatchetFinding[], bullet: string): string[] {
+  const lines = findings.slice(0, LISTED).map((f) => `${bullet}ratchet: ${f.message}`);
+  return findings.length > LISTED ? [...lines, `${bullet}... and ${findings.length - LISTED} more (all of them are in the run's events.jsonl)`] : lines;
 }
 
 export type RatchetDecision =
@@ -51,7 +59,7 @@ export function judgeRatchet(findings: readonly RatchetFinding[], reviews: Reado
     refusedBy: reviews.length === 0 ? [] : refusedBy,
     findings: [
       `The ratchet refused the merge: the change takes something away from the tests, and not both reviewers accepted your reason (${who}).`,
-      ...findings.map((f) => `  - ratchet: ${f.message}`),
+      ...listed(findings, '  - '),
       'Restore what was taken away, or, if removing it is right, say why in your result summary and evidence so the reviewers can accept it.',
     ].join('\n'),
   };

@@ -177,6 +177,8 @@ function testSettings(path: string, text: string): string {
   return text.split(/^(?=\s*\[)/m).filter((section) => /^\s*\[[^\]\n]*pytest/.test(section)).join('\n');
 }
 
+const READ_AT_ONCE = 8;
+
 /** Reads the diff between the merge base of `target` and `branch` and the branch head, and judges it. */
 export async function checkRatchet(repo: Git, target: string, branch: string): Promise<RatchetFinding[]> {
   const head = (await repo.raw(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
@@ -185,7 +187,14 @@ export async function checkRatchet(repo: Git, target: string, branch: string): P
   const paths = ratchetPaths(changes);
   // a path git cannot show as a blob (a submodule) counts as absent
   const show = (rev: string, p: string) => repo.raw(['cat-file', 'blob', `${rev}:${p}`]).then((text) => [[p, text] as const], () => []);
-  const read = async (rev: string, list: string[]) => new Map((await Promise.all(list.map((p) => show(rev, p)))).flat());
+  const read = async (rev: string, list: string[]) => {
+    // a few git processes at a time: a branch that rewrites the tests may touch hundreds of files
+    const texts = new Map<string, string>();
+    for (let i = 0; i < list.length; i += READ_AT_ONCE) {
+      for (const [p, text] of (await Promise.all(list.slice(i, i + READ_AT_ONCE).map((p) => show(rev, p)))).flat()) texts.set(p, text);
+    }
+    return texts;
+  };
   return ratchetFindings({ changes, before: await read(base, paths.before), after: await read(head, paths.after) });
 }
 

@@ -119,6 +119,11 @@ test('the gate: a clear ratchet, both reviewers accepting, one not', () => {
   expect(refused).toMatchObject({ kind: 'refused', refusedBy: ['b'] });
   expect(refused.kind === 'refused' && refused.findings).toContain('(b did not accept it).\n  - ratchet: removed test file test/a.test.ts');
   expect(ratchetSection([], { summary: 's', evidence: '' })).toBe('');
+  const many = Array.from({ length: 30 }, (_, i) => ({ rule: 'test-removed' as const, file: `t${i}.test.ts`, message: `removed test file t${i}.test.ts` }));
+  const section = ratchetSection(many, { summary: '', evidence: '' });
+  expect(section.match(/^- ratchet: /gm)).toHaveLength(25);
+  expect(section).toContain('- ratchet: removed test file t24.test.ts\n- ... and 5 more (all of them are in the run\'s events.jsonl)\n');
+  expect(section).toContain('> (the worker gave no reason)');
   expect(ratchetSection(tripped, { summary: 'the test was a duplicate', evidence: 'see b.test.ts' })).toContain('- ratchet: removed test file test/a.test.ts\n\nThe worker\'s stated reason (its result summary and evidence):\n\n> the test was a duplicate\n> \n> see b.test.ts');
 });
 
