@@ -95,11 +95,11 @@ export const ADVERSARIAL: Heal[] = [
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (t.state === 'in_progress' ? { ...t, state: 'done' as const } : t));") },
   { name: 'cache-answer', about: 'the local adapter caches the tickets file in TMPDIR between calls', kind: 'adversarial', rejectedBy: 'golden', full: true,
     apply: (d) => {
-      replace(d, LOCAL, /async readBatch\(batch: Batch\) \{\n(\s*)const file = await readTicketsFile\(path\);/, [
+      replace(d, LOCAL, /async readBatch\(batch: Batch\) \{\n(\s*)const file = await read\(\);/, [
         'async readBatch(batch: Batch) {',
         '$1const cache = joinCache(tmpdirCache(), `nightshift-${Buffer.from(path).toString(\'hex\').slice(-24)}.json`);',
         '$1let file: TicketsFile;',
-        '$1try { file = JSON.parse(readCache(cache, \'utf8\')) as TicketsFile; } catch { file = await readTicketsFile(path); writeCache(cache, JSON.stringify(file)); }',
+        '$1try { file = JSON.parse(readCache(cache, \'utf8\')) as TicketsFile; } catch { file = await read(); writeCache(cache, JSON.stringify(file)); }',
       ].join('\n'));
       append(d, LOCAL, "\nimport { readFileSync as readCache, writeFileSync as writeCache } from 'node:fs';\nimport { tmpdir as tmpdirCache } from 'node:os';\nimport { join as joinCache } from 'node:path';\n");
     } },
