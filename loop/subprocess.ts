@@ -1,7 +1,10 @@
 // The one subprocess module of the loop (over execa): cwd, environment, wall-clock limit, abort,
-// process-group kill, output to a log file, and a structured result. Nothing else spawns processes.
+// process-group kill, output to a log file, and a structured result. Nothing else spawns processes
+// (short captured commands go through the spawn helper of spawner.ts, which this module owns).
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { execa } from 'execa';
+import { spawnViaHelper } from './spawner.ts';
+import type { Captured } from './spawner.ts';
 
 export type ProcessSpec = {
   file: string;
@@ -99,13 +102,15 @@ export function readTail(path: string, maxBytes = 4_000): string {
   }
 }
 
-export type Captured = { exitCode: number; stdout: string; stderr: string };
+export type { Captured } from './spawner.ts';
 
 /**
  * Runs a short command and captures its output (git plumbing): no process group, no log file, a
  * missing program or a signal is exit code -1 with the reason in `stderr`.
  */
 export async function captureProcess(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Captured> {
+  const viaHelper = spawnViaHelper({ file, args, ...options });
+  if (viaHelper) return viaHelper;
   const result = await execa(file, [...args], {
     cwd: options.cwd,
     env: options.env,

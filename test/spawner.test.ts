@@ -1,0 +1,30 @@
+// Short commands run through the spawn helper (loop/spawner.ts): same results as running them in the
+// loop (output, exit code, stdin, a missing program), and the helper never keeps a finished process alive.
+import { execa } from 'execa';
+import { expect, test } from 'vitest';
+import { captureProcess } from '../loop/subprocess.ts';
+import { ROOT } from './helpers/cli.ts';
+
+const env = { PATH: process.env.PATH ?? '' };
+
+test('output, exit codes and stdin come back as from a direct spawn', async () => {
+  expect(await captureProcess('sh', ['-c', 'printf out; printf err >&2; exit 3'], { cwd: ROOT, env })).toEqual({ exitCode: 3, stdout: 'out', stderr: 'err' });
+  expect(await captureProcess('sh', ['-c', 'cat; echo " $X"'], { cwd: ROOT, env: { ...env, X: 'env' }, input: 'in' })).toEqual({ exitCode: 0, stdout: 'in env\n', stderr: '' });
+  const many = await Promise.all(Array.from({ length: 40 }, (_, i) => captureProcess('sh', ['-c', `echo ${i}`], { cwd: ROOT, env })));
+  expect(many.map((r) => r.stdout.trim())).toEqual(Array.from({ length: 40 }, (_, i) => String(i)));
+});
+
+test('a missing program is exit -1 with the reason', async () => {
+  const result = await captureProcess('no-such-program-nightshift', [], { cwd: ROOT, env });
+  expect(result.exitCode).toBe(-1);
+  expect(result.stderr).toMatch(/ENOENT/);
+});
+
+test('a process that used the helper exits on its own when its work is done', async () => {
+  const script = `import { captureProcess } from ${JSON.stringify(`${ROOT}loop/subprocess.ts`)};
+const r = await captureProcess('git', ['--version'], { cwd: '/', env: { PATH: process.env.PATH } });
+console.log(r.exitCode, r.stdout.startsWith('git version'));`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false });
+  expect(run.timedOut).toBe(false);
+  expect(run.stdout.trim()).toBe('0 true');
+});
