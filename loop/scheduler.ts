@@ -1,6 +1,6 @@
 // The ready set over the dependency graph, recomputed on every event: a ticket is ready when it still
 // needs work, every blocker is satisfied, it is not running, it has passes left, and (for tickets
-// labelled `serial`) no other serial ticket runs. Ready tickets start longest-chain-first.
+// labelled `serial`) no other serial ticket runs. Unblocked continuations start first, then longest chains.
 import type { Ticket } from '../trackers/types.ts';
 
 export const SERIAL_LABEL = 'serial';
@@ -37,9 +37,10 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
 }
 
 /**
- * The tickets to start now, respecting the worker count and the serial lock: the longest chain through
- * the ticket first (blockers above plus dependents below: critical path first keeps the makespan near
- * its bound, and a ticket just unblocked goes before fresh ones), then more dependents, then tracker order.
+ * The tickets to start now, respecting the worker count and the serial lock. A ticket whose blockers
+ * just landed goes first (a chain already under way is the critical path in the making, and its pickup
+ * is the latency people see), then the longest chain of dependents below (critical path first keeps the
+ * makespan near its bound), then the longest chain above, then tracker order.
  */
 export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
@@ -48,10 +49,11 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   if (freeSlots <= 0) return picked;
   const height = (key: string) => view.heights?.get(key) ?? 0;
   const depth = (key: string) => view.depths?.get(key) ?? 0;
-  const chain = (key: string) => height(key) + depth(key);
+  const continues = (ticket: Ticket) => (ticket.blockedBy.length > 0 ? 1 : 0);
   const order = view.tickets
     .map((ticket, position) => ({ ticket, position }))
-    .sort((a, b) => chain(b.ticket.key) - chain(a.ticket.key) || height(b.ticket.key) - height(a.ticket.key) || a.position - b.position)
+    .sort((a, b) => continues(b.ticket) - continues(a.ticket) || height(b.ticket.key) - height(a.ticket.key)
+      || depth(b.ticket.key) - depth(a.ticket.key) || a.position - b.position)
     .map((entry) => entry.ticket);
   for (const ticket of order) {
     if (picked.length >= freeSlots) break;

@@ -43,6 +43,12 @@ test('a ticket just unblocked starts before fresh ones of the same height', () =
   expect(keys(pickReady(view(tickets, { satisfied: new Set(['U-2']) }), 1))).toEqual(['U-3']);
 });
 
+test('a ticket just unblocked starts before a fresh chain head, however tall (its pickup is what people wait on)', () => {
+  const tickets = [ticket('V-1'), ticket('V-2', ['V-1']), ticket('V-3', ['V-2']), ticket('V-5'), ticket('V-4', ['V-5'])];
+  expect(keys(pickReady(view(tickets, { satisfied: new Set(['V-5']) }), 1))).toEqual(['V-4']);
+  expect(keys(pickReady(view(tickets, { satisfied: new Set(['V-5']) }), 2))).toEqual(['V-4', 'V-1']);
+});
+
 test('tickets labelled serial run one at a time, the others beside them', () => {
   const serial = { labels: ['serial'] };
   const tickets = [ticket('S-1', [], serial), ticket('S-2', [], serial), ticket('S-3'), ticket('S-4', [], serial)];
