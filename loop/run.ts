@@ -130,6 +130,9 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
   // the loop would stop. A landing nothing waits on only "settles" until the oracle's next answer.
   let answer: OracleAnswer | undefined;
   const settling = new Set<string>();
+  /** A question to the oracle under way: the landings it can see, and its outcome once it is done. */
+  type InFlight = { settled: string[]; done: boolean; outcome: { answer: OracleAnswer } | { error: unknown } | undefined; promise: Promise<void> };
+  let inFlight: InFlight | undefined;
   const plan = (current: OracleAnswer, batch: BatchRead) => {
     const view: SchedulerView = {
       tickets: batch.tickets,
@@ -164,16 +167,19 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
     passEnded = false;
     // a person may add blockers while the batch runs: the new outside ones are read once
     await noteNewOutsideBlockers(tracker, options.batch, read, outsideKnown, outsideDone);
+    if (inFlight?.done) answer = adopt(inFlight);
     const waitedOn = new Set(read.tickets.flatMap((t) => t.blockedBy));
-    const unblocks = [...settling].some((key) => waitedOn.has(key));
-    let step = answer && answer.exitCode !== 2 && !unblocks ? plan(answer, read) : undefined;
+    // a landing something waits on: ask the oracle in the background; the free slots meanwhile go to
+    // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones
+    if (!inFlight && [...settling].some((key) => waitedOn.has(key))) inFlight = startAsk();
+    let step = answer && answer.exitCode !== 2 ? plan(answer, read) : undefined;
     let asked = false;
     if (!step || (step.picked.length === 0 && running.size === 0)) {
       asked = true;
-      const settled = [...settling];
-      answer = await ask();
-      // only landings the oracle could have seen settle; one that ended while it ran waits for the next answer
-      for (const key of settled) settling.delete(key);
+      // no verdict to plan on, or about to stop: wait for an answer that saw every landing so far
+      if (!inFlight) inFlight = startAsk();
+      answer = await settle(inFlight);
+      if (settling.size > 0 && running.size === 0) answer = await settle(inFlight = startAsk());
       if (answer.exitCode === 0 && running.size === 0) {
         const gated = answer.tickets.filter((t) => t.via === 'human-gated').length;
         return gated > 0
@@ -217,11 +223,36 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
     await nextEvent();
   }
 
-  /** Waits for a pass to end or an agent to finish (its slot is free again). */
+  /** Waits for a pass to end, an agent to finish (its slot is free again) or the oracle to answer. */
   async function nextEvent(): Promise<void> {
     const ended = agentEnds.next();
-    await Promise.race([...running.values(), ended.promise]);
+    await Promise.race([...running.values(), ended.promise, ...(inFlight ? [inFlight.promise] : [])]);
     ended.cancel();
+  }
+
+  /** Asks the oracle; only the landings made before the question settle with its answer. */
+  function startAsk(): InFlight {
+    const question: InFlight = { settled: [...settling], done: false, outcome: undefined, promise: Promise.resolve() };
+    question.promise = ask().then(
+      (a) => { question.outcome = { answer: a }; },
+      (error: unknown) => { question.outcome = { error }; },
+    ).finally(() => { question.done = true; });
+    return question;
+  }
+
+  /** Takes an answer that has come in: its landings settle (one that ended while it ran waits for the next). */
+  function adopt(question: InFlight): OracleAnswer {
+    if (inFlight === question) inFlight = undefined;
+    const outcome = question.outcome;
+    if (!outcome) throw new Error('the oracle\'s answer was taken before it came');
+    if ('error' in outcome) throw outcome.error;
+    for (const key of question.settled) settling.delete(key);
+    return outcome.answer;
+  }
+
+  async function settle(question: InFlight): Promise<OracleAnswer> {
+    await question.promise;
+    return adopt(question);
   }
 
   async function work(ticket: Ticket, pass: number): Promise<void> {
