@@ -1,19 +1,9 @@
 #!/usr/bin/env node
 // The `nightshift` command line. It lives in heal/ (locked by ORACLE.lock, out of a heal's reach) so
 // a heal can change how the loop works but never what `nightshift oracle`, `tripwire` or `run` mean.
-import { quote } from 'shell-quote';
+// Each command loads its own modules when it runs, so a hook call (many per agent session) does not
+// pay for the loop, the tripwire and the trackers.
 import { FatalError } from '../trackers/errors.ts';
-import { runOracleCommand } from '../oracle/command.ts';
-import { setupDemo } from '../loop/demo/setup.ts';
-import { parseRunArgs, RUN_USAGE } from '../loop/options.ts';
-import { runReportCommand } from '../loop/report-command.ts';
-import { runStatusCommand } from '../loop/status.ts';
-import { openAgent } from '../loop/agents/open.ts';
-import { sameVendorWarning } from '../loop/review.ts';
-import { compareLock, computeLock, readLock, writeLock } from './lock.ts';
-import { superviseRun } from './supervisor.ts';
-import { runTripwireCommand } from './tripwire.ts';
-import { runHealsCommand, runInterveneCommand, runInterventionsCommand } from './review-commands.ts';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
@@ -61,28 +51,31 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, Command> = {
   run: async (argv, io) => {
+    const { parseRunArgs, RUN_USAGE } = await import('../loop/options.ts');
     if (argv.includes('--help') || argv.includes('-h')) return help(io, RUN_USAGE);
     const options = parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
+    const { openAgent } = await import('../loop/agents/open.ts');
+    const { sameVendorWarning } = await import('../loop/review.ts');
     const warning = sameVendorWarning(options.review.map((spec) => openAgent(spec, io.cwd)));
     if (warning) io.stderr(`nightshift: ${warning}\n`);
-    return superviseRun(argv, io);
+    return (await import('./supervisor.ts')).superviseRun(argv, io);
   },
-  oracle: (argv, io) => runOracleCommand(argv, io),
+  oracle: async (argv, io) => (await import('../oracle/command.ts')).runOracleCommand(argv, io),
   hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
   demo: runDemo,
-  heals: runHealsCommand,
-  interventions: runInterventionsCommand,
-  intervene: runInterveneCommand,
-  status: runStatusCommand,
-  report: runReportCommand,
+  heals: async (argv, io) => (await import('./review-commands.ts')).runHealsCommand(argv, io),
+  interventions: async (argv, io) => (await import('./review-commands.ts')).runInterventionsCommand(argv, io),
+  intervene: async (argv, io) => (await import('./review-commands.ts')).runInterveneCommand(argv, io),
+  status: async (argv, io) => (await import('../loop/status.ts')).runStatusCommand(argv, io),
+  report: async (argv, io) => (await import('../loop/report-command.ts')).runReportCommand(argv, io),
   lock: async (_argv, io) => {
-    const lock = writeLock(ROOT);
+    const lock = (await import('./lock.ts')).writeLock(ROOT);
     io.stdout(`ORACLE.lock rewritten: ${Object.keys(lock.files).length} files under oracle/ and heal/.\n`);
     return 0;
   },
   tripwire: async (argv, io) => {
     if (argv.includes('--check-lock')) return checkLock(io);
-    return runTripwireCommand(argv, io, ROOT);
+    return (await import('./tripwire.ts')).runTripwireCommand(argv, io, ROOT);
   },
 };
 
@@ -91,7 +84,8 @@ function help(io: Io, text: string): number {
   return 0;
 }
 
-function checkLock(io: Io): number {
+async function checkLock(io: Io): Promise<number> {
+  const { compareLock, computeLock, readLock } = await import('./lock.ts');
   let problems: string[];
   try {
     problems = compareLock(readLock(ROOT), computeLock(ROOT));
@@ -110,6 +104,9 @@ function checkLock(io: Io): number {
 async function runDemo(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string' }, 'setup-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return help(io, 'usage: nightshift demo [--dir DIR] [--setup-only]\n\nCreates a sample git repo and tickets file, runs the batch with scripted agents, and ends with the oracle\'s verdict.\n--setup-only prints the exact `nightshift run` command instead of running it.\n\nexamples:\n  nightshift demo\n  nightshift demo --dir /tmp/ns-demo --setup-only');
+  const [{ quote }, { setupDemo }, { superviseRun }, { runOracleCommand }] = await Promise.all([
+    import('shell-quote'), import('../loop/demo/setup.ts'), import('./supervisor.ts'), import('../oracle/command.ts'),
+  ]);
   const demo = await setupDemo(values.dir, io.cwd);
   if (values['setup-only']) {
     io.stderr(`demo set up in ${demo.dir} (repo, tickets.json). Run it with:\n`);

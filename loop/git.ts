@@ -43,7 +43,8 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
       if (result.exitCode === 0) return result.stdout;
       const message = (result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000);
       const lock = LOCK_EXISTS.exec(message)?.[1];
-      if (lock === undefined || attempt >= LOCK_WAITS_MS.length || !(await waitOutLock(lock, LOCK_WAITS_MS[attempt] ?? 0))) throw new Error(message);
+      const waits = lock !== undefined && isCheckoutIndex(lock) ? CHECKOUT_INDEX_WAITS : LOCK_WAITS_MS.length;
+      if (lock === undefined || attempt >= waits || !(await waitOutLock(lock, LOCK_WAITS_MS[attempt] ?? 0))) throw new Error(message);
     }
   };
   // git's worktree bookkeeping is not safe against itself (an `add` reads every other worktree's admin
@@ -66,6 +67,13 @@ export const STALE_LOCK_MS = 5_000;
 /** How long to wait between looks at a lock in the way (about 6 s in all, so a fresh one can go stale). */
 const LOCK_WAITS_MS = [100, 200, 400, 800, 1_600, 3_200];
 
+/** A person's own checkout index is only waited on briefly (about 1.5 s): it is never ours to remove. */
+const CHECKOUT_INDEX_WAITS = 4;
+
+function isCheckoutIndex(path: string): boolean {
+  return basename(path) === 'index.lock' && basename(dirname(path)) === '.git';
+}
+
 let reportStaleLock: ((path: string, ageMs: number) => void) | undefined;
 
 /** Where the loop hears of the stale git locks it removed (an event, a line for the operator). */
@@ -86,7 +94,7 @@ async function waitOutLock(path: string, waitMs: number): Promise<boolean> {
   } catch {
     return true; // released meanwhile
   }
-  const checkoutIndex = basename(path) === 'index.lock' && basename(dirname(path)) === '.git';
+  const checkoutIndex = isCheckoutIndex(path);
   if (checkoutIndex || age < STALE_LOCK_MS) return true;
   await rm(path, { force: true });
   reportStaleLock?.(path, Math.round(age));
