@@ -24,7 +24,8 @@ export async function checkTypes(input: { trusted: string; candidate: string; ho
 
 export async function checkUnitSuite(input: { trusted: string; candidate: string; home: string; signal?: AbortSignal }): Promise<string[]> {
   const vitest = await execa(process.execPath, [join(input.trusted, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--config', join(input.candidate, 'test', 'vitest.config.ts'),
-    '--project', FAST_PROJECT, '--reporter', 'dot'], {
+    // two workers even on two cores: the suite mostly waits on the processes it starts (measured: 42 -> 26 s)
+    '--project', FAST_PROJECT, '--reporter', 'dot', '--maxWorkers', '2'], {
     cwd: input.candidate, env: cleanEnv(input.home, { CI: 'true' }), extendEnv: false, reject: false, stdin: 'ignore', timeout: 600_000, all: true,
     ...(input.signal ? { cancelSignal: input.signal, forceKillAfterDelay: 2_000 } : {}),
   });
