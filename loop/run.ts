@@ -151,7 +151,7 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
 
   for (;;) {
     if (ctx.signal.aborted) {
-      await Promise.allSettled(running.values());
+      await Promise.allSettled([...running.values(), ...(inFlight ? [inFlight.promise] : [])]);
       return { exitCode: ExitCode.notDone, reason: 'interrupted' };
     }
     for (const key of agentEnds.drain()) {
