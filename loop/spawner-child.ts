@@ -30,3 +30,5 @@ process.on('message', (message: Request) => {
   }
 });
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C reaches the loop's whole process group: the loop stops gracefully and still needs git meanwhile
+process.on('SIGINT', () => {});
