@@ -3,7 +3,7 @@
 // scripted personas and gatekeepers), applies the scenario's faults (SIGKILLs at random event lines, a
 // full disk under the state dir, git lock files left behind), and compares every "done" the oracle or
 // the loop gave with the judge's own reading of the target branch.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
@@ -65,7 +65,7 @@ function falseVerdicts(world: World, verdict: OracleJson): string[] {
   });
 }
 
-export async function runScenario(scenario: Scenario, seed: number): Promise<RunOutcome> {
+export async function runScenario(scenario: Scenario, seed: number, options: { keep?: boolean } = {}): Promise<RunOutcome> {
   const random = seededRandom(seed);
   const world = buildWorld(scenario.prefix, scenario.tickets(random), { slowMs: 800 + Math.floor(random() * 800) });
   const faultRate = scenario.tracker === 'local' ? 0 : 0.1;
@@ -157,5 +157,7 @@ export async function runScenario(scenario: Scenario, seed: number): Promise<Run
     harness: interventions.filter((r) => r.kind === 'harness').length + readJsonl(join(world.ledger, 'heals.jsonl')).filter((h) => h.classification === 'gap').length,
   };
   outcome.leftover = leftoverProcesses(world.state).length;
+  if (options.keep) outcome.notes.push(`kept in ${world.dir}`);
+  else rmSync(world.dir, { recursive: true, force: true });
   return outcome;
 }

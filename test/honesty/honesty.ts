@@ -1,4 +1,4 @@
-// `npm run honesty -- [--json] [--seeds N] [--only a,b] [--fast]`: every persona and fault scenario, with
+// `npm run honesty -- [--json] [--seeds N] [--only a,b] [--fast] [--keep]`: every persona and fault scenario, with
 // several seeds, through the real `nightshift run`; prints the table the README publishes (or, with
 // --json, {"scenarios":[{name, runs, false_done, reached_done, expected_done, passes, interventions:
 // {work, harness}, cost_usd}]}). Exits 1 when any run gave a false "done", when a batch that should
@@ -8,7 +8,7 @@ import { runScenario } from './execute.ts';
 import type { RunOutcome } from './execute.ts';
 import { SCENARIOS } from './scenarios.ts';
 
-const USAGE = 'usage: npm run honesty -- [--json] [--seeds N] [--seed S] [--only name,name] [--fast]';
+const USAGE = 'usage: npm run honesty -- [--json] [--seeds N] [--seed S] [--only name,name] [--fast] [--keep]';
 
 export type Row = {
   name: string;
@@ -58,7 +58,7 @@ export function table(rows: Row[]): string {
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, seeds: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' }, fast: { type: 'boolean' } } });
+    parsed = parseArgs({ args: argv, options: { json: { type: 'boolean' }, seeds: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' }, fast: { type: 'boolean' }, keep: { type: 'boolean' } } });
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n${USAGE}\n`);
     return 2;
@@ -81,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
   for (const scenario of chosen) {
     const outcomes: RunOutcome[] = [];
     for (let i = 0; i < count; i++) {
-      const outcome = await runScenario(scenario, first + i);
+      const outcome = await runScenario(scenario, first + i, { keep: values.keep === true });
       outcomes.push(outcome);
       process.stderr.write(`honesty: ${scenario.name} seed ${outcome.seed}: exits ${outcome.exitCodes.join(',')}, oracle ${outcome.oracleExit}, ${outcome.reachedDone ? 'reached done' : 'not done'}, false done ${outcome.falseDone}, ${outcome.passes} passes\n`);
     }
