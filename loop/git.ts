@@ -44,7 +44,8 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
       const message = (result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000);
       const lock = LOCK_EXISTS.exec(message)?.[1];
       const waits = lock !== undefined && isCheckoutIndex(lock) ? CHECKOUT_INDEX_WAITS : LOCK_WAITS_MS.length;
-      if (lock === undefined || attempt >= waits || !(await waitOutLock(lock, LOCK_WAITS_MS[attempt] ?? 0))) throw new Error(message);
+      if (lock === undefined || attempt >= waits) throw new Error(message);
+      await waitOutLock(lock, LOCK_WAITS_MS[attempt] ?? 0);
     }
   };
   // git's worktree bookkeeping is not safe against itself (an `add` reads every other worktree's admin
@@ -82,23 +83,21 @@ export function onStaleGitLock(report: ((path: string, ageMs: number) => void) |
 }
 
 /**
- * Waits `waitMs`, then says whether the git command should be tried again: the lock is gone, or it is
- * stale (older than STALE_LOCK_MS) and was removed. The index lock of a repository's own checkout is never
- * removed (a person's `git commit` holds it while their editor is open); the loop does not need it anyway.
+ * Waits `waitMs`, then removes the lock if it is stale (older than STALE_LOCK_MS). The index lock of a
+ * repository's own checkout is never removed (a person's `git commit` holds it while their editor is
+ * open); the loop does not need it anyway.
  */
-async function waitOutLock(path: string, waitMs: number): Promise<boolean> {
+async function waitOutLock(path: string, waitMs: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, waitMs));
   let age: number;
   try {
     age = Date.now() - (await stat(path)).mtimeMs;
   } catch {
-    return true; // released meanwhile
+    return; // released meanwhile
   }
-  const checkoutIndex = isCheckoutIndex(path);
-  if (checkoutIndex || age < STALE_LOCK_MS) return true;
+  if (isCheckoutIndex(path) || age < STALE_LOCK_MS) return;
   await rm(path, { force: true });
   reportStaleLock?.(path, Math.round(age));
-  return true;
 }
 
 export async function revParse(git: Git, ref: string): Promise<string | undefined> {

@@ -3,9 +3,12 @@
 // scripted personas and gatekeepers), applies the scenario's faults (SIGKILLs at random event lines, a
 // full disk under the state dir, git lock files left behind), and compares every "done" the oracle or
 // the loop gave with the judge's own reading of the target branch.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import type { InterventionRecord } from '../../loop/interventions.ts';
+import { readLedger } from '../../loop/ledger.ts';
+import { readEvents } from '../../loop/state.ts';
 import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
 import { CLI } from '../helpers/cli.ts';
 import { startHarness } from '../sim/harness.ts';
@@ -32,18 +35,10 @@ export type RunOutcome = {
   notes: string[];
 };
 
-type OracleJson = { exit_code: number; tickets: Array<{ key: string; satisfied: boolean; via: 'receipt' | 'human-gated' | null }> };
+/** The run's own ledger (NIGHTSHIFT_LEDGER_DIR), read the way `nightshift interventions` reads it. */
+const ledgerEnv = (world: World) => ({ NIGHTSHIFT_LEDGER_DIR: world.ledger });
 
-function readJsonl(path: string): Array<Record<string, unknown>> {
-  if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim() !== '').flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
+type OracleJson = { exit_code: number; tickets: Array<{ key: string; satisfied: boolean; via: 'receipt' | 'human-gated' | null }> };
 
 async function oracle(world: World, harness: Pick<TrackerHarness, 'args' | 'env'>, env: NodeJS.ProcessEnv): Promise<OracleJson> {
   const result = await execa(process.execPath, [CLI, 'oracle', world.batch, ...harness.args, '--repo', world.repo, '--json'], { env: { ...env, ...harness.env }, extendEnv: false, reject: false });
@@ -57,7 +52,7 @@ async function oracle(world: World, harness: Pick<TrackerHarness, 'args' | 'env'
 /** Every ticket the oracle counts as satisfied that is not: done without the work, or gated by nobody nightshift asked. */
 function falseVerdicts(world: World, verdict: OracleJson): string[] {
   const { done } = judge(world);
-  const gatedByNightshift = new Set(readJsonl(join(world.ledger, 'interventions.jsonl')).filter((r) => r.type === 'request').flatMap((r) => String(r.ticket ?? '').split(',')));
+  const gatedByNightshift = new Set(readLedger<InterventionRecord>('interventions.jsonl', ledgerEnv(world)).filter((r) => r.type === 'request').flatMap((r) => (r.ticket ?? '').split(',')));
   return verdict.tickets.filter((t) => t.satisfied).flatMap((t) => {
     if (t.via === 'receipt' && !done.includes(t.key)) return [`${t.key}: counted done by receipt, but its work is not on main`];
     if (t.via === 'human-gated' && !gatedByNightshift.has(t.key)) return [`${t.key}: counted as human-gated, but nightshift never asked a person`];
@@ -97,9 +92,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   const run = async () => {
     const result = await execa(process.execPath, [CLI, 'run', ...runArgs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 300_000 });
     outcome.exitCodes.push(result.exitCode ?? -1);
-    if (result.exitCode === 0 && judge(world).done.length !== world.tickets.length) {
+    const undone = result.exitCode === 0 ? world.tickets.length - judge(world).done.length : 0;
+    if (undone > 0) {
       outcome.falseDone++;
-      outcome.falseDetail.push(`run ${outcome.exitCodes.length} exited 0 with ${world.tickets.length - judge(world).done.length} ticket(s) not really done`);
+      outcome.falseDetail.push(`run ${outcome.exitCodes.length} exited 0 with ${undone} ticket(s) not really done`);
     }
     return result;
   };
@@ -147,14 +143,14 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   const { done, mergedTwice } = judge(world);
   outcome.mergedTwice = mergedTwice;
   outcome.reachedDone = outcome.oracleExit === 0 && outcome.exitCodes.at(-1) === 0 && done.length === world.tickets.length;
-  const events = readJsonl(join(world.state, 'events.jsonl'));
+  const events = readEvents(join(world.state, 'events.jsonl'));
   outcome.passes = events.filter((e) => e.type === 'pass-start').length;
   outcome.costUsd = Math.round(events.reduce((sum, e) => sum + (typeof e.cost_usd === 'number' ? e.cost_usd : 0), 0) * 1000) / 1000;
-  const interventions = readJsonl(join(world.ledger, 'interventions.jsonl'));
+  const interventions = readLedger<InterventionRecord>('interventions.jsonl', ledgerEnv(world));
   outcome.interventions = {
     work: interventions.filter((r) => r.kind === 'work').length,
     // a heal that patched the harness is an intervention on it (a wall is already a `work` request)
-    harness: interventions.filter((r) => r.kind === 'harness').length + readJsonl(join(world.ledger, 'heals.jsonl')).filter((h) => h.classification === 'gap').length,
+    harness: interventions.filter((r) => r.kind === 'harness').length + readLedger<{ classification?: string }>('heals.jsonl', ledgerEnv(world)).filter((h) => h.classification === 'gap').length,
   };
   outcome.leftover = leftoverProcesses(world.state).length;
   if (options.keep) outcome.notes.push(`kept in ${world.dir}`);
