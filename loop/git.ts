@@ -116,9 +116,14 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
  * line counts: the loop's merges and reverts are made there, while a worker's own commits (which could
  * carry a forged trailer) only ever reach the target as a merge's second parent.
  */
-export async function findMergeOnTarget(git: Git, target: string, key: string): Promise<string | undefined> {
+/**
+ * The merge commit of `key` on the target's first-parent line, unless a later revert undid it. `at` is
+ * where to read the target: the loop passes where it last put it (its target guard), so a foreign move
+ * of the ref not yet undone (a worker forging a trailer) is never read as a merge.
+ */
+export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
   const out = await git.raw([
-    'log', `refs/heads/${target}`, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
+    'log', at, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
     `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
   ]);
   const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
@@ -140,20 +145,22 @@ export async function prepareWorktree(
   target: string,
   key: string,
   path: string,
+  /** The target head to start from or catch up with (the loop's own, not a ref a worker may have moved). */
+  at = `refs/heads/${target}`,
 ): Promise<{ conflict: boolean }> {
   await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   const branch = branchOf(key);
   if (!(await revParse(repo, `refs/heads/${branch}`))) {
-    await repo.raw(['worktree', 'add', '-b', branch, path, `refs/heads/${target}`]);
+    await repo.raw(['worktree', 'add', '-b', branch, path, at]);
     return { conflict: false }; // a new branch at the target head has nothing to catch up on
   }
   await repo.raw(['worktree', 'add', '--force', path, branch]);
   const wt = openGit(path);
-  const isAncestor = await wt.raw(['merge-base', '--is-ancestor', `refs/heads/${target}`, 'HEAD']).then(() => true, () => false);
+  const isAncestor = await wt.raw(['merge-base', '--is-ancestor', at, 'HEAD']).then(() => true, () => false);
   if (isAncestor) return { conflict: false };
   try {
-    await wt.raw(['merge', '--no-edit', '--no-ff', `refs/heads/${target}`, '-m', `Merge ${target} into ${branch}`]);
+    await wt.raw(['merge', '--no-edit', '--no-ff', at, '-m', `Merge ${target} into ${branch}`]);
     return { conflict: false };
   } catch {
     await wt.raw(['merge', '--abort']).catch(() => undefined);
@@ -170,8 +177,8 @@ export async function removeWorktree(repo: Git, path: string): Promise<void> {
 }
 
 /** Commits on the ticket branch that the target does not have. */
-export async function commitsAhead(repo: Git, target: string, key: string): Promise<number> {
-  const out = await repo.raw(['rev-list', '--count', '--no-merges', `refs/heads/${target}..refs/heads/${branchOf(key)}`]);
+export async function commitsAhead(repo: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<number> {
+  const out = await repo.raw(['rev-list', '--count', '--no-merges', `${at}..refs/heads/${branchOf(key)}`]);
   return Number(out.trim());
 }
 

@@ -25,7 +25,8 @@ export async function landTicket(
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
     await ctx.targetGuard.check('before a merge', [ticket.key]);
-    const found = await findMergeOnTarget(ctx.repo, target, ticket.key);
+    // read where the loop put the target, not the ref: a worker may move it again right after the check
+    const found = await findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.expected() || undefined);
     if (found) {
       ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
       return { kind: 'landed', mergeCommit: found };

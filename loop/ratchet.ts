@@ -179,10 +179,13 @@ function testSettings(path: string, text: string): string {
 
 const READ_AT_ONCE = 8;
 
-/** Reads the diff between the merge base of `target` and `branch` and the branch head, and judges it. */
-export async function checkRatchet(repo: Git, target: string, branch: string): Promise<RatchetFinding[]> {
+/**
+ * Reads the diff between the merge base of `target` and `branch` and the branch head, and judges it.
+ * `at` is the target head to measure from (the loop's own, not a ref a worker may have moved).
+ */
+export async function checkRatchet(repo: Git, target: string, branch: string, at = `refs/heads/${target}`): Promise<RatchetFinding[]> {
   const head = (await repo.raw(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
-  const base = (await repo.raw(['merge-base', `refs/heads/${target}`, head])).trim();
+  const base = (await repo.raw(['merge-base', at, head])).trim();
   const changes = parseNameStatus(await repo.raw(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]));
   const paths = ratchetPaths(changes);
   // a path git cannot show as a blob (a submodule) counts as absent
