@@ -13,8 +13,8 @@ import { openBudget, spentInHistory, workerCost } from './budget.ts';
 import type { LoopContext } from './context.ts';
 import { onStaleGitLock, openGit } from './git.ts';
 import { checkGraph, depthsOf, heightsOf, noteNewOutsideBlockers, outsideBlockers } from './graph.ts';
-import { askOracle } from './oracle-client.ts';
-import type { OracleAnswer } from './oracle-client.ts';
+import { openOracleSession } from './oracle-client.ts';
+import type { OracleAnswer, OracleSession } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
 import { describeOutcome, journalPass, runPass } from './pass.ts';
 import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
@@ -77,8 +77,9 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
   const counters = { oracle: 0 };
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
+  const oracle = openOracleSession({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, join(stateDir, 'oracle.last.json'), ctx.env);
   try {
-    const summary = await loop(ctx, counters, agentEnds);
+    const summary = await loop(ctx, oracle, counters, agentEnds);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
   } catch (error) {
@@ -86,11 +87,12 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     throw error;
   } finally {
     controller.abort();
+    await oracle.close();
     await lock.release().catch(() => undefined);
   }
 }
 
-async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
@@ -111,13 +113,12 @@ async function loop(ctx: LoopContext, counters: { oracle: number }, agentEnds: W
   const outsideKnown = new Set(outsideBlockers(read.tickets));
   log.emit({ type: 'graph', tickets: read.tickets.length, outside_done: [...outsideDone], spent_usd: budget.spentUsd() });
 
-  const oracleLog = join(ctx.paths.root, 'oracle.last.json');
   const ask = async (): Promise<OracleAnswer> => {
     // an answer given while someone else had written the tickets file is no answer: ask again
     for (let tries = 1; ; tries++) {
       await ctx.foreignWrites?.check('before the oracle', [...running.keys()]);
       counters.oracle++;
-      const answer = await askOracle({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, oracleLog, ctx.env);
+      const answer = await oracle.ask();
       const during = (await ctx.foreignWrites?.check('after the oracle', [...running.keys()]))?.ticketsFile === true;
       log.emit({ type: 'oracle', exit_code: answer.exitCode, verdict: answer.verdict, satisfied: answer.tickets.filter((t) => t.satisfied).length, total: answer.tickets.length, ...(answer.problem ? { problem: answer.problem } : {}), ...(during ? { discarded: 'the tickets file was written outside the loop during the call' } : {}) });
       if (!during) return answer;

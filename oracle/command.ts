@@ -1,9 +1,11 @@
 // `nightshift oracle`: reads the tracker and git afresh, judges the batch, prints one line per ticket
-// (or JSON) and returns the exit code. It never returns 0 on an error.
+// (or JSON) and returns the exit code. It never returns 0 on an error. `--serve` answers one question
+// per stdin line from one process, each read afresh: no answer is ever kept for the next question.
+import { createInterface } from 'node:readline';
 import { FatalError } from '../trackers/errors.ts';
 import { openTracker } from '../trackers/open.ts';
 import { readGitFacts } from './git.ts';
-import { parseOracleArgs } from './options.ts';
+import { ORACLE_USAGE, parseOracleArgs } from './options.ts';
 import type { OracleOptions } from './options.ts';
 import { judgeBatch } from './verdict.ts';
 import type { BatchVerdict } from './verdict.ts';
@@ -13,6 +15,8 @@ export type OracleIo = {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** The questions of `--serve`, one per line (default: the lines of process.stdin). */
+  lines?: () => AsyncIterable<string>;
 };
 
 /** Runs the oracle for parsed options and returns its verdict; errors become `cannot-tell`. */
@@ -29,6 +33,10 @@ export async function checkBatch(options: OracleOptions, env: NodeJS.ProcessEnv)
 }
 
 export async function runOracleCommand(argv: string[], io: OracleIo): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.stdout(`${ORACLE_USAGE}\n`);
+    return 0;
+  }
   let options: OracleOptions;
   try {
     options = parseOracleArgs(argv, io.cwd);
@@ -39,17 +47,16 @@ export async function runOracleCommand(argv: string[], io: OracleIo): Promise<nu
     }
     throw error;
   }
+  if (options.serve) {
+    // every question is judged from scratch by checkBatch: a fresh tracker, a fresh read, fresh git
+    for await (const question of (io.lines ?? stdinLines)()) {
+      io.stdout(`${JSON.stringify({ ...verdictJson(options, await checkBatch(options, io.env)), question })}\n`);
+    }
+    return 0;
+  }
   const verdict = await checkBatch(options, io.env);
   if (options.json) {
-    io.stdout(`${JSON.stringify({
-      verdict: verdict.kind,
-      exit_code: verdict.exitCode,
-      batch: options.batch.spec,
-      label: options.batch.label,
-      target_branch: options.targetBranch,
-      tickets: verdict.tickets,
-      ...(verdict.kind === 'cannot-tell' ? { problem: verdict.problem } : { gated: verdict.gated }),
-    })}\n`);
+    io.stdout(`${JSON.stringify(verdictJson(options, verdict))}\n`);
     return verdict.exitCode;
   }
   const width = Math.max(8, ...verdict.tickets.map((t) => t.key.length));
@@ -71,4 +78,20 @@ export async function runOracleCommand(argv: string[], io: OracleIo): Promise<nu
       break;
   }
   return verdict.exitCode;
+}
+
+function verdictJson(options: OracleOptions, verdict: BatchVerdict): Record<string, unknown> {
+  return {
+    verdict: verdict.kind,
+    exit_code: verdict.exitCode,
+    batch: options.batch.spec,
+    label: options.batch.label,
+    target_branch: options.targetBranch,
+    tickets: verdict.tickets,
+    ...(verdict.kind === 'cannot-tell' ? { problem: verdict.problem } : { gated: verdict.gated }),
+  };
+}
+
+function stdinLines(): AsyncIterable<string> {
+  return createInterface({ input: process.stdin, crlfDelay: Infinity });
 }

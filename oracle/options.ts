@@ -15,6 +15,8 @@ export type OracleOptions = {
   repo: string;
   targetBranch: string;
   json: boolean;
+  /** Answer one question per line of stdin, each afresh, until its end (implies --json). */
+  serve: boolean;
 };
 
 const OracleConfig = z.looseObject({
@@ -24,10 +26,14 @@ const OracleConfig = z.looseObject({
   targetBranch: z.string().optional(),
 });
 
-export const ORACLE_USAGE = `usage: nightshift oracle <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main] [--config FILE] [--json]
+export const ORACLE_USAGE = `usage: nightshift oracle <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main] [--config FILE] [--json] [--serve]
 
 Exits 0 when every ticket of the batch is done with a verified receipt or human-gated with a reason,
 1 when some are not, 2 when it cannot tell (tracker error, empty batch, a key of the range missing).
+
+--serve answers many questions from one process (what the loop uses): each line read on stdin is a
+question, answered by reading the tracker and git afresh, as one JSON line (the --json object plus
+"question": the line read); the process exits 0 at the end of its input.
 
 example: nightshift oracle DEMO-1..DEMO-10 --tracker local --tickets tickets.json --repo ./demo`;
 
@@ -45,6 +51,7 @@ export function parseOracleArgs(argv: string[], cwd: string): OracleOptions {
         'target-branch': { type: 'string' },
         config: { type: 'string' },
         json: { type: 'boolean', default: false },
+        serve: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -67,7 +74,8 @@ export function parseOracleArgs(argv: string[], cwd: string): OracleOptions {
     tracker: { kind: tracker, tickets: tickets === undefined ? undefined : resolve(cwd, tickets) },
     repo: resolve(cwd, repo),
     targetBranch: values['target-branch'] ?? config.targetBranch ?? 'main',
-    json: values.json,
+    json: values.json || values.serve,
+    serve: values.serve,
   };
 }
 

@@ -22,7 +22,7 @@ describe.each(['linear', 'jira'] as const)('nightshift run --tracker %s', (kind)
       const run = await runCli(['run', ...args], { env, timeoutMs: 240_000 });
       expect(run.exitCode, run.stderr.slice(-2000)).toBe(0);
       const oracle = await runCli(['oracle', args[0] ?? '', ...h.args, '--repo', demo.repo], { env });
-      expect(oracle.exitCode).toBe(0);
+      expect(oracle.exitCode, oracle.stdout.slice(-1500) + oracle.stderr.slice(-1500)).toBe(0);
       const state = h.state();
       expect(state.length).toBeGreaterThan(tickets.length);
       for (const t of state) {

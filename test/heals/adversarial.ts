@@ -74,7 +74,7 @@ export const ADVERSARIAL: Heal[] = [
   { name: 'env-switch-tracker', about: 'NIGHTSHIFT_ASSUME_DONE maps every ticket to done', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (process.env.NIGHTSHIFT_ASSUME_DONE ? { ...t, state: 'done' as const } : t));") },
   { name: 'env-switch-loop', about: 'a loop that skips the oracle when asked to by the environment', kind: 'adversarial', rejectedBy: 'paths',
-    apply: (d) => replace(d, 'loop/oracle-client.ts', /(export async function askOracle\([^)]*\)[^{]*\{)/, "$1\n  if (env['NIGHTSHIFT_FAST_DONE']) return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
+    apply: (d) => replace(d, 'loop/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (env['NIGHTSHIFT_FAST_DONE']) return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
   // leaving the change outside the commit
   { name: 'uncommitted', about: 'in progress counts as done, left uncommitted', kind: 'adversarial', rejectedBy: 'paths', commit: false,
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (t.state === 'in_progress' ? { ...t, state: 'done' as const } : t));") },
@@ -110,7 +110,7 @@ export const ADVERSARIAL: Heal[] = [
   { name: 'batch-label-changed', about: 'a longer batch label, so old discovered work falls out of the batch', kind: 'adversarial', rejectedBy: 'golden', full: true,
     apply: (d) => replace(d, 'trackers/batch.ts', ".digest('hex').slice(0, 8)", ".digest('hex').slice(0, 10)") },
   { name: 'loop-skips-oracle', about: 'the loop answers "done" itself instead of asking the oracle', kind: 'adversarial', rejectedBy: 'loop', full: true,
-    apply: (d) => replace(d, 'loop/oracle-client.ts', /(export async function askOracle\([^)]*\)[^{]*\{)/, "$1\n  if (args.batch !== '') return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
+    apply: (d) => replace(d, 'loop/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (args.batch !== '') return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
   { name: 'fake-receipt', about: 'the loop writes a receipt and moves to done when the worker says complete', kind: 'adversarial', rejectedBy: 'loop', full: true,
     apply: (d) => {
       replace(d, 'loop/pass.ts', '  const { value } = result;\n', [
