@@ -9,6 +9,7 @@ import { loadStateDir } from './report-load.ts';
 import type { StampedEvent } from './report-model.ts';
 import { renderTextReport } from './report-text.ts';
 import { runBatch } from './run.ts';
+import { stopSpawnHelper } from './spawner.ts';
 import { readEvents } from './state.ts';
 import { createLiveView } from './tty/live-view.ts';
 import { colorEnabled } from './tty/text.ts';
@@ -78,4 +79,8 @@ function summarize(stateDir: string): string {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} finally {
+  await stopSpawnHelper();
+}

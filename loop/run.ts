@@ -18,7 +18,7 @@ import type { OracleAnswer, OracleSession } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
 import { describeOutcome, journalPass, runPass } from './pass.ts';
 import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
-import { countStatuses, pickReady } from './scheduler.ts';
+import { countStatuses, noteReadySince, pickReady } from './scheduler.ts';
 import type { SchedulerView } from './scheduler.ts';
 import { defaultStateDir, openEventLog, passesInHistory, readEvents, statePaths } from './state.ts';
 import type { LoopEvent } from './state.ts';
@@ -131,6 +131,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle:
   // the loop would stop. A landing nothing waits on only "settles" until the oracle's next answer.
   let answer: OracleAnswer | undefined;
   const settling = new Set<string>();
+  const readySince = new Map<string, number>();
   /** A question to the oracle under way: the landings it can see, and its outcome once it is done. */
   type InFlight = { settled: string[]; done: boolean; outcome: { answer: OracleAnswer } | { error: unknown } | undefined; promise: Promise<void> };
   let inFlight: InFlight | undefined;
@@ -144,7 +145,9 @@ async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle:
       heights: heightsOf(batch.tickets),
       depths: depthsOf(batch.tickets),
       settling,
+      readySince,
     };
+    noteReadySince(view, readySince, Date.now());
     const budgetLeft = budget.allowsNewPass();
     const free = Math.min(options.workers - inAgent.size, 2 * options.workers - running.size);
     return { view, budgetLeft, picked: budgetLeft ? pickReady(view, free) : [] };

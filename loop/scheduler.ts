@@ -19,6 +19,8 @@ export type SchedulerView = {
   depths?: ReadonlyMap<string, number>;
   /** Landed (or gated) by this loop since the oracle's last answer: not started again until it answers. */
   settling?: ReadonlySet<string>;
+  /** When the loop first saw each ready ticket ready (ms): continuations start in the order they became ready. */
+  readySince?: ReadonlyMap<string, number>;
 };
 
 export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'settling' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
@@ -38,9 +40,10 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
 
 /**
  * The tickets to start now, respecting the worker count and the serial lock. A ticket whose blockers
- * just landed goes first (a chain already under way is the critical path in the making, and its pickup
- * is the latency people see), then the longest chain of dependents below (critical path first keeps the
- * makespan near its bound), then the longest chain above, then tracker order.
+ * landed goes first (a chain already under way is the critical path in the making, and its pickup is
+ * the latency people see), the one that has waited longest first, so no continuation is passed over
+ * slot after slot; then the longest chain of dependents below (critical path first keeps the makespan
+ * near its bound), then the longest chain above, then tracker order.
  */
 export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const byKey = new Map(view.tickets.map((t) => [t.key, t]));
@@ -50,9 +53,12 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const height = (key: string) => view.heights?.get(key) ?? 0;
   const depth = (key: string) => view.depths?.get(key) ?? 0;
   const continues = (ticket: Ticket) => (ticket.blockedBy.length > 0 ? 1 : 0);
+  const waited = (ticket: Ticket) => (continues(ticket) ? view.readySince?.get(ticket.key) ?? Infinity : 0);
+  const longerWait = (a: Ticket, b: Ticket) => (waited(a) === waited(b) ? 0 : waited(a) < waited(b) ? -1 : 1);
   const order = view.tickets
     .map((ticket, position) => ({ ticket, position }))
-    .sort((a, b) => continues(b.ticket) - continues(a.ticket) || height(b.ticket.key) - height(a.ticket.key)
+    .sort((a, b) => continues(b.ticket) - continues(a.ticket) || longerWait(a.ticket, b.ticket)
+      || height(b.ticket.key) - height(a.ticket.key)
       || depth(b.ticket.key) - depth(a.ticket.key) || a.position - b.position)
     .map((entry) => entry.ticket);
   for (const ticket of order) {
@@ -65,6 +71,18 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
     picked.push(ticket);
   }
   return picked;
+}
+
+/** Remembers when each continuation (a ticket with blockers) was first seen ready; forgets the rest. */
+export function noteReadySince(view: SchedulerView, since: Map<string, number>, now: number): void {
+  const byKey = new Map(view.tickets.map((t) => [t.key, t]));
+  for (const ticket of view.tickets) {
+    if (ticket.blockedBy.length > 0 && statusOf(ticket, view, byKey) === 'ready') {
+      if (!since.has(ticket.key)) since.set(ticket.key, now);
+    } else {
+      since.delete(ticket.key);
+    }
+  }
 }
 
 /** Counts tickets per status, for the progress line and the report. */

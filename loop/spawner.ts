@@ -22,6 +22,8 @@ let deaths = 0;
 /** A helper that keeps dying is given up on: commands then run in the loop itself. */
 const MAX_DEATHS = 3;
 const pending = new Map<number, (reply: Captured) => void>();
+/** Helpers ended on purpose (stopSpawnHelper): their exit is not a death. */
+const retired = new WeakSet<ChildProcess>();
 
 function settleAll(message: string): void {
   for (const [id, resolve] of pending) {
@@ -47,6 +49,7 @@ function start(): ChildProcess | undefined {
     });
     const gone = () => {
       if (helper === child) helper = undefined;
+      if (retired.has(child)) return;
       if (++deaths >= MAX_DEATHS) broken = true;
       settleAll('the spawn helper exited while the command ran; its outcome is unknown');
     };
@@ -88,4 +91,21 @@ export function spawnViaHelper(request: Request): Promise<Captured> | undefined 
     return undefined;
   }
   return reply;
+}
+
+/**
+ * Ends the helper and waits (up to 2 s) for it to exit, so that no process outlives the loop and the
+ * CPU of every command it ran is counted as the loop's. A later command starts a new helper.
+ */
+export async function stopSpawnHelper(): Promise<void> {
+  const child = helper;
+  helper = undefined;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  retired.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  if (child.connected) child.disconnect();
+  else child.kill('SIGKILL');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolve) => { timer = setTimeout(resolve, 2_000); })]);
+  clearTimeout(timer);
 }

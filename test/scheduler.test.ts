@@ -8,7 +8,7 @@ import { parseBatch } from '../trackers/batch.ts';
 import { UsageError } from '../trackers/errors.ts';
 import { spentInHistory } from '../loop/budget.ts';
 import { checkGraph, depthsOf, describeGraphProblems, findCycles, findGraphProblems, heightsOf } from '../loop/graph.ts';
-import { countStatuses, pickReady } from '../loop/scheduler.ts';
+import { countStatuses, noteReadySince, pickReady } from '../loop/scheduler.ts';
 import type { SchedulerView } from '../loop/scheduler.ts';
 import { statePaths } from '../loop/state.ts';
 import { openThrashWatch } from '../loop/thrash.ts';
@@ -47,6 +47,23 @@ test('a ticket just unblocked starts before a fresh chain head, however tall (it
   const tickets = [ticket('V-1'), ticket('V-2', ['V-1']), ticket('V-3', ['V-2']), ticket('V-5'), ticket('V-4', ['V-5'])];
   expect(keys(pickReady(view(tickets, { satisfied: new Set(['V-5']) }), 1))).toEqual(['V-4']);
   expect(keys(pickReady(view(tickets, { satisfied: new Set(['V-5']) }), 2))).toEqual(['V-4', 'V-1']);
+});
+
+test('continuations start in the order they became ready, so a short one is not passed over slot after slot', () => {
+  // W-2 ends a chain (nothing below it), W-4 heads a taller one: W-2 has waited longer, so it goes first
+  const tickets = [ticket('W-1'), ticket('W-2', ['W-1']), ticket('W-3'), ticket('W-4', ['W-3']), ticket('W-5', ['W-4']), ticket('W-6')];
+  const since = new Map<string, number>();
+  noteReadySince(view(tickets, { satisfied: new Set(['W-1']) }), since, 1_000);
+  noteReadySince(view(tickets, { satisfied: new Set(['W-1', 'W-3']) }), since, 2_000);
+  expect(since).toEqual(new Map([['W-2', 1_000], ['W-4', 2_000]]));
+  const both = view(tickets, { satisfied: new Set(['W-1', 'W-3']), readySince: since });
+  expect(keys(pickReady(both, 1))).toEqual(['W-2']);
+  expect(keys(pickReady(both, 3))).toEqual(['W-2', 'W-4', 'W-6']);
+  // without the times (a loop just started), the taller chain goes first
+  expect(keys(pickReady(view(tickets, { satisfied: new Set(['W-1', 'W-3']) }), 1))).toEqual(['W-4']);
+  // a ticket no longer ready (started) is forgotten, and fresh tickets are never remembered
+  noteReadySince(view(tickets, { satisfied: new Set(['W-1', 'W-3']), running: new Set(['W-2']) }), since, 3_000);
+  expect([...since.keys()]).toEqual(['W-4']);
 });
 
 test('tickets labelled serial run one at a time, the others beside them', () => {

@@ -28,3 +28,19 @@ console.log(r.exitCode, r.stdout.startsWith('git version'));`;
   expect(run.timedOut).toBe(false);
   expect(run.stdout.trim()).toBe('0 true');
 });
+
+test('stopping the helper waits for it to exit; the next command starts a new one', async () => {
+  const script = `import { captureProcess } from ${JSON.stringify(`${ROOT}loop/subprocess.ts`)};
+import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/spawner.ts`)};
+const helpers = async () => (await captureProcess('sh', ['-c', 'echo $PPID'], { cwd: '/', env: { PATH: process.env.PATH } })).stdout.trim();
+const first = await helpers();
+await stopSpawnHelper();
+let alive = true;
+try { process.kill(Number(first), 0); } catch { alive = false; }
+const second = await helpers();
+await stopSpawnHelper();
+console.log(alive, first !== second && second !== String(process.pid));`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false });
+  expect(run.stderr).toBe('');
+  expect(run.stdout.trim()).toBe('false true');
+});

@@ -16,6 +16,20 @@ import { figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './
 const LOOP_MAIN = fileURLToPath(new URL('../../loop/main.ts', import.meta.url));
 const SIM_DIR = fileURLToPath(new URL('../sim/', import.meta.url));
 
+/** cutime + cstime of this process: the CPU of every child it has reaped (and of theirs, reaped by them). */
+function reapedChildrenCpuS(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** The sampled long-lived processes, and the rest of the tree's CPU (agents, git, verify commands). */
+function cpuByProcess(sampled: Record<string, number>, totalS: number): Record<string, number> {
+  const rounded = Object.fromEntries(Object.entries(sampled).map(([k, v]) => [k, Number(v.toFixed(1))]));
+  const known = Object.values(sampled).reduce((a, b) => a + b, 0);
+  return { ...rounded, short_lived: Number(Math.max(0, totalS - known).toFixed(1)) };
+}
+
 function positive(name: string, text: string): number {
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) {
@@ -75,7 +89,10 @@ async function main(): Promise<number> {
     env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', ...sim?.env },
   });
   const rss = sampleTreeRss(child.pid ?? 0);
+  const cpuBefore = reapedChildrenCpuS();
   const result = await child;
+  // the loop's whole tree: the loop, once reaped, brings the CPU of every process it reaped in turn
+  const loopCpuS = reapedChildrenCpuS() - cpuBefore;
   const makespanMs = Date.now() - started;
   const memory = rss.stop();
   const simRequests = sim?.requests() ?? 0;
@@ -102,6 +119,8 @@ async function main(): Promise<number> {
     overhead_ms_p95: round(percentile(figures.overheadMs, 95)),
     pickup_ms_p50: round(percentile(figures.pickupMs, 50)),
     pickup_ms_p95: round(percentile(figures.pickupMs, 95)),
+    pickup_harness_ms_p50: round(percentile(figures.pickupHarnessMs, 50)),
+    pickup_harness_ms_p95: round(percentile(figures.pickupHarnessMs, 95)),
     tracker_requests_per_ticket: sim ? round(figures.trackerRequests / count, 2) : round(figures.trackerCalls / count, 2),
     tracker_requests_basis: sim
       ? 'HTTP requests the loop made to the simulator (the adapter\'s own count), per ticket'
@@ -113,8 +132,9 @@ async function main(): Promise<number> {
     oracle_requests_basis: sim
       ? 'requests the simulator received minus the loop\'s own, per oracle call'
       : 'local tracker: the oracle reads the tickets file once per check; HTTP requests per check are measured with --tracker linear|jira',
-    loop_cpu_s: round(memory.cpuS, 1),
-    loop_cpu_ms_per_ticket: round((memory.cpuS * 1000) / count),
+    loop_cpu_s: round(loopCpuS, 1),
+    loop_cpu_ms_per_ticket: round((loopCpuS * 1000) / count),
+    loop_cpu_s_by_process: cpuByProcess(memory.cpuSByProcess, loopCpuS),
     load_average: (await import('node:os')).loadavg().map((n) => round(n, 2)),
     peak_rss_mb: round(memory.peakMb, 1),
     loop_peak_rss_mb: round(memory.rootPeakMb, 1),

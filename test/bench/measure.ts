@@ -24,6 +24,8 @@ export function percentile(values: readonly number[], p: number): number {
 export type EventFigures = {
   overheadMs: number[];
   pickupMs: number[];
+  /** Pickup less the wait for a free agent slot: from the later of "ready" and "a slot came free" to the start. */
+  pickupHarnessMs: number[];
   oracleCalls: number;
   trackerCalls: number;
   trackerRequests: number;
@@ -34,7 +36,10 @@ export type EventFigures = {
 /**
  * Overhead of a ticket: for each of its passes, the pass's wall time minus the time inside the
  * worker agent (reviews, merge, replay, worktrees and tracker writes all count as harness).
- * Pickup: the last blocker's `ticket-done` to the dependent's first `agent-start` after it.
+ * Pickup: the last blocker's `ticket-done` to the dependent's first `agent-start` after it. Its
+ * harness part starts at the later of that `ticket-done` and the last `agent-end` before the start
+ * (with every slot busy, a ready ticket waits for an agent to end: that wait is the batch's, not the
+ * harness's).
  */
 export function figuresFromEvents(events: readonly Event[], tickets: readonly SimTicket[]): EventFigures {
   const time = (e: Event) => Date.parse(e.ts);
@@ -43,6 +48,7 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
   const overhead = new Map<string, number>();
   const doneAt = new Map<string, number>();
   const agentStarts = new Map<string, number[]>();
+  const agentEnds: number[] = [];
   let oracleCalls = 0;
   let passes = 0;
   let trackerCalls = 0;
@@ -53,7 +59,7 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
       case 'oracle': oracleCalls++; break;
       case 'pass-start': passStart.set(id, time(e)); break;
       case 'agent-start': agentStarts.set(e.ticket ?? '', [...(agentStarts.get(e.ticket ?? '') ?? []), time(e)]); break;
-      case 'agent-end': agentMs.set(id, Number(e.duration_ms ?? 0)); break;
+      case 'agent-end': agentMs.set(id, Number(e.duration_ms ?? 0)); agentEnds.push(time(e)); break;
       case 'ticket-done': if (!doneAt.has(e.ticket ?? '')) doneAt.set(e.ticket ?? '', time(e)); break;
       case 'pass-end': {
         const started = passStart.get(id);
@@ -70,25 +76,49 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
     }
   }
   const pickupMs: number[] = [];
+  const pickupHarnessMs: number[] = [];
+  agentEnds.sort((a, b) => a - b);
   for (const t of tickets) {
     if (t.blockedBy.length === 0) continue;
     const ready = Math.max(...t.blockedBy.map((b) => doneAt.get(b) ?? Number.NaN));
     const start = (agentStarts.get(t.key) ?? []).find((at) => at >= ready);
-    if (Number.isFinite(ready) && start !== undefined) pickupMs.push(start - ready);
+    if (!Number.isFinite(ready) || start === undefined) continue;
+    pickupMs.push(start - ready);
+    const slotFree = agentEnds.findLast((at) => at <= start) ?? ready;
+    pickupHarnessMs.push(start - Math.max(ready, slotFree));
   }
-  return { overheadMs: [...overhead.values()], pickupMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
+  return { overheadMs: [...overhead.values()], pickupMs, pickupHarnessMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
+}
+
+export type TreeSample = { peakMb: number; rootPeakMb: number; cpuSByProcess: Record<string, number> };
+
+/** The long-lived processes of a loop, told apart by their command line (the rest live too briefly to sample). */
+function processClass(pid: number, root: number): string | undefined {
+  if (pid === root) return 'loop_self';
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  if (cmdline.includes('oracle/cli.ts')) return 'oracle';
+  if (cmdline.includes('spawner-child.ts')) return 'spawn_helper';
+  return undefined;
 }
 
 /**
- * Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped, and the
- * CPU time of the process and its reaped children (clock ticks of 1/100 s, the Linux default).
+ * Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped, and the own
+ * CPU time of its long-lived processes (clock ticks of 1/100 s, the Linux default).
  */
-export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peakMb: number; rootPeakMb: number; cpuS: number } } {
+export function sampleTreeRss(root: number, everyMs = 100): { stop: () => TreeSample } {
   let peak = 0;
   let rootPeak = 0;
-  let cpuTicks = 0;
+  /** The last own CPU (utime + stime) seen of each long-lived process, and its class. */
+  const ownTicks = new Map<number, { kind: string; ticks: number }>();
+  const own = new Map<number, number>();
   const sample = () => {
     const parents = new Map<number, number>();
+    own.clear();
     for (const name of readdirSync('/proc')) {
       const pid = Number(name);
       if (!Number.isInteger(pid)) continue;
@@ -96,8 +126,7 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peak
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         parents.set(pid, Number(fields[1]));
-        // utime + stime + cutime + cstime of the loop: its own CPU and that of every child it waited for
-        if (pid === root) cpuTicks = Math.max(cpuTicks, [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0));
+        own.set(pid, Number(fields[11]) + Number(fields[12]));
       } catch {
         // gone meanwhile
       }
@@ -114,6 +143,9 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peak
     }
     let total = 0;
     for (const pid of tree) {
+      const known = ownTicks.get(pid);
+      const kind = known?.kind ?? processClass(pid, root);
+      if (kind) ownTicks.set(pid, { kind, ticks: own.get(pid) ?? known?.ticks ?? 0 });
       const kb = rssKb(pid);
       total += kb;
       if (pid === root) rootPeak = Math.max(rootPeak, kb, hwmKb(pid));
@@ -125,7 +157,10 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => { peak
   return {
     stop: () => {
       clearInterval(timer);
-      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024, cpuS: cpuTicks / 100 };
+      // what the long-lived processes used, as last sampled
+      const byProcess: Record<string, number> = { loop_self: 0, oracle: 0, spawn_helper: 0 };
+      for (const { kind, ticks } of ownTicks.values()) byProcess[kind] = (byProcess[kind] ?? 0) + ticks / 100;
+      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024, cpuSByProcess: byProcess };
     },
   };
 }
