@@ -1,11 +1,44 @@
-// The spawn helper's side (see spawner.ts): a small process that runs short commands for the loop and
-// sends back their exit code and output. It imports nothing else, so it stays small and its fork()s
-// stay cheap; it exits when the loop that started it is gone.
+// The spawn helper's side (see spawner.ts): a small process that runs commands for the loop. A short
+// command's exit code and output come back in one reply; a long one (`logFile`: an agent, a verify
+// command) starts in its own process group with its output appended to the log file, and two replies
+// come back: its pid once it runs, its exit when it ends. It imports nothing else, so it stays small and
+// its fork()s stay cheap; it exits when the loop that started it is gone (a long command lives on in
+// its own group, and the next loop reaps it).
 import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 
-type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string };
+type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; logFile?: string };
+
+/** A long command: its own process group, output appended to its log file, no pipe a grandchild could hold. */
+function runLong(message: Request & { logFile: string }): void {
+  const { id } = message;
+  let fd: number | undefined;
+  try {
+    fd = openSync(message.logFile, 'a');
+    const child = spawn(message.file, message.args, { cwd: message.cwd, env: message.env, detached: true, stdio: ['ignore', fd, fd] });
+    let spawned = false;
+    child.on('spawn', () => {
+      spawned = true;
+      process.send?.({ id, phase: 'spawned', pid: child.pid });
+    });
+    child.on('error', (error) => {
+      if (!spawned) process.send?.({ id, phase: 'failed', message: error.message });
+    });
+    child.on('exit', (exitCode, signal) => {
+      if (spawned) process.send?.({ id, phase: 'exited', exitCode, signal });
+    });
+  } catch (error) {
+    process.send?.({ id, phase: 'failed', message: (error as Error).message });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
 
 process.on('message', (message: Request) => {
+  if (message.logFile !== undefined) {
+    runLong({ ...message, logFile: message.logFile });
+    return;
+  }
   const { id } = message;
   let stdout = '';
   let stderr = '';

@@ -4,7 +4,9 @@
 // benchmark the loop (about 190 MB) spent 24 s of its 35 s of CPU inside spawn(), its event loop
 // blocked meanwhile. The helper is about 60 MB and is started on first use; when it cannot start or
 // dies, commands are run in-process as before (a command in flight when it died reports a failure,
-// never a success, since git plumbing is not safe to run twice).
+// never a success, since git plumbing is not safe to run twice). Long commands (agents, reviewers,
+// verify commands) start there too, each in its own process group: the loop learns their pid and exit,
+// and signals their group itself.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,13 @@ import { fileURLToPath } from 'node:url';
 export type Captured = { exitCode: number; stdout: string; stderr: string };
 type Request = { file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; input?: string };
 type Reply = { id: number; exitCode: number; stdout: string; stderr: string };
+type RunReply =
+  | { id: number; phase: 'spawned'; pid: number }
+  | { id: number; phase: 'failed'; message: string }
+  | { id: number; phase: 'exited'; exitCode: number | null; signal: string | null };
+/** How a long command ended: its exit, or `lost` when the helper died first (its outcome is unknown). */
+export type LongEnd = { kind: 'exited'; exitCode: number | null; signal: string | null } | { kind: 'lost'; message: string };
+export type LongStart = { kind: 'spawned'; pid: number; ended: Promise<LongEnd> } | { kind: 'failed'; message: string };
 
 const CHILD = fileURLToPath(new URL('./spawner-child.ts', import.meta.url));
 
@@ -22,6 +31,8 @@ let deaths = 0;
 /** A helper that keeps dying is given up on: commands then run in the loop itself. */
 const MAX_DEATHS = 3;
 const pending = new Map<number, (reply: Captured) => void>();
+/** Long commands in flight: the first reply settles `start`, the exit settles `end`. */
+const runs = new Map<number, { start: (start: LongStart) => void; end: (end: LongEnd) => void }>();
 /** Helpers ended on purpose (stopSpawnHelper): their exit is not a death. */
 const retired = new WeakSet<ChildProcess>();
 
@@ -30,6 +41,32 @@ function settleAll(message: string): void {
     pending.delete(id);
     resolve({ exitCode: -1, stdout: '', stderr: message });
   }
+  for (const [id, run] of runs) {
+    runs.delete(id);
+    run.start({ kind: 'failed', message });
+    run.end({ kind: 'lost', message });
+  }
+}
+
+function onRunReply(child: ChildProcess, reply: RunReply): void {
+  const run = runs.get(reply.id);
+  if (!run) return;
+  if (reply.phase === 'spawned') {
+    let settle!: (end: LongEnd) => void;
+    const ended = new Promise<LongEnd>((resolve) => { settle = resolve; });
+    const start = run.start;
+    run.end = settle;
+    start({ kind: 'spawned', pid: reply.pid, ended });
+    return;
+  }
+  runs.delete(reply.id);
+  if (reply.phase === 'failed') run.start({ kind: 'failed', message: reply.message });
+  else run.end({ kind: 'exited', exitCode: reply.exitCode, signal: reply.signal });
+  if (inFlight() === 0) idle(child);
+}
+
+function inFlight(): number {
+  return pending.size + runs.size;
 }
 
 function start(): ChildProcess | undefined {
@@ -41,11 +78,15 @@ function start(): ChildProcess | undefined {
       env: { PATH: process.env.PATH ?? '' },
       execArgv: ['--max-old-space-size=64', '--max-semi-space-size=1'],
     });
-    child.on('message', (reply: Reply) => {
+    child.on('message', (reply: Reply | RunReply) => {
+      if ('phase' in reply) {
+        onRunReply(child, reply);
+        return;
+      }
       const resolve = pending.get(reply.id);
       pending.delete(reply.id);
       resolve?.({ exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr });
-      if (pending.size === 0) idle(child);
+      if (inFlight() === 0) idle(child);
     });
     const gone = () => {
       if (helper === child) helper = undefined;
@@ -87,10 +128,34 @@ export function spawnViaHelper(request: Request): Promise<Captured> | undefined 
     child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, ...(request.input !== undefined ? { input: request.input } : {}) });
   } catch {
     pending.delete(id); // never sent: the caller runs it itself
-    if (pending.size === 0) idle(child);
+    if (inFlight() === 0) idle(child);
     return undefined;
   }
   return reply;
+}
+
+/**
+ * Starts a long command through the helper in its own process group, its output appended to
+ * `logFile`; `undefined` when there is no helper (start it in-process then). The caller signals the
+ * group itself (timeouts, aborts) and learns the exit from `ended`.
+ */
+export function startViaHelper(request: Omit<Request, 'input'> & { logFile: string }): Promise<LongStart> | undefined {
+  const child = start();
+  if (!child) return undefined;
+  const id = nextId++;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.env)) if (value !== undefined) env[name] = value;
+  const started = new Promise<LongStart>((resolve) => runs.set(id, { start: resolve, end: () => undefined }));
+  try {
+    child.ref();
+    child.channel?.ref();
+    child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, logFile: request.logFile });
+  } catch {
+    runs.delete(id); // never sent: the caller starts it itself
+    if (inFlight() === 0) idle(child);
+    return undefined;
+  }
+  return started;
 }
 
 /**

@@ -1,10 +1,11 @@
 // The one subprocess module of the loop (over execa): cwd, environment, wall-clock limit, abort,
-// process-group kill, output to a log file, and a structured result. Nothing else spawns processes
-// (short captured commands go through the spawn helper of spawner.ts, which this module owns).
+// process-group kill, output to a log file, and a structured result. Nothing else spawns processes.
+// Commands are started by the spawn helper of spawner.ts (which this module owns) so that the loop's
+// own event loop never blocks in fork(); without a helper they start here, through execa.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { execa } from 'execa';
-import { spawnViaHelper } from './spawner.ts';
-import type { Captured } from './spawner.ts';
+import { spawnViaHelper, startViaHelper } from './spawner.ts';
+import type { Captured, LongStart } from './spawner.ts';
 
 export type ProcessSpec = {
   file: string;
@@ -33,6 +34,8 @@ export type ProcessResult =
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = Date.now();
   closeSync(openSync(spec.logFile, 'a'));
+  const viaHelper = startViaHelper({ file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, logFile: spec.logFile });
+  if (viaHelper) return superviseGroup(spec, await viaHelper, started);
   let pid: number | undefined;
   try {
     const child = execa(spec.file, [...spec.args], {
@@ -61,6 +64,42 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
     return { kind: 'exited', exitCode: result.exitCode ?? 1, durationMs };
   } finally {
     if (pid !== undefined) killGroup(pid);
+  }
+}
+
+/** How long a group told to stop (SIGTERM) has before it is killed, as execa's forceKillAfterDelay. */
+const FORCE_KILL_AFTER_MS = 2_000;
+
+/** Watches a command the helper started in its own group: the wall-clock limit and abort signal its group. */
+async function superviseGroup(spec: ProcessSpec, start: LongStart, started: number): Promise<ProcessResult> {
+  if (start.kind === 'failed') return { kind: 'spawn-failed', message: start.message, durationMs: Date.now() - started };
+  const { pid } = start;
+  spec.onSpawn?.(pid);
+  let stopped: 'timed-out' | 'aborted' | undefined;
+  let force: NodeJS.Timeout | undefined;
+  const stop = (why: 'timed-out' | 'aborted') => {
+    if (stopped) return;
+    stopped = why;
+    killGroup(pid, 'SIGTERM');
+    force = setTimeout(() => killGroup(pid, 'SIGKILL'), FORCE_KILL_AFTER_MS);
+  };
+  const limit = spec.timeoutMs === undefined ? undefined : setTimeout(() => stop('timed-out'), spec.timeoutMs);
+  const onAbort = () => stop('aborted');
+  if (spec.signal?.aborted) onAbort();
+  spec.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const end = await start.ended;
+    const durationMs = Date.now() - started;
+    if (stopped) return { kind: stopped, durationMs };
+    // the helper died before the command ended: its outcome is unknown, never a success
+    if (end.kind === 'lost') return { kind: 'killed', signal: 'SIGKILL', durationMs };
+    if (end.signal) return { kind: 'killed', signal: end.signal, durationMs };
+    return { kind: 'exited', exitCode: end.exitCode ?? 1, durationMs };
+  } finally {
+    clearTimeout(limit);
+    clearTimeout(force);
+    spec.signal?.removeEventListener('abort', onAbort);
+    killGroup(pid); // leftover grandchildren included
   }
 }
 

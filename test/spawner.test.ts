@@ -1,8 +1,12 @@
-// Short commands run through the spawn helper (loop/spawner.ts): same results as running them in the
-// loop (output, exit code, stdin, a missing program), and the helper never keeps a finished process alive.
+// Commands run through the spawn helper (loop/spawner.ts): short ones give the same results as running
+// them in the loop (output, exit code, stdin, a missing program); long ones run in their own process
+// group, limited and aborted as a group; the helper never keeps a finished process alive.
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
-import { captureProcess } from '../loop/subprocess.ts';
+import { captureProcess, runProcess } from '../loop/subprocess.ts';
 import { ROOT } from './helpers/cli.ts';
 
 const env = { PATH: process.env.PATH ?? '' };
@@ -43,4 +47,21 @@ console.log(alive, first !== second && second !== String(process.pid));`;
   const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false });
   expect(run.stderr).toBe('');
   expect(run.stdout.trim()).toBe('false true');
+});
+
+test('a long command runs in its own process group with its output in its log file, stopped by its wall-clock limit or an abort', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+  const log = join(dir, 'out.log');
+  let pid = 0;
+  const ok = await runProcess({ file: 'sh', args: ['-c', 'echo out; echo err >&2; ps -o pgid= -p $$; exit 4'], cwd: dir, env, logFile: log, onSpawn: (p) => { pid = p; } });
+  expect(ok).toMatchObject({ kind: 'exited', exitCode: 4 });
+  const [out, err, pgid] = readFileSync(log, 'utf8').trim().split('\n');
+  expect([out, err, Number(pgid)]).toEqual(['out', 'err', pid]);
+  expect(await runProcess({ file: 'no-such-program-nightshift', args: [], cwd: dir, env, logFile: log })).toMatchObject({ kind: 'spawn-failed' });
+  // the limit stops the group (test/crash.test.ts shows a grandchild ignoring SIGTERM killed with it)
+  const limited = await runProcess({ file: 'sh', args: ['-c', 'sleep 60 & wait'], cwd: dir, env, logFile: log, timeoutMs: 300 });
+  expect(limited.kind).toBe('timed-out');
+  const controller = new AbortController();
+  const aborted = runProcess({ file: 'sleep', args: ['60'], cwd: dir, env, logFile: log, signal: controller.signal, onSpawn: () => controller.abort() });
+  expect((await aborted).kind).toBe('aborted');
 });
