@@ -8,6 +8,7 @@ import { gateTicket, judgeBlock } from './blocked.ts';
 import type { LoopContext } from './context.ts';
 import { fileDiscovered } from './discovered.ts';
 import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree, removeWorktree } from './git.ts';
+import type { Prepared } from './warm.ts';
 import { landTicket, replayAndSettle } from './land.ts';
 import type { LandOutcome } from './land.ts';
 import { renderPrompt } from './prompt.ts';
@@ -67,7 +68,8 @@ export function describeOutcome(outcome: PassOutcome): string {
   }
 }
 
-export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string): Promise<PassResult> {
+/** `warmed`: the worktree prepared ahead while every slot was busy (loop/warm.ts), if any. */
+export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<Prepared | undefined>): Promise<PassResult> {
   const { key } = ticket;
   const target = ctx.options.targetBranch;
   const dir = ctx.paths.passDir(key, pass);
@@ -76,13 +78,17 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
   const already = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.expected() || undefined);
   if (already) {
+    if (warmed) {
+      await warmed;
+      await removeWorktree(ctx.repo, ctx.paths.worktree(key));
+    }
     ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
     const landed = await replayAndSettle(ctx, ticket, pass, already, []);
     return { outcome: fromLand(landed), costUsd: 0 };
   }
 
   const worktree = ctx.paths.worktree(key);
-  const prepared = await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.expected() || undefined);
+  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.expected() || undefined);
   const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');

@@ -18,7 +18,7 @@ import type { OracleAnswer, OracleSession } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
 import { describeOutcome, journalPass, runPass } from './pass.ts';
 import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
-import { countStatuses, noteReadySince, pickReady } from './scheduler.ts';
+import { countStatuses, noteReadySince, pickReady, statusOf } from './scheduler.ts';
 import type { SchedulerView } from './scheduler.ts';
 import { defaultStateDir, openEventLog, passesInHistory, readEvents, statePaths } from './state.ts';
 import type { LoopEvent } from './state.ts';
@@ -29,6 +29,8 @@ import { openTargetGuard } from './target-guard.ts';
 import { openForeignWrites } from './foreign-writes.ts';
 import type { ForeignWrites } from './foreign-writes.ts';
 import type { Wake } from './wake.ts';
+import { openWarm } from './warm.ts';
+import type { Warm } from './warm.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -77,9 +79,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
   const counters = { oracle: 0 };
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
+  const warm = openWarm(ctx);
   const oracle = openOracleSession({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, join(stateDir, 'oracle.last.json'), ctx.env);
   try {
-    const summary = await loop(ctx, oracle, counters, agentEnds);
+    const summary = await loop(ctx, oracle, warm, counters, agentEnds);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
   } catch (error) {
@@ -88,11 +91,12 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   } finally {
     controller.abort();
     await oracle.close();
+    await warm.close();
     await lock.release().catch(() => undefined);
   }
 }
 
-async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
@@ -219,6 +223,15 @@ async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle:
       });
       running.set(ticket.key, task);
     }
+    // every agent slot busy: the next ticket's worktree is prepared meanwhile, so its slot starts it at once
+    if (budgetLeft && inAgent.size >= options.workers) {
+      const byKey = new Map(view.tickets.map((t) => [t.key, t]));
+      const isReady = (key: string) => {
+        const ticket = byKey.get(key);
+        return ticket !== undefined && !running.has(key) && statusOf(ticket, view, byKey) === 'ready';
+      };
+      warm.offer(pickReady(view, picked.length + 1).find((t) => !running.has(t.key)), isReady);
+    }
     if (running.size === 0) {
       if (!budgetLeft) return { exitCode: ExitCode.budgetSpent, reason: `the budget is spent (${budget.describe()}): no new pass starts` };
       const counts = countStatuses(view);
@@ -269,7 +282,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, counters: { oracle:
       const rootCause = thrash.rootCauseNote(ticket.key);
       if (rootCause) log.emit({ type: 'thrash', ticket: ticket.key, pass, streak: thrash.streak(ticket.key) });
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
-      const result = await runPass(ctx, ticket, pass, notes);
+      const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key));
       await moving;
       await ctx.foreignWrites?.check('at the end of a pass', [ticket.key]);
       budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0));
