@@ -30,18 +30,22 @@ let nextId = 1;
 let deaths = 0;
 /** A helper that keeps dying is given up on: commands then run in the loop itself. */
 const MAX_DEATHS = 3;
-const pending = new Map<number, (reply: Captured) => void>();
-/** Long commands in flight: the first reply settles `start`, the exit settles `end`. */
-const runs = new Map<number, { start: (start: LongStart) => void; end: (end: LongEnd) => void }>();
+/** Short commands in flight, with the helper that runs them. */
+const pending = new Map<number, { helper: ChildProcess; resolve: (reply: Captured) => void }>();
+/** Long commands in flight, with their helper: the first reply settles `start`, the exit settles `end`. */
+const runs = new Map<number, { helper: ChildProcess; start: (start: LongStart) => void; end: (end: LongEnd) => void }>();
 /** Helpers ended on purpose (stopSpawnHelper): their exit is not a death. */
 const retired = new WeakSet<ChildProcess>();
 
-function settleAll(message: string): void {
-  for (const [id, resolve] of pending) {
+/** What a helper that exited was running fails (never a success); another helper's commands go on. */
+function settleAll(gone: ChildProcess, message: string): void {
+  for (const [id, entry] of pending) {
+    if (entry.helper !== gone) continue;
     pending.delete(id);
-    resolve({ exitCode: -1, stdout: '', stderr: message });
+    entry.resolve({ exitCode: -1, stdout: '', stderr: message });
   }
   for (const [id, run] of runs) {
+    if (run.helper !== gone) continue;
     runs.delete(id);
     run.start({ kind: 'failed', message });
     run.end({ kind: 'lost', message });
@@ -62,11 +66,15 @@ function onRunReply(child: ChildProcess, reply: RunReply): void {
   runs.delete(reply.id);
   if (reply.phase === 'failed') run.start({ kind: 'failed', message: reply.message });
   else run.end({ kind: 'exited', exitCode: reply.exitCode, signal: reply.signal });
-  if (inFlight() === 0) idle(child);
+  if (inFlight(child) === 0) idle(child);
 }
 
-function inFlight(): number {
-  return pending.size + runs.size;
+/** Commands a helper still runs: while there are any, it keeps the loop alive. */
+function inFlight(child: ChildProcess): number {
+  let count = 0;
+  for (const entry of pending.values()) if (entry.helper === child) count++;
+  for (const run of runs.values()) if (run.helper === child) count++;
+  return count;
 }
 
 function start(): ChildProcess | undefined {
@@ -83,16 +91,15 @@ function start(): ChildProcess | undefined {
         onRunReply(child, reply);
         return;
       }
-      const resolve = pending.get(reply.id);
+      const entry = pending.get(reply.id);
       pending.delete(reply.id);
-      resolve?.({ exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr });
-      if (inFlight() === 0) idle(child);
+      entry?.resolve({ exitCode: reply.exitCode, stdout: reply.stdout, stderr: reply.stderr });
+      if (inFlight(child) === 0) idle(child);
     });
     const gone = () => {
       if (helper === child) helper = undefined;
-      if (retired.has(child)) return;
-      if (++deaths >= MAX_DEATHS) broken = true;
-      settleAll('the spawn helper exited while the command ran; its outcome is unknown');
+      if (!retired.has(child) && ++deaths >= MAX_DEATHS) broken = true;
+      settleAll(child, 'the spawn helper exited while the command ran; its outcome is unknown');
     };
     child.on('exit', gone);
     child.on('error', () => {
@@ -121,14 +128,14 @@ export function spawnViaHelper(request: Request): Promise<Captured> | undefined 
   const id = nextId++;
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.env)) if (value !== undefined) env[name] = value;
-  const reply = new Promise<Captured>((resolve) => pending.set(id, resolve));
+  const reply = new Promise<Captured>((resolve) => pending.set(id, { helper: child, resolve }));
   try {
     child.ref();
     child.channel?.ref();
     child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, ...(request.input !== undefined ? { input: request.input } : {}) });
   } catch {
     pending.delete(id); // never sent: the caller runs it itself
-    if (inFlight() === 0) idle(child);
+    if (inFlight(child) === 0) idle(child);
     return undefined;
   }
   return reply;
@@ -145,14 +152,14 @@ export function startViaHelper(request: Omit<Request, 'input'> & { logFile: stri
   const id = nextId++;
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.env)) if (value !== undefined) env[name] = value;
-  const started = new Promise<LongStart>((resolve) => runs.set(id, { start: resolve, end: () => undefined }));
+  const started = new Promise<LongStart>((resolve) => runs.set(id, { helper: child, start: resolve, end: () => undefined }));
   try {
     child.ref();
     child.channel?.ref();
     child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, logFile: request.logFile });
   } catch {
     runs.delete(id); // never sent: the caller starts it itself
-    if (inFlight() === 0) idle(child);
+    if (inFlight(child) === 0) idle(child);
     return undefined;
   }
   return started;

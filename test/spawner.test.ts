@@ -65,3 +65,18 @@ test('a long command runs in its own process group with its output in its log fi
   const aborted = runProcess({ file: 'sleep', args: ['60'], cwd: dir, env, logFile: log, signal: controller.signal, onSpawn: () => controller.abort() });
   expect((await aborted).kind).toBe('aborted');
 });
+
+test('a command in flight when the helper is stopped fails instead of hanging, and a new helper runs the next one', async () => {
+  const script = `import { captureProcess } from ${JSON.stringify(`${ROOT}loop/subprocess.ts`)};
+import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/spawner.ts`)};
+const env = { PATH: process.env.PATH };
+await captureProcess('true', [], { cwd: '/', env });
+const inFlight = captureProcess('sleep', ['1'], { cwd: '/', env });
+await stopSpawnHelper();
+const lost = await inFlight;
+const next = await captureProcess('sh', ['-c', 'echo again'], { cwd: '/', env });
+console.log(lost.exitCode, JSON.stringify(lost.stderr), next.stdout.trim());`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false });
+  expect(run.stderr).toBe('');
+  expect(run.stdout.trim()).toBe('-1 "the spawn helper exited while the command ran; its outcome is unknown" again');
+});
