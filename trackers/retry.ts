@@ -2,6 +2,11 @@
 // the per-run request budget, puts a timeout on every request, and retries what is safe to retry
 // (idempotent reads; writes only as whole check-then-act operations) with jittered backoff that
 // honours Retry-After and rate-limit reset headers.
+// Why not p-retry (checked against its 7.x/9.x options): its waits run on real timers from
+// minTimeout/factor/randomize, while here a server's Retry-After replaces the backoff, a wait longer
+// than maxWaitMs fails at once with its own error, and tests inject `sleep` and `random` so that no test
+// waits. Doing all that through p-retry leaves it only the attempt counter (minTimeout 0, every wait in
+// onFailedAttempt), so the loop below stays.
 import { TrackerError } from './errors.ts';
 
 /** How a failed request may be retried. */
