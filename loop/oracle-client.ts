@@ -110,7 +110,7 @@ export function openOracleSession(args: OracleArgs, logFile: string, env: NodeJS
       current.answers.delete(id);
     });
     const parsed = line === undefined ? undefined : ServedJson.safeParse(safeJson(line));
-    if (!parsed?.success) {
+    if (!parsed?.success || parsed.data.question !== id) {
       if (server === current) server = undefined;
       current.child.kill('SIGKILL');
       const problem = line === undefined
