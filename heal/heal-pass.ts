@@ -47,7 +47,14 @@ function journals(stateDir: string): string {
   return parts.length === 0 ? '(no journals)' : parts.join('\n\n');
 }
 
-export async function runHealPass(input: HealPassInput): Promise<HealOutcome> {
+/** A heal pass and what its agent cost (its CLI's report or its result's, the larger), for the batch budget. */
+export async function runHealPass(input: HealPassInput): Promise<HealOutcome & { costUsd: number }> {
+  const spent = { usd: 0 };
+  const outcome = await healPass(input, spent);
+  return { ...outcome, costUsd: spent.usd };
+}
+
+async function healPass(input: HealPassInput, spent: { usd: number }): Promise<HealOutcome> {
   const checkout = openGit(input.checkout);
   const base = (await checkout.raw(['rev-parse', 'HEAD'])).trim();
   const dir = join(input.stateDir, 'heal', input.healId);
@@ -73,6 +80,7 @@ export async function runHealPass(input: HealPassInput): Promise<HealOutcome> {
       role: 'heal', pass: 1, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'), env: input.env, timeoutMs: input.timeoutMs,
     });
     const parsed = readResult(resultFile, HealResult);
+    spent.usd = Math.max(outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0, parsed.kind === 'ok' ? parsed.value.cost_usd : 0);
     const commits = (await checkout.raw(['rev-list', `${base}..refs/heads/${branch}`])).trim().split('\n').filter(Boolean);
     const head = commits[0];
     const files = head ? (await checkout.raw(['diff', '--name-only', base, head])).trim().split('\n').filter(Boolean) : [];

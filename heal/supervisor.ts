@@ -47,14 +47,14 @@ export async function superviseRun(argv: string[], io: SuperviseIo): Promise<num
     const healId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
     io.stderr(`nightshift: the loop stopped short of done (${firstLine(stop.reason)}); heal ${healId} with ${options.heal}\n`);
     emit(stateDir, { type: 'heal-start', heal: healId, reason: stop.reason, agent: options.heal });
-    let outcome: HealOutcome;
+    let outcome: HealOutcome & { costUsd: number };
     try {
       outcome = await runHealPass({
         checkout: CHECKOUT, stateDir, healId, run: stop.run, spec: options.heal, stopReason: stop.reason,
         cwd: io.cwd, env: io.env, timeoutMs: options.workerMinutes * 60_000,
       });
     } catch (error) {
-      outcome = { kind: 'rejected', commit: undefined, files: [], reasons: [`the heal pass failed: ${(error as Error).message}`], summary: '', ref: undefined };
+      outcome = { kind: 'rejected', commit: undefined, files: [], reasons: [`the heal pass failed: ${(error as Error).message}`], summary: '', ref: undefined, costUsd: 0 };
     }
     record(stateDir, healId, stop, outcome, options, io.env);
     switch (outcome.kind) {
@@ -114,7 +114,7 @@ function emit(stateDir: string, event: Record<string, unknown>): void {
   appendFileSync(join(stateDir, 'events.jsonl'), `${JSON.stringify({ ts: new Date().toISOString(), run: 'supervisor', ...event })}\n`);
 }
 
-function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutcome, options: RunOptions, env: NodeJS.ProcessEnv): void {
+function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutcome & { costUsd: number }, options: RunOptions, env: NodeJS.ProcessEnv): void {
   const verdict = outcome.kind === 'accepted' ? 'accepted' : outcome.kind === 'rejected' ? 'rejected' : 'wall';
   const entry = {
     at: new Date().toISOString(), heal: healId, run: stop.run, batch: options.batch.spec, state: stateDir, reason: stop.reason,
@@ -125,6 +125,8 @@ function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutco
     ref: outcome.kind === 'rejected' ? outcome.ref : undefined,
     summary: outcome.summary,
     evidence: outcome.kind === 'wall' ? outcome.evidence : undefined,
+    // the heal agent's cost counts against the batch budget (loop/budget.ts reads it from heal-end)
+    cost_usd: outcome.costUsd,
   };
   appendLedger('heals.jsonl', entry, env);
   emit(stateDir, { type: 'heal-end', ...entry, tripwire: verdict === 'wall' ? undefined : verdict });

@@ -11,9 +11,10 @@ import { renderPrompt } from './prompt.ts';
 import { HUMAN_GATED_LABEL, renderGateComment } from './receipt.ts';
 import { BlockedCheckResult, readResult } from './results.ts';
 
+/** `costUsd`: what the blocked-check agent cost (its CLI's report or its result's, the larger); the pass adds it. */
 export type BlockJudgement =
-  | { kind: 'proven'; reason: string; checker: string }
-  | { kind: 'unproven'; reason: string; checker: string | undefined };
+  | { kind: 'proven'; reason: string; checker: string; costUsd: number }
+  | { kind: 'unproven'; reason: string; checker: string | undefined; costUsd: number };
 
 /** The checker: the first reviewer whose vendor differs from the worker's, else the last reviewer. */
 export function pickBlockedChecker(worker: Agent, reviewers: readonly Agent[]): Agent | undefined {
@@ -22,10 +23,10 @@ export function pickBlockedChecker(worker: Agent, reviewers: readonly Agent[]): 
 
 export async function judgeBlock(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, claim: { summary: string; evidence: string }): Promise<BlockJudgement> {
   if (claim.evidence.trim() === '') {
-    return { kind: 'unproven', reason: 'the block came without evidence (the exact command and its output); a block must be provable', checker: undefined };
+    return { kind: 'unproven', reason: 'the block came without evidence (the exact command and its output); a block must be provable', checker: undefined, costUsd: 0 };
   }
   const checker = pickBlockedChecker(ctx.agent, ctx.reviewers);
-  if (!checker) return { kind: 'unproven', reason: 'no blocked-check agent is configured', checker: undefined };
+  if (!checker) return { kind: 'unproven', reason: 'no blocked-check agent is configured', checker: undefined, costUsd: 0 };
   const dir = join(ctx.paths.passDir(ticket.key, pass), 'blocked-check');
   mkdirSync(dir, { recursive: true });
   const resultFile = join(dir, 'result.json');
@@ -45,15 +46,16 @@ export async function judgeBlock(ctx: LoopContext, ticket: Ticket, pass: number,
     env: ctx.env, timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
   });
   const parsed = readResult(resultFile, BlockedCheckResult);
-  const cost = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
+  const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
   if (parsed.kind === 'invalid') {
-    ctx.log.emit({ type: 'blocked-check', ticket: ticket.key, pass, checker: checker.spec, verdict: 'unproven', reason: parsed.problem, cost_usd: cost });
-    return { kind: 'unproven', reason: `the blocked-check gave no valid verdict (${parsed.problem})`, checker: checker.spec };
+    ctx.log.emit({ type: 'blocked-check', ticket: ticket.key, pass, checker: checker.spec, verdict: 'unproven', reason: parsed.problem, cost_usd: reported });
+    return { kind: 'unproven', reason: `the blocked-check gave no valid verdict (${parsed.problem})`, checker: checker.spec, costUsd: reported };
   }
-  ctx.log.emit({ type: 'blocked-check', ticket: ticket.key, pass, checker: checker.spec, verdict: parsed.value.verdict, reason: parsed.value.reason, cost_usd: cost });
+  const costUsd = Math.max(reported, parsed.value.cost_usd);
+  ctx.log.emit({ type: 'blocked-check', ticket: ticket.key, pass, checker: checker.spec, verdict: parsed.value.verdict, reason: parsed.value.reason, cost_usd: costUsd });
   return parsed.value.verdict === 'proven'
-    ? { kind: 'proven', reason: parsed.value.reason, checker: checker.spec }
-    : { kind: 'unproven', reason: parsed.value.reason, checker: checker.spec };
+    ? { kind: 'proven', reason: parsed.value.reason, checker: checker.spec, costUsd }
+    : { kind: 'unproven', reason: parsed.value.reason, checker: checker.spec, costUsd };
 }
 
 /** Gates a ticket for a person: the label, the reason with the evidence, and an intervention request. */

@@ -29,13 +29,16 @@ export function openBudget(limitUsd: number | undefined, spentBefore: number): B
 }
 
 /**
- * What earlier runs spent: each finished pass's `pass-end` cost (worker plus reviewers). A pass cut
- * short by a crash has no `pass-end`; its worker's result file and its reviews' events still tell.
+ * What earlier runs spent: each finished pass's `pass-end` cost (worker, reviewers, blocked-check) and
+ * each heal's `heal-end` cost. A pass cut short by a crash has no `pass-end`; its worker's result file
+ * and its reviews' and blocked-check's events still tell.
  */
 export function spentInHistory(events: ReadonlyArray<LoopEvent>, paths: StatePaths): number {
   const ended = new Set<string>();
   let spent = 0;
   for (const e of events) {
+    // a heal runs between loop processes (heal/supervisor.ts): its agent's cost is in its heal-end
+    if (e.type === 'heal-end' && typeof e.cost_usd === 'number') spent += e.cost_usd;
     if (e.type !== 'pass-end' || !e.ticket) continue;
     ended.add(`${e.ticket}#${String(e.pass)}`);
     if (typeof e.cost_usd === 'number') spent += e.cost_usd;
@@ -43,7 +46,7 @@ export function spentInHistory(events: ReadonlyArray<LoopEvent>, paths: StatePat
   const cutShort = new Set<string>();
   for (const e of events) {
     if (!e.ticket || ended.has(`${e.ticket}#${String(e.pass)}`)) continue;
-    if (e.type === 'review' && typeof e.cost_usd === 'number') spent += e.cost_usd;
+    if ((e.type === 'review' || e.type === 'blocked-check') && typeof e.cost_usd === 'number') spent += e.cost_usd;
     if (e.type === 'agent-start') cutShort.add(`${e.ticket}#${String(e.pass)}`);
   }
   for (const id of cutShort) {

@@ -171,6 +171,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
 
   if (value.status === 'blocked') {
     const judgement = await judgeBlock(ctx, ticket, pass, worktree, { summary: value.summary, evidence: value.evidence });
+    costUsd += judgement.costUsd; // the checker's cost is this pass's, so the budget sees it
     if (judgement.kind === 'proven') {
       await gateTicket(ctx, ticket, value.summary || judgement.reason, `${value.evidence}\n\nblocked-check (${judgement.checker}): ${judgement.reason}`);
       return done({ kind: 'gated', reason: judgement.reason });

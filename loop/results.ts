@@ -24,16 +24,19 @@ export const ReviewerResult = z.object({
 });
 export type ReviewerResult = z.infer<typeof ReviewerResult>;
 
+// heal and blocked-check results may report their cost too (optional, as for workers and reviewers)
 export const HealResult = z.object({
   classification: z.enum(['gap', 'wall']),
   summary: z.string(),
   evidence: z.string().default(''),
+  cost_usd: z.number().nonnegative().default(0),
 });
 export type HealResult = z.infer<typeof HealResult>;
 
 export const BlockedCheckResult = z.object({
   verdict: z.enum(['proven', 'unproven']),
   reason: z.string(),
+  cost_usd: z.number().nonnegative().default(0),
 });
 export type BlockedCheckResult = z.infer<typeof BlockedCheckResult>;
 

@@ -77,9 +77,11 @@ describe('self-heal', () => {
   });
 
   test('a wall ends the run with exit 3 and the evidence in nightshift interventions', async () => {
-    const t = await setup({ result: { classification: 'wall', summary: 'the tracker API token has no write scope', evidence: 'HTTP 403: scope write required' } }, true);
+    const t = await setup({ result: { classification: 'wall', summary: 'the tracker API token has no write scope', evidence: 'HTTP 403: scope write required', cost_usd: 0.07 } }, true);
     const run = await t.run();
     expect(run.exitCode).toBe(3);
+    // the heal agent's cost is recorded for the batch budget
+    expect(JSON.parse((await t.cli('heals', '--json')).stdout).heals).toEqual([expect.objectContaining({ classification: 'wall', cost_usd: 0.07 })]);
     expect(run.stderr).toContain('a wall: the tracker API token has no write scope');
     const interventions = await t.cli('interventions');
     expect(interventions.stdout).toContain('HTTP 403: scope write required');

@@ -126,10 +126,14 @@ test('a proven block ends the batch as needing a human (exit 3) with the evidenc
   const t = await setup({
     'worker:APP-1': feature,
     'worker:APP-2': { result: { status: 'blocked', summary: 'the vendor API key expired', evidence } },
-    'blocked-check': { result: { verdict: 'proven', reason: 'a 401 with a valid request: only the key owner can renew it' } },
+    'blocked-check': { result: { verdict: 'proven', reason: 'a 401 with a valid request: only the key owner can renew it', cost_usd: 0.05 } },
   }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['true'] }]);
   const run = await runCli(['run', ...t.args]);
   expect(run.exitCode).toBe(3);
+  // the checker's cost is the pass's, so the batch budget sees it
+  const passEnd = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; cost_usd?: number })
+    .find((e) => e.type === 'pass-end' && e.ticket === 'APP-2');
+  expect(passEnd?.cost_usd).toBeCloseTo(0.05);
   const gated = t.tickets()[1];
   expect(gated?.labels).toContain('human-gated');
   expect(gated?.comments.at(-1)?.body).toMatch(/^Human-gated: the vendor API key expired/);

@@ -112,7 +112,7 @@ test('checkGraph reads outside blockers through the port and counts the done one
   expect((error as Error).message).toContain('P-1: blocked by P-8, which is outside the batch and todo');
 });
 
-test('the budget counts finished passes once, and a pass cut short by a crash from its result file', () => {
+test('the budget counts finished passes once, a pass cut short by a crash from its result file, and heals', () => {
   const paths = statePaths(tempDir());
   mkdirSync(paths.passDir('B-2', 1), { recursive: true });
   writeFileSync(join(paths.passDir('B-2', 1), 'result.json'), JSON.stringify({ status: 'complete', cost_usd: 0.25 }));
@@ -124,6 +124,13 @@ test('the budget counts finished passes once, and a pass cut short by a crash fr
   ];
   expect(spentInHistory(events, paths)).toBeCloseTo(0.9);
   expect(existsSync(paths.passDir('B-3', 1))).toBe(false);
+  // a heal's agent (between loop processes) and the blocked-check of a pass cut short count too
+  const more = [...events,
+    { type: 'heal-start', heal: 'h1' }, { type: 'heal-end', heal: 'h1', cost_usd: 0.3 },
+    { type: 'agent-start', ticket: 'B-4', pass: 1 }, { type: 'blocked-check', ticket: 'B-4', pass: 1, cost_usd: 0.02 },
+    { type: 'blocked-check', ticket: 'B-1', pass: 1, cost_usd: 0.5 }, // already in B-1's pass-end
+  ];
+  expect(spentInHistory(more, paths)).toBeCloseTo(1.22);
 });
 
 test('the same finish-line failure three passes running asks for the root cause first', () => {
