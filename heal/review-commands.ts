@@ -16,6 +16,8 @@ export type HealRecord = {
   at: string; heal: string; run: string; batch: string; state: string; reason: string;
   classification: 'gap' | 'wall'; verdict: 'accepted' | 'rejected' | 'wall';
   reasons: string[]; files: string[]; commit?: string; ref?: string; summary: string; evidence?: string;
+  /** What the heal agent cost (absent in heals recorded before it was kept). */
+  cost_usd?: number;
 };
 
 function flags<T extends ParseArgsOptionsConfig>(argv: string[], options: T, usage: string) {
@@ -48,6 +50,7 @@ export async function runHealsCommand(argv: string[], io: Io): Promise<number> {
     if (h.files.length > 0) io.stdout(`  files:   ${h.files.join(', ')}\n`);
     for (const r of h.reasons) io.stdout(`  tripwire: ${r}\n`);
     if (h.evidence) io.stdout(`  evidence: ${h.evidence.split('\n')[0] ?? ''}\n`);
+    if (typeof h.cost_usd === 'number' && h.cost_usd > 0) io.stdout(`  cost:    $${h.cost_usd.toFixed(2)}\n`);
   }
   const accepted = heals.filter((h) => h.verdict === 'accepted').length;
   io.stdout(`${heals.length} heal(s): ${accepted} accepted, ${heals.filter((h) => h.verdict === 'rejected').length} rejected, ${heals.filter((h) => h.verdict === 'wall').length} wall(s)\n`);

@@ -82,6 +82,7 @@ describe('self-heal', () => {
     expect(run.exitCode).toBe(3);
     // the heal agent's cost is recorded for the batch budget
     expect(JSON.parse((await t.cli('heals', '--json')).stdout).heals).toEqual([expect.objectContaining({ classification: 'wall', cost_usd: 0.07 })]);
+    expect((await t.cli('heals')).stdout).toContain('  cost:    $0.07\n');
     expect(run.stderr).toContain('a wall: the tracker API token has no write scope');
     const interventions = await t.cli('interventions');
     expect(interventions.stdout).toContain('HTTP 403: scope write required');
