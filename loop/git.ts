@@ -114,12 +114,9 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
  * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
  * merge was not reverted since (the newest of merge and revert decides). Only the target's first-parent
  * line counts: the loop's merges and reverts are made there, while a worker's own commits (which could
- * carry a forged trailer) only ever reach the target as a merge's second parent.
- */
-/**
- * The merge commit of `key` on the target's first-parent line, unless a later revert undid it. `at` is
- * where to read the target: the loop passes where it last put it (its target guard), so a foreign move
- * of the ref not yet undone (a worker forging a trailer) is never read as a merge.
+ * carry a forged trailer) only ever reach the target as a merge's second parent. `at` is where to read
+ * the target: the loop passes where it last put it (its target guard), so a foreign move of the ref not
+ * yet undone (a worker forging a trailer) is never read as a merge.
  */
 export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
   const out = await git.raw([

@@ -26,7 +26,7 @@ export async function landTicket(
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
     await ctx.targetGuard.check('before a merge', [ticket.key]);
     // read where the loop put the target, not the ref: a worker may move it again right after the check
-    const found = await findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.expected() || undefined);
+    const found = await findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
     if (found) {
       ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
       return { kind: 'landed', mergeCommit: found };

@@ -76,7 +76,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   mkdirSync(dir, { recursive: true });
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
-  const already = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.expected() || undefined);
+  const already = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
   if (already) {
     if (warmed) {
       await warmed;
@@ -88,7 +88,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   }
 
   const worktree = ctx.paths.worktree(key);
-  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.expected() || undefined);
+  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev());
   const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');
@@ -178,7 +178,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
     }
     return done({ kind: 'block-unproven', reason: judgement.reason });
   }
-  if ((await commitsAhead(ctx.repo, target, key, ctx.targetGuard.expected() || undefined)) === 0) {
+  if ((await commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev())) === 0) {
     return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` });
   }
   const line = finishLine(ticket.description, key, worktree);
@@ -191,7 +191,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
 
   // a change that takes tests away merges only if both reviewers accept the worker's reason
-  const ratchet = await checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.expected() || undefined);
+  const ratchet = await checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev());
   const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands, ratchetSection(ratchet, value));
   costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
   const rejected = reviews.filter((r) => r.verdict !== 'approve');

@@ -18,7 +18,7 @@ const MAX_DIFF = 120_000;
 /** `ratchet` is the prompt's Ratchet section (loop/ratchet-gate.ts), '' when the ratchet did not trip. */
 export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[], ratchet = ''): Promise<Review[]> {
   const target = ctx.options.targetBranch;
-  const fullDiff = await ctx.repo.raw(['diff', `${ctx.targetGuard.expected() || `refs/heads/${target}`}...refs/heads/${branchOf(ticket.key)}`]);
+  const fullDiff = await ctx.repo.raw(['diff', `${ctx.targetGuard.rev()}...refs/heads/${branchOf(ticket.key)}`]);
   const dir = join(ctx.paths.passDir(ticket.key, pass), 'review');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'diff.patch'), fullDiff);

@@ -228,7 +228,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       const byKey = new Map(view.tickets.map((t) => [t.key, t]));
       const isReady = (key: string) => {
         const ticket = byKey.get(key);
-        return ticket !== undefined && !running.has(key) && statusOf(ticket, view, byKey) === 'ready';
+        return ticket !== undefined && !running.has(key) && statusOf(ticket, view) === 'ready';
       };
       warm.offer(pickReady(view, picked.length + 1).find((t) => !running.has(t.key)), isReady);
     }

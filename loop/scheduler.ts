@@ -25,7 +25,7 @@ export type SchedulerView = {
 
 export type TicketStatus = 'satisfied' | 'gated' | 'running' | 'settling' | 'ready' | 'blocked' | 'exhausted' | 'canceled';
 
-export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap<string, Ticket>): TicketStatus {
+export function statusOf(ticket: Ticket, view: SchedulerView): TicketStatus {
   if (view.satisfied.has(ticket.key)) return ticket.labels.includes(GATED) ? 'gated' : 'satisfied';
   if (ticket.labels.includes(GATED)) return 'gated';
   if (view.running.has(ticket.key)) return 'running';
@@ -34,7 +34,6 @@ export function statusOf(ticket: Ticket, view: SchedulerView, byKey: ReadonlyMap
   if (view.passesUsed(ticket.key) >= view.maxPasses) return 'exhausted';
   // A blocker counts only when the oracle counts it (merged and replayed, or gated by a person), or,
   // outside the batch, when the tracker had it done before the run (run.ts adds those to `satisfied`).
-  void byKey;
   return ticket.blockedBy.some((blocker) => !view.satisfied.has(blocker)) ? 'blocked' : 'ready';
 }
 
@@ -63,7 +62,7 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
     .map((entry) => entry.ticket);
   for (const ticket of order) {
     if (picked.length >= freeSlots) break;
-    if (statusOf(ticket, view, byKey) !== 'ready') continue;
+    if (statusOf(ticket, view) !== 'ready') continue;
     if (ticket.labels.includes(SERIAL_LABEL)) {
       if (serialRunning) continue;
       serialRunning = true;
@@ -75,9 +74,8 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
 
 /** Remembers when each continuation (a ticket with blockers) was first seen ready; forgets the rest. */
 export function noteReadySince(view: SchedulerView, since: Map<string, number>, now: number): void {
-  const byKey = new Map(view.tickets.map((t) => [t.key, t]));
   for (const ticket of view.tickets) {
-    if (ticket.blockedBy.length > 0 && statusOf(ticket, view, byKey) === 'ready') {
+    if (ticket.blockedBy.length > 0 && statusOf(ticket, view) === 'ready') {
       if (!since.has(ticket.key)) since.set(ticket.key, now);
     } else {
       since.delete(ticket.key);
@@ -87,8 +85,7 @@ export function noteReadySince(view: SchedulerView, since: Map<string, number>, 
 
 /** Counts tickets per status, for the progress line and the report. */
 export function countStatuses(view: SchedulerView): Record<TicketStatus, number> {
-  const byKey = new Map(view.tickets.map((t) => [t.key, t]));
   const counts: Record<TicketStatus, number> = { satisfied: 0, gated: 0, running: 0, settling: 0, ready: 0, blocked: 0, exhausted: 0, canceled: 0 };
-  for (const ticket of view.tickets) counts[statusOf(ticket, view, byKey)]++;
+  for (const ticket of view.tickets) counts[statusOf(ticket, view)]++;
   return counts;
 }

@@ -8,6 +8,8 @@ type Git = { raw(args: string[]): Promise<string> };
 export type TargetGuard = {
   /** Where the loop last put the target: merges and reverts compare-and-swap against this. */
   expected(): string;
+  /** The revision to read the target at: where the loop last put it (the ref itself if it had none yet). */
+  rev(): string;
   /** The loop itself moved the target (a merge or a revert): this is the head to expect from now on. */
   moved(to: string): void;
   /** Every foreign head the guard has undone, oldest first (a pass whose branch holds one made it). */
@@ -23,6 +25,7 @@ export async function openTargetGuard(repo: Git, target: string, log: EventLog):
   const foreignHeads: string[] = [];
   return {
     expected: () => expected,
+    rev: () => expected || ref,
     undone: () => foreignHeads,
     moved(to) {
       expected = to;

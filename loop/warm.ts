@@ -25,7 +25,7 @@ export function openWarm(ctx: LoopContext): Warm {
       if ([...prepared.keys()].some(isReady)) return;
       const target = ctx.options.targetBranch;
       // a failure here is no failure of the pass: it prepares the worktree itself
-      prepared.set(next.key, prepareWorktree(ctx.repo, target, next.key, ctx.paths.worktree(next.key), ctx.targetGuard.expected() || undefined)
+      prepared.set(next.key, prepareWorktree(ctx.repo, target, next.key, ctx.paths.worktree(next.key), ctx.targetGuard.rev())
         .catch(() => undefined));
     },
     take(key) {

@@ -27,22 +27,22 @@ async function forgedRepo() {
 
 test('a forged trailer on a moved target is not read as a merge while the loop reads its own head', async () => {
   const { repo, guard, loopHead, forged } = await forgedRepo();
-  expect(guard.expected()).toBe(loopHead);
+  expect(guard.rev()).toBe(loopHead);
   // the live ref would be fooled; the loop's own head is not
   expect(await findMergeOnTarget(openGit(repo), 'main', 'APP-2')).toBe(forged);
-  expect(await findMergeOnTarget(openGit(repo), 'main', 'APP-2', guard.expected())).toBeUndefined();
+  expect(await findMergeOnTarget(openGit(repo), 'main', 'APP-2', guard.rev())).toBeUndefined();
 });
 
 test('a new ticket branch starts at the loop head, not at the forged one, and its commits are counted from it', async () => {
   const { dir, repo, guard, loopHead } = await forgedRepo();
   const worktree = join(dir, 'wt-APP-3');
-  await prepareWorktree(openGit(repo), 'main', 'APP-3', worktree, guard.expected());
+  await prepareWorktree(openGit(repo), 'main', 'APP-3', worktree, guard.rev());
   expect(await git(worktree, 'rev-parse', 'HEAD')).toBe(loopHead);
-  expect(await commitsAhead(openGit(repo), 'main', 'APP-3', guard.expected())).toBe(0);
+  expect(await commitsAhead(openGit(repo), 'main', 'APP-3', guard.rev())).toBe(0);
   writeFileSync(join(worktree, 'three.txt'), 'x\n');
   await git(worktree, 'add', '-A');
   await git(worktree, 'commit', '-q', '-m', 'three');
-  expect(await commitsAhead(openGit(repo), 'main', 'APP-3', guard.expected())).toBe(1);
+  expect(await commitsAhead(openGit(repo), 'main', 'APP-3', guard.rev())).toBe(1);
 });
 
 test('the guard undoes the foreign move, keeps the forged head on a foreign ref and records it', async () => {
