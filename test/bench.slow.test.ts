@@ -22,7 +22,9 @@ test('the benchmark prints one JSON object with the figures of a finished batch'
   expect(n('ratio')).toBeGreaterThanOrEqual(1);
   expect(n('pickup_harness_ms_p95')).toBeLessThanOrEqual(n('pickup_ms_p95'));
   expect(n('overhead_ms_p50')).toBeLessThanOrEqual(n('overhead_ms_p95'));
-  expect(n('loop_peak_rss_mb')).toBeLessThanOrEqual(n('peak_rss_mb'));
+  expect(n('peak_rss_mb')).toBeLessThanOrEqual(n('tree_peak_rss_mb'));
+  expect(n('harness_peak_pss_mb')).toBeGreaterThan(0);
+  expect(n('harness_peak_pss_mb')).toBeLessThanOrEqual(n('tree_peak_rss_mb'));
   const byProcess = figures.loop_cpu_s_by_process as Record<string, number>;
   expect(Object.keys(byProcess).sort()).toEqual(['loop_self', 'oracle', 'short_lived', 'spawn_helper']);
   expect(byProcess.oracle).toBeGreaterThan(0);

@@ -136,8 +136,12 @@ async function main(): Promise<number> {
     loop_cpu_ms_per_ticket: round((loopCpuS * 1000) / count),
     loop_cpu_s_by_process: cpuByProcess(memory.cpuSByProcess, loopCpuS),
     load_average: (await import('node:os')).loadavg().map((n) => round(n, 2)),
-    peak_rss_mb: round(memory.peakMb, 1),
-    loop_peak_rss_mb: round(memory.rootPeakMb, 1),
+    // the loop process, as `/usr/bin/time -v` would report it; then the harness's processes together (the
+    // loop, its oracle session and its spawn helper; shared pages counted once); then every process of
+    // the run summed, sleeping agents and git included, shared pages counted in each
+    peak_rss_mb: round(memory.rootPeakMb, 1),
+    harness_peak_pss_mb: round(memory.harnessPeakPssMb, 1),
+    tree_peak_rss_mb: round(memory.peakMb, 1),
     dir: values.keep ? dir : undefined,
   };
   if (values.json) {

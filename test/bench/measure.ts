@@ -90,7 +90,15 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
   return { overheadMs: [...overhead.values()], pickupMs, pickupHarnessMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
 }
 
-export type TreeSample = { peakMb: number; rootPeakMb: number; cpuSByProcess: Record<string, number> };
+export type TreeSample = {
+  /** The summed RSS of every process of the tree (shared pages counted in each), at its peak. */
+  peakMb: number;
+  /** The root process's own peak RSS (its VmHWM: the kernel's high-water mark, not a sample). */
+  rootPeakMb: number;
+  /** The summed PSS (shared pages split among their users) of the root and its long-lived helpers, at its peak. */
+  harnessPeakPssMb: number;
+  cpuSByProcess: Record<string, number>;
+};
 
 /** The long-lived processes of a loop, told apart by their command line (the rest live too briefly to sample). */
 function processClass(pid: number, root: number): string | undefined {
@@ -107,12 +115,14 @@ function processClass(pid: number, root: number): string | undefined {
 }
 
 /**
- * Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped, and the own
- * CPU time of its long-lived processes (clock ticks of 1/100 s, the Linux default).
+ * Samples the summed RSS of a process and all its descendants (Linux /proc) until stopped, the summed
+ * PSS of the process and its long-lived helpers (the oracle session, the spawn helper), and the own
+ * CPU time of those (clock ticks of 1/100 s, the Linux default).
  */
 export function sampleTreeRss(root: number, everyMs = 100): { stop: () => TreeSample } {
   let peak = 0;
   let rootPeak = 0;
+  let harnessPeak = 0;
   /** The last own CPU (utime + stime) seen of each long-lived process, and its class. */
   const ownTicks = new Map<number, { kind: string; ticks: number }>();
   const own = new Map<number, number>();
@@ -142,15 +152,18 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => TreeSa
       }
     }
     let total = 0;
+    let harness = 0;
     for (const pid of tree) {
       const known = ownTicks.get(pid);
       const kind = known?.kind ?? processClass(pid, root);
       if (kind) ownTicks.set(pid, { kind, ticks: own.get(pid) ?? known?.ticks ?? 0 });
       const kb = rssKb(pid);
       total += kb;
+      if (kind) harness += pssKb(pid);
       if (pid === root) rootPeak = Math.max(rootPeak, kb, hwmKb(pid));
     }
     peak = Math.max(peak, total);
+    harnessPeak = Math.max(harnessPeak, harness);
   };
   const timer = setInterval(sample, everyMs);
   sample();
@@ -160,7 +173,7 @@ export function sampleTreeRss(root: number, everyMs = 100): { stop: () => TreeSa
       // what the long-lived processes used, as last sampled
       const byProcess: Record<string, number> = { loop_self: 0, oracle: 0, spawn_helper: 0 };
       for (const { kind, ticks } of ownTicks.values()) byProcess[kind] = (byProcess[kind] ?? 0) + ticks / 100;
-      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024, cpuSByProcess: byProcess };
+      return { peakMb: peak / 1024, rootPeakMb: rootPeak / 1024, harnessPeakPssMb: harnessPeak / 1024, cpuSByProcess: byProcess };
     },
   };
 }
@@ -176,3 +189,12 @@ function statusField(pid: number, field: string): number {
 
 const rssKb = (pid: number) => statusField(pid, 'VmRSS');
 const hwmKb = (pid: number) => statusField(pid, 'VmHWM');
+
+/** Proportional set size: each shared page split among the processes that map it (0 if unreadable). */
+function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// `node test/bench/pickup-model.ts [--json] [--tickets N] [--workers N] [--land-ms MS] [--seeds N]`
+// A discrete-event model of the bench's batch (the same seeded tickets and lower bound as bench.ts) that
+// shows the trade-off behind pickup latency, without the noise of a real run. A ticket's agent frees its
+// slot when it ends; its landing (verify, reviews, merge, replay, receipt, the oracle's answer) takes
+// `--land-ms` more before its dependents are ready. Two ways to use the freed slot:
+//   work-conserving: give it at once to the next ready ticket (continuations first, in the order they
+//     became ready, then the tallest chain), which is what the loop does;
+//   hold-for-dependent: keep it idle until the landing, for the dependent it will unblock.
+// The first keeps every slot busy (makespan near its bound) but a dependent that becomes ready while all
+// slots are busy waits for the next agent to end; the second starts dependents at once but idles slots.
+import { parseArgs } from 'node:util';
+import { generateBatch, lowerBoundMs } from './batch.ts';
+import type { SimTicket } from './batch.ts';
+import { percentile } from './measure.ts';
+
+type Policy = 'work-conserving' | 'hold-for-dependent';
+/** Pass start to agent start in the loop (bench p50, a prepared worktree). */
+const START_MS = 45;
+
+function heightsOf(tickets: readonly SimTicket[]): Map<string, number> {
+  const dependents = new Map<string, string[]>(tickets.map((t) => [t.key, []]));
+  for (const t of tickets) for (const b of t.blockedBy) dependents.get(b)?.push(t.key);
+  const height = new Map<string, number>();
+  // tickets come before their dependents in a generated batch: walk them backwards
+  for (const t of [...tickets].reverse()) height.set(t.key, Math.max(0, ...(dependents.get(t.key) ?? []).map((d) => 1 + (height.get(d) ?? 0))));
+  return height;
+}
+
+export function simulate(tickets: readonly SimTicket[], workers: number, landMs: number, policy: Policy) {
+  const byKey = new Map(tickets.map((t) => [t.key, t]));
+  const height = heightsOf(tickets);
+  const satisfied = new Set<string>();
+  const started = new Set<string>();
+  const doneAt = new Map<string, number>();
+  const agentStart = new Map<string, number>();
+  const readySince = new Map<string, number>();
+  const held = new Map<string, string>();
+  const events: Array<{ at: number; kind: 'agent-end' | 'landed'; key: string }> = [];
+  let free = workers;
+  let now = 0;
+  const push = (event: (typeof events)[number]) => {
+    events.push(event);
+    events.sort((a, b) => a.at - b.at);
+  };
+  const start = (t: SimTicket) => {
+    started.add(t.key);
+    agentStart.set(t.key, now + START_MS);
+    push({ at: now + START_MS + t.durationMs, kind: 'agent-end', key: t.key });
+  };
+  const fill = () => {
+    const ready = tickets.filter((t) => !started.has(t.key) && t.blockedBy.every((b) => satisfied.has(b)));
+    for (const t of ready) if (t.blockedBy.length > 0 && !readySince.has(t.key)) readySince.set(t.key, now);
+    const continues = (t: SimTicket) => (t.blockedBy.length > 0 ? 1 : 0);
+    const waited = (t: SimTicket) => (continues(t) ? readySince.get(t.key) ?? 0 : 0);
+    ready.sort((a, b) => continues(b) - continues(a) || waited(a) - waited(b) || (height.get(b.key) ?? 0) - (height.get(a.key) ?? 0));
+    for (const t of ready) {
+      if (free === 0) break;
+      free--;
+      start(t);
+    }
+  };
+  fill();
+  let last = 0;
+  for (let event = events.shift(); event; event = events.shift()) {
+    now = event.at;
+    if (event.kind === 'agent-end') {
+      const heir = tickets.find((t) => t.blockedBy.includes(event.key) && !started.has(t.key) && t.blockedBy.every((b) => b === event.key || satisfied.has(b)));
+      if (policy === 'hold-for-dependent' && heir) held.set(event.key, heir.key);
+      else free++;
+      push({ at: now + landMs, kind: 'landed', key: event.key });
+    } else {
+      satisfied.add(event.key);
+      doneAt.set(event.key, now);
+      last = now;
+      const heir = held.get(event.key);
+      held.delete(event.key);
+      if (heir) start(byKey.get(heir) as SimTicket);
+    }
+    fill();
+  }
+  const pickups = tickets.filter((t) => t.blockedBy.length > 0)
+    .map((t) => (agentStart.get(t.key) ?? 0) - Math.max(...t.blockedBy.map((b) => doneAt.get(b) ?? 0)));
+  const { boundMs } = lowerBoundMs(tickets, workers);
+  return { ratio: Number((last / boundMs).toFixed(3)), pickup_ms_p50: Math.round(percentile(pickups, 50)), pickup_ms_p95: Math.round(percentile(pickups, 95)) };
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      json: { type: 'boolean', default: false },
+      tickets: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '4' },
+      seconds: { type: 'string', default: '60' },
+      'land-ms': { type: 'string', default: '180' },
+      seeds: { type: 'string', default: '3' },
+    },
+  });
+  const [count, workers, seconds, landMs, seeds] = [values.tickets, values.workers, values.seconds, values['land-ms'], values.seeds].map(Number) as [number, number, number, number, number];
+  if (![count, workers, seconds, seeds].every((n) => Number.isInteger(n) && n > 0) || !(landMs >= 0)) {
+    process.stderr.write('pickup-model: --tickets, --workers, --seconds and --seeds must be positive whole numbers, --land-ms a number >= 0.\n');
+    process.exit(2);
+  }
+  const rows = [];
+  for (let seed = 1; seed <= seeds; seed++) {
+    const tickets = generateBatch({ count, seed, workers, targetSeconds: seconds });
+    for (const policy of ['work-conserving', 'hold-for-dependent'] as const) rows.push({ seed, policy, land_ms: landMs, ...simulate(tickets, workers, landMs, policy) });
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
+  else for (const row of rows) process.stdout.write(`seed ${row.seed}  ${row.policy.padEnd(18)}  ratio ${row.ratio.toFixed(3)}  pickup p50 ${row.pickup_ms_p50} ms  p95 ${row.pickup_ms_p95} ms\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) main();
