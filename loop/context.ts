@@ -6,6 +6,7 @@ import type { RunOptions } from './options.ts';
 import type { EventLog, StatePaths } from './state.ts';
 import type { TargetGuard } from './target-guard.ts';
 import type { ForeignWrites } from './foreign-writes.ts';
+import type { WorktreePool } from './worktree-pool.ts';
 
 export type LoopContext = {
   options: RunOptions;
@@ -24,6 +25,8 @@ export type LoopContext = {
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;
+  /** Where ticket and replay worktrees come from and go back to (reused rather than added anew). */
+  worktrees: WorktreePool;
   /** Undoes and records foreign writes to the tickets file and the loop's state files (absent in some tests). */
   foreignWrites?: ForeignWrites;
 };

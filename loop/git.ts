@@ -133,8 +133,29 @@ export async function findMergeOnTarget(git: Git, target: string, key: string, a
   return undefined;
 }
 
+/** What a worktree checks out: a new branch at a commit, an existing branch, or a detached commit. */
+export type Checkout =
+  | { kind: 'new-branch'; branch: string; at: string }
+  | { kind: 'branch'; branch: string }
+  | { kind: 'detached'; commit: string };
+
+/** Puts a worktree checking out `checkout` at `path`: a fresh `git worktree add`, or a reused one (loop/worktree-pool.ts). */
+export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unknown>;
+
+/** A fresh `git worktree add` of `checkout` at `path`, whatever was there removed first. */
+export async function addWorktree(repo: Git, path: string, checkout: Checkout): Promise<void> {
+  await removeWorktree(repo, path);
+  await mkdir(dirname(path), { recursive: true });
+  switch (checkout.kind) {
+    case 'new-branch': await repo.raw(['worktree', 'add', '-b', checkout.branch, path, checkout.at]); return;
+    // --force: the branch may be checked out in a worktree not yet removed (a crashed pass's)
+    case 'branch': await repo.raw(['worktree', 'add', '--force', path, checkout.branch]); return;
+    case 'detached': await repo.raw(['worktree', 'add', '--detach', path, checkout.commit]); return;
+  }
+}
+
 /**
- * Gives the ticket a fresh worktree on its branch: the branch is created at the target head the first
+ * Gives the ticket a clean worktree on its branch: the branch is created at the target head the first
  * time and carries over (with its commits) to later passes, with the target merged in when it moved.
  */
 export async function prepareWorktree(
@@ -144,15 +165,14 @@ export async function prepareWorktree(
   path: string,
   /** The target head to start from or catch up with (the loop's own, not a ref a worker may have moved). */
   at = `refs/heads/${target}`,
+  acquire: AcquireWorktree = (p, c) => addWorktree(repo, p, c),
 ): Promise<{ conflict: boolean }> {
-  await removeWorktree(repo, path);
-  await mkdir(dirname(path), { recursive: true });
   const branch = branchOf(key);
   if (!(await revParse(repo, `refs/heads/${branch}`))) {
-    await repo.raw(['worktree', 'add', '-b', branch, path, at]);
+    await acquire(path, { kind: 'new-branch', branch, at });
     return { conflict: false }; // a new branch at the target head has nothing to catch up on
   }
-  await repo.raw(['worktree', 'add', '--force', path, branch]);
+  await acquire(path, { kind: 'branch', branch });
   const wt = openGit(path);
   const isAncestor = await wt.raw(['merge-base', '--is-ancestor', at, 'HEAD']).then(() => true, () => false);
   if (isAncestor) return { conflict: false };
@@ -247,13 +267,6 @@ export async function revertOnTarget(
   } finally {
     await removeWorktree(repo, scratch);
   }
-}
-
-/** A clean detached worktree at `commit` for the post-merge replay. */
-export async function addDetachedWorktree(repo: Git, path: string, commit: string): Promise<void> {
-  await removeWorktree(repo, path);
-  await mkdir(dirname(path), { recursive: true });
-  await repo.raw(['worktree', 'add', '--detach', path, commit]);
 }
 
 /** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */

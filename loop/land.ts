@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
-import { addDetachedWorktree, findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, removeWorktree, revertOnTarget } from './git.ts';
+import { findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, revertOnTarget } from './git.ts';
 import { renderReceiptComment } from './receipt.ts';
 import { finishLine, runVerify } from './verify.ts';
 
@@ -62,7 +62,7 @@ export async function replayAndSettle(
   const target = ctx.options.targetBranch;
   const head = mergeCommit;
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  await addDetachedWorktree(ctx.repo, scratch, head);
+  await ctx.worktrees.acquire(scratch, { kind: 'detached', commit: head });
   ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
   const replay = await runVerify({
     commands: finishLine(ticket.description, ticket.key, scratch).commands,
@@ -71,8 +71,7 @@ export async function replayAndSettle(
     logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
     timeoutMs: ctx.options.workerMinutes * 60_000,
     signal: ctx.signal,
-  });
-  await removeWorktree(ctx.repo, scratch);
+  }).finally(() => ctx.worktrees.release(scratch));
   if (replay.kind !== 'passed' && ctx.signal.aborted) {
     // the loop is stopping: a killed replay proves nothing; the next start finds the merge and replays it
     ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'interrupted' });

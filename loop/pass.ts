@@ -1,13 +1,13 @@
-// One worker pass on one ticket: a fresh worktree and a fresh agent process, then the loop's own
-// checks (a valid result, a proven block, commits on the branch, the finish line), discovered work
-// filed, the two reviews and the landing.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// One worker pass on one ticket: a clean worktree (reused from the pool) and a fresh agent process,
+// then the loop's own checks (a valid result, a proven block, commits on the branch, the finish line),
+// discovered work filed, the two reviews and the landing; the worktree goes back to the pool at the end.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import { gateTicket, judgeBlock } from './blocked.ts';
 import type { LoopContext } from './context.ts';
 import { fileDiscovered } from './discovered.ts';
-import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree, removeWorktree } from './git.ts';
+import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree } from './git.ts';
 import type { Prepared } from './warm.ts';
 import { landTicket, replayAndSettle } from './land.ts';
 import type { LandOutcome } from './land.ts';
@@ -70,6 +70,17 @@ export function describeOutcome(outcome: PassOutcome): string {
 
 /** `warmed`: the worktree prepared ahead while every slot was busy (loop/warm.ts), if any. */
 export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<Prepared | undefined>): Promise<PassResult> {
+  const worktree = ctx.paths.worktree(ticket.key);
+  try {
+    return await passOn(ctx, ticket, pass, notes, warmed);
+  } finally {
+    // the worktree goes back to the pool whatever the outcome; an interrupted pass may leave it where
+    // it is (the next start's stale cleanup removes it)
+    if (!ctx.signal.aborted && existsSync(worktree)) await ctx.worktrees.release(worktree);
+  }
+}
+
+async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed: Promise<Prepared | undefined> | undefined): Promise<PassResult> {
   const { key } = ticket;
   const target = ctx.options.targetBranch;
   const dir = ctx.paths.passDir(key, pass);
@@ -80,7 +91,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   if (already) {
     if (warmed) {
       await warmed;
-      await removeWorktree(ctx.repo, ctx.paths.worktree(key));
+      await ctx.worktrees.release(ctx.paths.worktree(key));
     }
     ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
     const landed = await replayAndSettle(ctx, ticket, pass, already, []);
@@ -88,7 +99,7 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   }
 
   const worktree = ctx.paths.worktree(key);
-  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev());
+  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev(), ctx.worktrees.acquire);
   const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');
@@ -208,8 +219,9 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
     return done({ kind: 'review-rejected', findings: ratchetDecision.kind === 'refused' ? `${findings}\n${ratchetDecision.findings}` : findings });
   }
   if (ratchetDecision.kind === 'refused') return done({ kind: 'ratchet-refused', findings: ratchetDecision.findings });
+  // the worktree is done with: given back now, the replay can reuse it
+  await ctx.worktrees.release(worktree);
   const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
-  if (landed.kind === 'landed') await removeWorktree(ctx.repo, worktree);
   return done(fromLand(landed));
 }
 

@@ -31,6 +31,7 @@ import type { ForeignWrites } from './foreign-writes.ts';
 import type { Wake } from './wake.ts';
 import { openWarm } from './warm.ts';
 import type { Warm } from './warm.ts';
+import { openWorktreePool } from './worktree-pool.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -64,8 +65,9 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   foreign = await openForeignWrites({ run, options, paths, env: deps.env, log }, opened);
   const counted = countTrackerCalls(foreign.tracker);
   let mergeChain: Promise<unknown> = Promise.resolve();
+  const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
   const ctx: LoopContext = {
-    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign,
+    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign, worktrees,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
     env: { ...deps.env, [LOOP_MARKER]: stateDir },
     withMergeLock: <T>(fn: () => Promise<T>) => {
@@ -92,6 +94,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     controller.abort();
     await oracle.close();
     await warm.close();
+    await worktrees.close();
     await lock.release().catch(() => undefined);
   }
 }
