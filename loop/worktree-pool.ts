@@ -4,6 +4,7 @@
 // (wiped with the rest of `worktrees/` after a crash; a leading dot is never a ticket key); the next
 // acquire moves it into place (a rename) and checks out what a fresh add would, paying only for the
 // diff. A pooled worktree that may have been tampered with is removed and a fresh one added instead.
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addWorktree, openGit, removeWorktree } from './git.ts';
@@ -29,11 +30,14 @@ export type PoolDeps = {
 };
 
 /**
- * A worktree the pool handed out: the `.git` file and the admin dir's `commondir` (where git finds the
- * repository, its config and hooks) as git wrote them at the add, compared before a reuse; the commit the pool left it at, and when the pool was done writing to it, as a file's ctime in ns (the
- * file system's own clock, which may lag the process's by a tick): a file changed since is suspect.
+ * A worktree the pool handed out: its `.git` file and its admin dir's `commondir` (where git finds the
+ * repository, its config and hooks) as git wrote them at the add; the commit the pool left it at; and
+ * when the pool was done writing to it, as a file's ctime in ns (the file system's own clock).
  */
 type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigint };
+
+/** What a reuse must undo, or why the worktree cannot be reused. */
+type Inspection = { kind: 'tampered'; reason: string } | { kind: 'reusable'; rewrite: string[] };
 
 /** State a worker could leave in a worktree's admin dir that a checkout would carry into the next use. */
 const IN_PROGRESS = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_LOG', 'rebase-merge', 'rebase-apply', 'sequencer', 'config.worktree', 'info/sparse-checkout'];
@@ -45,8 +49,10 @@ export function openWorktreePool({ repo, dir }: PoolDeps): WorktreePool {
   let closed = false;
 
   const clock = join(dir, '.pool-clock');
-  const handOut = async (path: string, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>): Promise<void> => {
-    const commit = (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
+  const handOut = async (path: string, checkout: Checkout, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>): Promise<void> => {
+    const commit = checkout.kind === 'detached' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(checkout.commit)
+      ? checkout.commit
+      : (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
     await mkdir(dir, { recursive: true });
     await writeFile(clock, '');
     inUse.set(path, { gitlink, commondir, commit, readyAt: (await lstat(clock, { bigint: true })).ctimeNs });
@@ -54,7 +60,7 @@ export function openWorktreePool({ repo, dir }: PoolDeps): WorktreePool {
   const addFresh = async (path: string, checkout: Checkout, reason: string): Promise<Acquired> => {
     await addWorktree(repo, path, checkout);
     const gitlink = await readFile(join(path, '.git'), 'utf8');
-    await handOut(path, { gitlink, commondir: await readFile(join(adminDir(path, gitlink), 'commondir'), 'utf8') });
+    await handOut(path, checkout, { gitlink, commondir: await readFile(join(adminDir(path, gitlink), 'commondir'), 'utf8') });
     return { kind: 'added', reason };
   };
 
@@ -62,15 +68,15 @@ export function openWorktreePool({ repo, dir }: PoolDeps): WorktreePool {
     async acquire(path, checkout) {
       const pooled = free.pop();
       if (!pooled) return addFresh(path, checkout, 'no pooled worktree is free');
-      await removeWorktree(repo, path);
+      if (existsSync(path)) await removeWorktree(repo, path);
       let at = pooled.path;
       try {
-        const problem = await tamperedWith(pooled.path, pooled);
-        if (problem) throw new Error(problem);
+        const inspection = await inspect(pooled.path, pooled);
+        if (inspection.kind === 'tampered') throw new Error(inspection.reason);
         await repo.raw(['worktree', 'move', pooled.path, path]);
         at = path;
-        await resetTo(path, pooled, checkout);
-        await handOut(path, pooled);
+        await resetTo(openGit(path), inspection.rewrite, checkout);
+        await handOut(path, checkout, pooled);
         return { kind: 'reused' };
       } catch (error) {
         await removeWorktree(repo, at);
@@ -105,66 +111,63 @@ export function openWorktreePool({ repo, dir }: PoolDeps): WorktreePool {
 }
 
 /**
- * Makes a moved-in worktree what a fresh add of `checkout` gives, writing only what differs. `checkout -f`
- * rewrites a tracked file only when git's stat check says it changed. That check compares ctime, which
- * no one can set back (utimes sets only atime and mtime), so a file changed in place with its mtime
- * restored is caught; but git (as built here, without USE_NSEC) compares whole seconds only, so a change
- * made within the second the index last recorded the file would pass, and the index itself (in the
- * admin dir) may have been rewritten. So the index is first reset to
- * the commit the pool left (an entry whose object was changed loses its stat data and is compared by
- * content), and every file changed since the pool handed the worktree out (its ctime says so, to the
- * file system's precision) is dropped from the index, so the checkout writes it anew. The first clean removes
+ * Makes a moved-in worktree what a fresh add of `checkout` gives, writing only what differs: the files
+ * in `rewrite` are dropped from the index so the checkout writes them anew. The first clean removes
  * untracked files before the checkout reads them (an untracked `.gitattributes` would change how it
- * writes files); the last removes what the switch left untracked.
+ * writes files); the last removes the dropped files the new commit does not have.
  */
-async function resetTo(path: string, made: Made, checkout: Checkout): Promise<void> {
-  const wt = openGit(path);
+async function resetTo(wt: Git, rewrite: string[], checkout: Checkout): Promise<void> {
   await wt.raw(['clean', '-ffdxq']);
-  await wt.raw(['read-tree', '-m', made.commit]);
-  const changed = await changedSince(wt, path, made.readyAt);
-  for (let i = 0; i < changed.length; i += 500) await wt.raw(['update-index', '--force-remove', '--', ...changed.slice(i, i + 500)]);
+  for (let i = 0; i < rewrite.length; i += 500) await wt.raw(['update-index', '--force-remove', '--', ...rewrite.slice(i, i + 500)]);
   switch (checkout.kind) {
     case 'new-branch': await wt.raw(['checkout', '-f', '-q', '-b', checkout.branch, checkout.at]); break;
     case 'branch': await wt.raw(['checkout', '-f', '-q', '--ignore-other-worktrees', checkout.branch]); break;
     case 'detached': await wt.raw(['checkout', '-f', '-q', '--detach', checkout.commit]); break;
   }
-  await wt.raw(['clean', '-ffdxq']);
+  if (rewrite.length > 0) await wt.raw(['clean', '-ffdxq']);
 }
 
-/** An index entry in `ls-files --debug -z`: its path and the ctime seconds it recorded. */
-const DEBUG_ENTRY = /([^\0]*)\0 {2}ctime: (\d+):\d+\n(?: {2}[^\n]*\n){4}/y;
+/** An index entry in `ls-files --debug -z`: its path, the ctime seconds it recorded, its flags (hex). */
+const DEBUG_ENTRY = /([^\0]*)\0 {2}ctime: (\d+):\d+\n {2}mtime: [^\n]*\n {2}dev: [^\n]*\n {2}uid: [^\n]*\n {2}size: \d+\tflags: ([0-9a-f]+)\n/y;
+/** Index flags under which git does not look at a file: assume-unchanged (CE_VALID) and skip-worktree. */
+const NOT_LOOKED_AT = 0x8000 | 0x40000000;
 
 /**
- * Tracked files changed at or after `since` (a ctime in ns). Only entries whose recorded ctime is as
- * late can have fooled git's whole-second check, so only those are looked at.
+ * Whether the pooled worktree at `path` may be reused, and which files a reuse must rewrite. It is a
+ * trust boundary: a worker may have tampered with its own worktree, and a replay must run on exactly
+ * the merged commit. `checkout -f` rewrites a tracked file only when git's stat check says it changed.
+ * That check compares ctime, which no one can set back (utimes sets only atime and mtime), so a file
+ * changed in place with its mtime restored is caught; but git (as built here, without USE_NSEC)
+ * compares whole seconds only, so a change made within the second the index recorded the file would
+ * pass; and the index (in the admin dir) may itself have been rewritten. So every file whose ctime is
+ * at or after the pool handed the worktree out, and every entry whose object is not the commit's the
+ * pool left, is rewritten, whatever its stat data says.
  */
-async function changedSince(wt: Git, path: string, since: bigint): Promise<string[]> {
+async function inspect(path: string, made: Made): Promise<Inspection> {
+  const tampered = (reason: string): Inspection => ({ kind: 'tampered', reason });
+  if (await readRegular(join(path, '.git')) !== made.gitlink) return tampered('its .git file is not the one git wrote');
+  const admin = adminDir(path, made.gitlink);
+  if (await readRegular(join(admin, 'commondir')) !== made.commondir) return tampered('its admin dir\'s commondir is not the one git wrote');
+  for (const name of IN_PROGRESS) {
+    if (await lstat(join(admin, name)).then(() => true, () => false)) return tampered(`its admin dir holds ${name}`);
+  }
+  const wt = openGit(path);
   const out = await wt.raw(['ls-files', '--debug', '-z']);
-  const sinceSec = since / 1_000_000_000n;
-  const candidates: string[] = [];
+  const sinceSec = made.readyAt / 1_000_000_000n;
+  const recent: string[] = [];
+  let read = 0;
   DEBUG_ENTRY.lastIndex = 0;
   for (let m = DEBUG_ENTRY.exec(out); m; m = DEBUG_ENTRY.exec(out)) {
-    if (BigInt(m[2] ?? 0) >= sinceSec) candidates.push(m[1] ?? '');
+    read = DEBUG_ENTRY.lastIndex;
+    const [, file = '', ctimeSec = '0', flags = '0'] = m;
+    if ((parseInt(flags, 16) & NOT_LOOKED_AT) !== 0) return tampered(`an index entry is flagged assume-unchanged or skip-worktree: ${file}`);
+    // only an entry recorded in the second of the hand-out or later can hide a change from git's check
+    if (BigInt(ctimeSec) >= sinceSec) recent.push(file);
   }
-  const changed = await Promise.all(candidates.map((file) => lstat(join(path, file), { bigint: true }).then((s) => s.ctimeNs >= since, () => false)));
-  return candidates.filter((_, i) => changed[i]);
-}
-
-/**
- * Why the pooled worktree at `path` must not be reused (undefined: it may). A worktree is a trust
- * boundary: a worker may have tampered with its own, and a replay must run on exactly the merged commit.
- */
-async function tamperedWith(path: string, { gitlink, commondir }: Made): Promise<string | undefined> {
-  if (await readRegular(join(path, '.git')) !== gitlink) return 'its .git file is not the one git wrote';
-  const admin = adminDir(path, gitlink);
-  if (await readRegular(join(admin, 'commondir')) !== commondir) return 'its admin dir\'s commondir is not the one git wrote';
-  for (const name of IN_PROGRESS) {
-    if (await lstat(join(admin, name)).then(() => true, () => false)) return `its admin dir holds ${name}`;
-  }
-  // `ls-files -v` tags assume-unchanged entries in lower case and skip-worktree ones `S`: git would not
-  // look at those files, so a checkout would leave whatever a worker put there
-  const flagged = (await openGit(path).raw(['ls-files', '-v'])).split('\n').find((line) => /^[a-zS]/.test(line));
-  return flagged === undefined ? undefined : `an index entry is flagged assume-unchanged or skip-worktree: ${flagged}`;
+  if (read !== out.length) return tampered('its index could not be read');
+  const changed = await Promise.all(recent.map((file) => lstat(join(path, file), { bigint: true }).then((s) => s.ctimeNs >= made.readyAt, () => false)));
+  const otherObjects = (await wt.raw(['diff-index', '--cached', '--name-only', '-z', '--no-renames', made.commit, '--'])).split('\0').filter(Boolean);
+  return { kind: 'reusable', rewrite: [...new Set([...recent.filter((_, i) => changed[i]), ...otherObjects])] };
 }
 
 function adminDir(path: string, gitlink: string): string {
