@@ -69,7 +69,7 @@ export async function openGuardedLocalTracker(options: LocalGuardOptions): Promi
   const { path, foreignDir, onForeign } = options;
   let baseline = await readOrMissing(path).catch(() => undefined);
   /** The file's bytes when it holds `baseline` (checks compare bytes: no string per check). */
-  let baselineBytes = baseline === undefined ? undefined : Buffer.from(baseline);
+  let baselineBytes: Buffer | undefined = baseline === undefined ? undefined : Buffer.from(baseline);
   const setBaseline = (text: string) => {
     baseline = text;
     baselineBytes = Buffer.from(text);
@@ -122,9 +122,10 @@ export async function openGuardedLocalTracker(options: LocalGuardOptions): Promi
     watch: {
       async read(text) {
         if (baseline === undefined) setBaseline(text);
-        if (text === baseline) return text;
-        await undo(text, baseline);
-        return baseline;
+        const ours = baseline ?? text;
+        if (text === ours) return text;
+        await undo(text, ours);
+        return ours;
       },
       wrote(text) {
         setBaseline(text);
