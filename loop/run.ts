@@ -142,6 +142,9 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   /** A question to the oracle under way: the landings it can see, and its outcome once it is done. */
   type InFlight = { settled: string[]; done: boolean; outcome: { answer: OracleAnswer } | { error: unknown } | undefined; promise: Promise<void> };
   let inFlight: InFlight | undefined;
+  // the graph's chain lengths change only with a new read of the batch, not with every event
+  let shape: { tickets: readonly Ticket[]; heights: Map<string, number>; depths: Map<string, number> } | undefined;
+  const shapeOf = (batch: BatchRead) => (shape?.tickets === batch.tickets ? shape : shape = { tickets: batch.tickets, heights: heightsOf(batch.tickets), depths: depthsOf(batch.tickets) });
   const plan = (current: OracleAnswer, batch: BatchRead) => {
     const view: SchedulerView = {
       tickets: batch.tickets,
@@ -149,8 +152,8 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       running: new Set(running.keys()),
       passesUsed: (key) => passesUsed.get(key) ?? 0,
       maxPasses: options.maxPasses,
-      heights: heightsOf(batch.tickets),
-      depths: depthsOf(batch.tickets),
+      heights: shapeOf(batch).heights,
+      depths: shapeOf(batch).depths,
       settling,
       readySince,
     };

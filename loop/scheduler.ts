@@ -54,15 +54,16 @@ export function pickReady(view: SchedulerView, freeSlots: number): Ticket[] {
   const continues = (ticket: Ticket) => (ticket.blockedBy.length > 0 ? 1 : 0);
   const waited = (ticket: Ticket) => (continues(ticket) ? view.readySince?.get(ticket.key) ?? Infinity : 0);
   const longerWait = (a: Ticket, b: Ticket) => (waited(a) === waited(b) ? 0 : waited(a) < waited(b) ? -1 : 1);
+  // only the ready ones are ordered: at 1,000 tickets most of the batch is done or blocked
   const order = view.tickets
     .map((ticket, position) => ({ ticket, position }))
+    .filter((entry) => statusOf(entry.ticket, view) === 'ready')
     .sort((a, b) => continues(b.ticket) - continues(a.ticket) || longerWait(a.ticket, b.ticket)
       || height(b.ticket.key) - height(a.ticket.key)
       || depth(b.ticket.key) - depth(a.ticket.key) || a.position - b.position)
     .map((entry) => entry.ticket);
   for (const ticket of order) {
     if (picked.length >= freeSlots) break;
-    if (statusOf(ticket, view) !== 'ready') continue;
     if (ticket.labels.includes(SERIAL_LABEL)) {
       if (serialRunning) continue;
       serialRunning = true;
