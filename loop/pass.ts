@@ -86,6 +86,14 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const dir = ctx.paths.passDir(key, pass);
   mkdirSync(dir, { recursive: true });
 
+  // The snapshot of everything outside the worktree is taken beside the lookup and the worktree's
+  // preparation (nothing of this pass has run yet), not after them in the agent's slot. Under the merge
+  // lock: a merge moves the target ref before it syncs the checked-out files, and a snapshot between
+  // the two would see another ticket's landing as a change made by this pass.
+  const undoneBefore = ctx.targetGuard.undone().length;
+  const snapshot = ctx.withMergeLock(() => snapshotOutside(ctx.repo));
+  void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
+
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
   const already = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
   if (already) {
@@ -123,10 +131,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
 
   const verifyFile = join(dir, 'verify.txt');
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
-  // under the merge lock: a merge moves the target ref before it syncs the checked-out files, and a
-  // snapshot between the two would see another ticket's landing as a change made by this pass
-  const undoneBefore = ctx.targetGuard.undone().length;
-  const outsideBefore = await ctx.withMergeLock(() => snapshotOutside(ctx.repo));
+  const outsideBefore = await snapshot;
   let outcome: AgentOutcome;
   for (let wait = 0; ; wait++) {
     rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
