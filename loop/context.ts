@@ -23,6 +23,8 @@ export type LoopContext = {
   signal: AbortSignal;
   /** Runs `fn` while holding the one merge lock of the target branch. */
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Runs a read that must not see a merge half done, without queueing when no merge runs (loop/merge-lock.ts). */
+  readBesideMerges: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;
   /** Where ticket and replay worktrees come from and go back to (reused rather than added anew). */

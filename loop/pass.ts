@@ -87,11 +87,11 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   mkdirSync(dir, { recursive: true });
 
   // The snapshot of everything outside the worktree is taken beside the lookup and the worktree's
-  // preparation (nothing of this pass has run yet), not after them in the agent's slot. Under the merge
-  // lock: a merge moves the target ref before it syncs the checked-out files, and a snapshot between
+  // preparation (nothing of this pass has run yet), not after them in the agent's slot. Never during a
+  // merge: a merge moves the target ref before it syncs the checked-out files, and a snapshot between
   // the two would see another ticket's landing as a change made by this pass.
   const undoneBefore = ctx.targetGuard.undone().length;
-  const snapshot = ctx.withMergeLock(() => snapshotOutside(ctx.repo));
+  const snapshot = ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
   void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.

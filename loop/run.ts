@@ -32,6 +32,7 @@ import type { Wake } from './wake.ts';
 import { openWarm } from './warm.ts';
 import type { Warm } from './warm.ts';
 import { openWorktreePool } from './worktree-pool.ts';
+import { openMergeLock } from './merge-lock.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -64,17 +65,14 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   // from here the tickets file and the loop's state files are the loop's until it ends
   foreign = await openForeignWrites({ run, options, paths, env: deps.env, log }, opened);
   const counted = countTrackerCalls(foreign.tracker);
-  let mergeChain: Promise<unknown> = Promise.resolve();
+  const mergeLock = openMergeLock();
   const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
   const ctx: LoopContext = {
     options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign, worktrees,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
     env: { ...deps.env, [LOOP_MARKER]: stateDir },
-    withMergeLock: <T>(fn: () => Promise<T>) => {
-      const next = mergeChain.then(fn, fn);
-      mergeChain = next.catch(() => undefined);
-      return next;
-    },
+    withMergeLock: mergeLock.withLock,
+    readBesideMerges: mergeLock.readBeside,
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
