@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]
-//                   [--node-flags="--max-semi-space-size=8"]`
+//                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration and commit, and reports makespan against its lower
 // bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
+import { LOOP_NODE_FLAGS } from '../../heal/supervisor.ts';
 import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
 import { figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './measure.ts';
 
@@ -51,8 +52,8 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '1' },
       tracker: { type: 'string', default: 'local' },
       keep: { type: 'boolean', default: false },
-      // the flags heal/supervisor.ts starts the loop with
-      'node-flags': { type: 'string', default: '--max-semi-space-size=8' },
+      // the flags heal/supervisor.ts starts the loop with (LOOP_NODE_FLAGS)
+      'node-flags': { type: 'string', default: LOOP_NODE_FLAGS.join(' ') },
     },
   });
   const count = Math.round(positive('tickets', values.tickets));
