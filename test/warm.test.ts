@@ -23,7 +23,7 @@ test('a prepared worktree is taken by its pass; another waits while one is ready
   const worktree = (key: string) => join(dir, 'worktrees', key);
   // the parts of a run's context the warm-up uses, real ones
   const repoGit = openGit(repo);
-  const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees') });
+  const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
   const ctx = {
     options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
     paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees,

@@ -26,7 +26,7 @@ async function setup() {
   const second = await git(repo, 'rev-parse', 'main');
   const repoGit = openGit(repo);
   const pooled = join(dir, 'state', 'worktrees');
-  const pool = openWorktreePool({ repo: repoGit, dir: pooled });
+  const pool = openWorktreePool({ repo: repoGit, dir: pooled, minFiles: 0 });
   const wt = (name: string) => join(dir, 'state', 'worktrees', name);
   return { dir, repo, repoGit, pool, first, second, wt, poolPath: (n: number) => join(pooled, `.pool-${n}`) };
 }
@@ -102,6 +102,18 @@ async function ctimes(path: string, file: string): Promise<[number, number]> {
   const recorded = Number(/ctime: (\d+):/.exec(await git(path, 'ls-files', '--debug', '--', file))?.[1]);
   return [recorded, Math.floor(statSync(join(path, file)).ctimeMs / 1000)];
 }
+
+test('a worktree with fewer files than the pool\'s minimum is removed at release, not pooled', async () => {
+  const { repo, repoGit, first, wt, dir } = await setup();
+  const pool = openWorktreePool({ repo: repoGit, dir: join(dir, 'state', 'small'), minFiles: 1_000 });
+  await pool.acquire(wt('T-1'), { kind: 'new-branch', branch: 'nightshift/T-1', at: first });
+  await pool.release(wt('T-1'));
+  expect(existsSync(wt('T-1'))).toBe(false);
+  expect(await pool.acquire(wt('T-2'), { kind: 'new-branch', branch: 'nightshift/T-2', at: first })).toEqual({ kind: 'added', reason: 'no pooled worktree is free' });
+  await pool.release(wt('T-2'));
+  await pool.close();
+  expect((await git(repo, 'worktree', 'list')).trim().split('\n')).toHaveLength(1);
+});
 
 test('a file changed in place with its mtime restored, within the second git recorded it, is rewritten', async () => {
   const { repo, pool, first, wt } = await setup();
