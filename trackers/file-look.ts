@@ -50,7 +50,7 @@ export function openFileLooker(): FileLooker {
 }
 
 /** Bytes the loop appends to, kept in one buffer that doubles (no copy of the whole per append or look). */
-export type GrowingBytes = { append(bytes: Buffer): void; replace(bytes: Buffer): void; view(): Buffer };
+export type GrowingBytes = { append(bytes: Buffer): void; view(): Buffer };
 
 export function growingBytes(initial: Buffer): GrowingBytes {
   let buffer = Buffer.alloc(Math.max(64 * 1024, initial.length * 2));
@@ -65,12 +65,5 @@ export function growingBytes(initial: Buffer): GrowingBytes {
     length += bytes.length;
   };
   append(initial);
-  return {
-    append,
-    replace(bytes) {
-      length = 0;
-      append(bytes);
-    },
-    view: () => buffer.subarray(0, length),
-  };
+  return { append, view: () => buffer.subarray(0, length) };
 }
