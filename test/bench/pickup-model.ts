@@ -4,12 +4,16 @@
 // shows the trade-off behind pickup latency, without the noise of a real run. A ticket's agent frees its
 // slot when it ends; its landing (verify, reviews, merge, replay, receipt, the oracle's answer) takes
 // `--land-ms` more before its dependents are ready. Two ways to use the freed slot:
-//   work-conserving: give it at once to the next ready ticket (continuations first, in the order they
-//     became ready, then the tallest chain), which is what the loop does;
+//   work-conserving: give it at once to the next ready ticket, as the loop does (its own scheduler,
+//     loop/scheduler.ts, picks);
 //   hold-for-dependent: keep it idle until the landing, for the dependent it will unblock.
 // The first keeps every slot busy (makespan near its bound) but a dependent that becomes ready while all
 // slots are busy waits for the next agent to end; the second starts dependents at once but idles slots.
 import { parseArgs } from 'node:util';
+import { depthsOf, heightsOf } from '../../loop/graph.ts';
+import { noteReadySince, pickReady } from '../../loop/scheduler.ts';
+import type { SchedulerView } from '../../loop/scheduler.ts';
+import type { Ticket } from '../../trackers/types.ts';
 import { generateBatch, lowerBoundMs } from './batch.ts';
 import type { SimTicket } from './batch.ts';
 import { percentile } from './measure.ts';
@@ -18,18 +22,12 @@ type Policy = 'work-conserving' | 'hold-for-dependent';
 /** Pass start to agent start in the loop (bench p50, a prepared worktree). */
 const START_MS = 45;
 
-function heightsOf(tickets: readonly SimTicket[]): Map<string, number> {
-  const dependents = new Map<string, string[]>(tickets.map((t) => [t.key, []]));
-  for (const t of tickets) for (const b of t.blockedBy) dependents.get(b)?.push(t.key);
-  const height = new Map<string, number>();
-  // tickets come before their dependents in a generated batch: walk them backwards
-  for (const t of [...tickets].reverse()) height.set(t.key, Math.max(0, ...(dependents.get(t.key) ?? []).map((d) => 1 + (height.get(d) ?? 0))));
-  return height;
-}
-
-export function simulate(tickets: readonly SimTicket[], workers: number, landMs: number, policy: Policy) {
-  const byKey = new Map(tickets.map((t) => [t.key, t]));
-  const height = heightsOf(tickets);
+/**
+ * Runs the batch through the loop's own scheduler (pickReady, noteReadySince, the graph's heights and
+ * depths); only time is simulated: agents take their durations, landings take `landMs`.
+ */
+export function simulate(sims: readonly SimTicket[], workers: number, landMs: number, policy: Policy) {
+  const tickets: Ticket[] = sims.map((t) => ({ key: t.key, title: t.key, description: '', state: 'todo', labels: t.labels, blockedBy: t.blockedBy, comments: [] }));
   const satisfied = new Set<string>();
   const started = new Set<string>();
   const doneAt = new Map<string, number>();
@@ -37,27 +35,24 @@ export function simulate(tickets: readonly SimTicket[], workers: number, landMs:
   const readySince = new Map<string, number>();
   const held = new Map<string, string>();
   const events: Array<{ at: number; kind: 'agent-end' | 'landed'; key: string }> = [];
+  const view: SchedulerView = { tickets, satisfied, running: started, passesUsed: () => 0, maxPasses: 1, heights: heightsOf(tickets), depths: depthsOf(tickets), readySince };
+  const duration = new Map(sims.map((t) => [t.key, t.durationMs]));
   let free = workers;
   let now = 0;
   const push = (event: (typeof events)[number]) => {
     events.push(event);
     events.sort((a, b) => a.at - b.at);
   };
-  const start = (t: SimTicket) => {
-    started.add(t.key);
-    agentStart.set(t.key, now + START_MS);
-    push({ at: now + START_MS + t.durationMs, kind: 'agent-end', key: t.key });
+  const start = (key: string) => {
+    started.add(key);
+    agentStart.set(key, now + START_MS);
+    push({ at: now + START_MS + (duration.get(key) ?? 0), kind: 'agent-end', key });
   };
   const fill = () => {
-    const ready = tickets.filter((t) => !started.has(t.key) && t.blockedBy.every((b) => satisfied.has(b)));
-    for (const t of ready) if (t.blockedBy.length > 0 && !readySince.has(t.key)) readySince.set(t.key, now);
-    const continues = (t: SimTicket) => (t.blockedBy.length > 0 ? 1 : 0);
-    const waited = (t: SimTicket) => (continues(t) ? readySince.get(t.key) ?? 0 : 0);
-    ready.sort((a, b) => continues(b) - continues(a) || waited(a) - waited(b) || (height.get(b.key) ?? 0) - (height.get(a.key) ?? 0));
-    for (const t of ready) {
-      if (free === 0) break;
+    noteReadySince(view, readySince, now);
+    for (const t of pickReady(view, free)) {
       free--;
-      start(t);
+      start(t.key);
     }
   };
   fill();
@@ -75,13 +70,13 @@ export function simulate(tickets: readonly SimTicket[], workers: number, landMs:
       last = now;
       const heir = held.get(event.key);
       held.delete(event.key);
-      if (heir) start(byKey.get(heir) as SimTicket);
+      if (heir) start(heir);
     }
     fill();
   }
   const pickups = tickets.filter((t) => t.blockedBy.length > 0)
     .map((t) => (agentStart.get(t.key) ?? 0) - Math.max(...t.blockedBy.map((b) => doneAt.get(b) ?? 0)));
-  const { boundMs } = lowerBoundMs(tickets, workers);
+  const { boundMs } = lowerBoundMs(sims, workers);
   return { ratio: Number((last / boundMs).toFixed(3)), pickup_ms_p50: Math.round(percentile(pickups, 50)), pickup_ms_p95: Math.round(percentile(pickups, 95)) };
 }
 
