@@ -13,14 +13,16 @@ export type FileLook =
 
 export type FileLooker = { look(path: string, expected: Buffer): FileLook };
 
+/** `buffer`, or one at least twice as large holding its first `used` bytes when `needed` does not fit. */
+function withRoom(buffer: Buffer, needed: number, used: number): Buffer {
+  if (needed <= buffer.length) return buffer;
+  const grown = Buffer.alloc(Math.max(needed, buffer.length * 2));
+  buffer.copy(grown, 0, 0, used);
+  return grown;
+}
+
 export function openFileLooker(): FileLooker {
-  let buffer = Buffer.alloc(64 * 1024);
-  const room = (needed: number) => {
-    if (needed <= buffer.length) return;
-    const grown = Buffer.alloc(Math.max(needed, buffer.length * 2));
-    buffer.copy(grown);
-    buffer = grown;
-  };
+  let buffer: Buffer = Buffer.alloc(64 * 1024);
   return {
     look(path, expected) {
       let fd: number;
@@ -31,11 +33,11 @@ export function openFileLooker(): FileLooker {
         throw error;
       }
       try {
-        room(fstatSync(fd).size + 1);
+        buffer = withRoom(buffer, fstatSync(fd).size + 1, 0);
         let length = 0;
         // to the end, however the file grows meanwhile: a short read is not the end, 0 bytes is
         for (;;) {
-          if (length === buffer.length) room(length + 1);
+          buffer = withRoom(buffer, length + 1, length);
           const read = readSync(fd, buffer, length, buffer.length - length, null);
           if (read === 0) break;
           length += read;
@@ -53,14 +55,10 @@ export function openFileLooker(): FileLooker {
 export type GrowingBytes = { append(bytes: Buffer): void; view(): Buffer };
 
 export function growingBytes(initial: Buffer): GrowingBytes {
-  let buffer = Buffer.alloc(Math.max(64 * 1024, initial.length * 2));
+  let buffer: Buffer = Buffer.alloc(Math.max(64 * 1024, initial.length * 2));
   let length = 0;
   const append = (bytes: Buffer) => {
-    if (length + bytes.length > buffer.length) {
-      const grown = Buffer.alloc(Math.max(length + bytes.length, buffer.length * 2));
-      buffer.copy(grown, 0, 0, length);
-      buffer = grown;
-    }
+    buffer = withRoom(buffer, length + bytes.length, length);
     bytes.copy(buffer, length);
     length += bytes.length;
   };
