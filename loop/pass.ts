@@ -8,7 +8,8 @@ import { gateTicket, judgeBlock } from './blocked.ts';
 import type { LoopContext } from './context.ts';
 import { fileDiscovered } from './discovered.ts';
 import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree } from './git.ts';
-import type { Prepared } from './warm.ts';
+import { snapshotStillGood } from './warm.ts';
+import type { HeadStart } from './warm.ts';
 import { landTicket, replayAndSettle } from './land.ts';
 import type { LandOutcome } from './land.ts';
 import { renderPrompt } from './prompt.ts';
@@ -68,8 +69,8 @@ export function describeOutcome(outcome: PassOutcome): string {
   }
 }
 
-/** `warmed`: the worktree prepared ahead while every slot was busy (loop/warm.ts), if any. */
-export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<Prepared | undefined>): Promise<PassResult> {
+/** `warmed`: the pass's head start, prepared while it waited for a slot (loop/warm.ts), if any. */
+export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<HeadStart | undefined>): Promise<PassResult> {
   const worktree = ctx.paths.worktree(ticket.key);
   try {
     return await passOn(ctx, ticket, pass, notes, warmed);
@@ -80,34 +81,34 @@ export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, no
   }
 }
 
-async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed: Promise<Prepared | undefined> | undefined): Promise<PassResult> {
+async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed: Promise<HeadStart | undefined> | undefined): Promise<PassResult> {
   const { key } = ticket;
   const target = ctx.options.targetBranch;
   const dir = ctx.paths.passDir(key, pass);
   mkdirSync(dir, { recursive: true });
+  const head = warmed ? await warmed : undefined;
 
-  // The snapshot of everything outside the worktree is taken beside the lookup and the worktree's
-  // preparation (nothing of this pass has run yet), not after them in the agent's slot. Never during a
-  // merge: a merge moves the target ref before it syncs the checked-out files, and a snapshot between
-  // the two would see another ticket's landing as a change made by this pass.
+  // The snapshot of everything outside the worktree: the head start's when it is recent, else taken
+  // now, beside the lookup and the worktree's preparation (nothing of this pass has run yet), not after
+  // them in the agent's slot. Never during a merge: a merge moves the target ref before it syncs the
+  // checked-out files, and a snapshot between the two would see another ticket's landing as a change
+  // made by this pass.
   const undoneBefore = ctx.targetGuard.undone().length;
-  const snapshot = ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
+  const snapshot = snapshotStillGood(head?.outside, undoneBefore)
+    ? Promise.resolve(head.outside.snapshot)
+    : ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
   void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
-  const already = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
+  const already = head ? head.merged : await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
   if (already) {
-    if (warmed) {
-      await warmed;
-      await ctx.worktrees.release(ctx.paths.worktree(key));
-    }
     ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
     const landed = await replayAndSettle(ctx, ticket, pass, already, []);
     return { outcome: fromLand(landed), costUsd: 0 };
   }
 
   const worktree = ctx.paths.worktree(key);
-  const prepared = (await warmed) ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev(), ctx.worktrees.acquire);
+  const prepared = head?.worktree ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev(), ctx.worktrees.acquire);
   const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');

@@ -18,7 +18,7 @@ import type { OracleAnswer, OracleSession } from './oracle-client.ts';
 import type { RunOptions } from './options.ts';
 import { describeOutcome, journalPass, runPass } from './pass.ts';
 import { LOOP_MARKER, acquireRunLock, removeStaleWorktrees } from './run-lock.ts';
-import { countStatuses, noteReadySince, pickReady, statusOf } from './scheduler.ts';
+import { countStatuses, noteReadySince, pickReady, statusOf, unblockedBy } from './scheduler.ts';
 import type { SchedulerView } from './scheduler.ts';
 import { defaultStateDir, openEventLog, passesInHistory, readEvents, statePaths } from './state.ts';
 import type { LoopEvent } from './state.ts';
@@ -227,14 +227,20 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       });
       running.set(ticket.key, task);
     }
-    // every agent slot busy: the next ticket's worktree is prepared meanwhile, so its slot starts it at once
-    if (budgetLeft && inAgent.size >= options.workers) {
-      const byKey = new Map(view.tickets.map((t) => [t.key, t]));
-      const isReady = (key: string) => {
-        const ticket = byKey.get(key);
-        return ticket !== undefined && !running.has(key) && statusOf(ticket, view) === 'ready';
-      };
-      warm.offer(pickReady(view, picked.length + 1).find((t) => !running.has(t.key)), isReady);
+    // the passes that start next are prepared meanwhile, so their slots start their agents at once: the
+    // dependents of landings whose replay passed (their worktrees then hold the landed work), and, with
+    // every slot busy, the next ready tickets
+    if (budgetLeft) {
+      const landed = unblockedBy(view, settling);
+      warm.offer(landed, (key) => landed.some((t) => t.key === key), options.workers);
+      if (inAgent.size >= options.workers) {
+        const byKey = new Map(view.tickets.map((t) => [t.key, t]));
+        const isReady = (key: string) => {
+          const ticket = byKey.get(key);
+          return ticket !== undefined && !running.has(key) && statusOf(ticket, view) === 'ready';
+        };
+        warm.offer(pickReady(view, picked.length + options.workers).filter((t) => !running.has(t.key)), isReady, options.workers);
+      }
     }
     if (running.size === 0) {
       if (!budgetLeft) return { exitCode: ExitCode.budgetSpent, reason: `the budget is spent (${budget.describe()}): no new pass starts` };

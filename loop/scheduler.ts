@@ -90,3 +90,15 @@ export function countStatuses(view: SchedulerView): Record<TicketStatus, number>
   for (const ticket of view.tickets) counts[statusOf(ticket, view)]++;
   return counts;
 }
+
+/**
+ * The tickets that landings in progress are about to unblock, in the order they would start: each
+ * would be ready were every key of `landing` satisfied, and waits on at least one of them.
+ */
+export function unblockedBy(view: SchedulerView, landing: ReadonlySet<string>): Ticket[] {
+  if (landing.size === 0) return [];
+  const waits = view.tickets.filter((t) => t.blockedBy.some((b) => landing.has(b)) && statusOf(t, view) === 'blocked');
+  if (waits.length === 0) return [];
+  const satisfied = new Set([...view.satisfied, ...landing]);
+  return pickReady({ ...view, tickets: waits, satisfied, running: new Set() }, waits.length);
+}

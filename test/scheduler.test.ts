@@ -8,7 +8,7 @@ import { parseBatch } from '../trackers/batch.ts';
 import { UsageError } from '../trackers/errors.ts';
 import { spentInHistory } from '../loop/budget.ts';
 import { checkGraph, depthsOf, describeGraphProblems, findCycles, findGraphProblems, heightsOf } from '../loop/graph.ts';
-import { countStatuses, noteReadySince, pickReady } from '../loop/scheduler.ts';
+import { countStatuses, noteReadySince, pickReady, unblockedBy } from '../loop/scheduler.ts';
 import type { SchedulerView } from '../loop/scheduler.ts';
 import { statePaths } from '../loop/state.ts';
 import { openThrashWatch } from '../loop/thrash.ts';
@@ -64,6 +64,18 @@ test('continuations start in the order they became ready, so a short one is not 
   // a ticket no longer ready (started) is forgotten, and fresh tickets are never remembered
   noteReadySince(view(tickets, { satisfied: new Set(['W-1', 'W-3']), running: new Set(['W-2']) }), since, 3_000);
   expect([...since.keys()]).toEqual(['W-4']);
+});
+
+test('the tickets landings in progress are about to unblock: every blocker satisfied or landing, in start order', () => {
+  // X-2 waits on X-1 alone; X-4 on X-1 and X-3 (one landing, one not done); X-5 on X-1 and the done X-6
+  const tickets = [ticket('X-1'), ticket('X-2', ['X-1']), ticket('X-3'), ticket('X-4', ['X-1', 'X-3']), ticket('X-6'), ticket('X-5', ['X-1', 'X-6']), ticket('X-7', ['X-5'])];
+  const landing = new Set(['X-1']);
+  const base = view(tickets, { satisfied: new Set(['X-6']), running: new Set(['X-1']) });
+  expect(keys(unblockedBy(base, landing))).toEqual(['X-5', 'X-2']); // X-5 has a chain below it
+  expect(keys(unblockedBy(base, new Set(['X-1', 'X-3'])))).toEqual(['X-5', 'X-2', 'X-4']);
+  expect(keys(unblockedBy(base, new Set()))).toEqual([]);
+  // one running already, or out of passes, is not coming
+  expect(keys(unblockedBy(view(tickets, { satisfied: new Set(['X-6']), running: new Set(['X-1', 'X-2']), passesUsed: (k) => (k === 'X-5' ? 3 : 0) }), landing))).toEqual([]);
 });
 
 test('tickets labelled serial run one at a time, the others beside them', () => {

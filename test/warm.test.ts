@@ -1,6 +1,7 @@
-// The next ticket's worktree prepared while every slot is busy (loop/warm.ts), with real git: a pass
-// takes it as it is, one prepared worktree waits at a time, what no pass took goes back to the worktree
-// pool at the end, and a warm-up reuses a pooled worktree as a pass would.
+// The next passes prepared while they wait for a slot (loop/warm.ts), with real git: a pass takes its
+// head start (worktree, outside snapshot, merge lookup) as it is, no more wait prepared than the limit,
+// what no pass took goes back to the worktree pool at the end, a warm-up reuses a pooled worktree as a
+// pass would, and a ticket whose merge is already on the target gets no worktree.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -8,7 +9,8 @@ import type { LoopContext } from '../loop/context.ts';
 import { openGit } from '../loop/git.ts';
 import { openEventLog } from '../loop/state.ts';
 import { openTargetGuard } from '../loop/target-guard.ts';
-import { openWarm } from '../loop/warm.ts';
+import { openMergeLock } from '../loop/merge-lock.ts';
+import { SNAPSHOT_MAX_AGE_MS, openWarm, snapshotStillGood } from '../loop/warm.ts';
 import { openWorktreePool } from '../loop/worktree-pool.ts';
 import type { Ticket } from '../trackers/types.ts';
 import { git, makeRepo, tempDir } from './helpers/repo.ts';
@@ -26,20 +28,28 @@ test('a prepared worktree is taken by its pass; another waits while one is ready
   const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
   const ctx = {
     options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
-    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees,
+    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: openMergeLock().readBeside,
   } as unknown as LoopContext;
   const warm = openWarm(ctx);
   const ready = new Set(['W-1', 'W-2']);
-  warm.offer(ticket('W-1'), (key) => ready.has(key));
-  warm.offer(ticket('W-2'), (key) => ready.has(key)); // W-1 is prepared and still ready: W-2 waits
+  warm.offer([ticket('W-1')], (key) => ready.has(key), 1);
+  warm.offer([ticket('W-1'), ticket('W-2')], (key) => ready.has(key), 1); // W-1 is prepared and still ready: W-2 waits
   expect(warm.take('W-2')).toBeUndefined();
-  expect(await warm.take('W-1')).toEqual({ conflict: false });
+  const started = Date.now();
+  const head1 = await warm.take('W-1');
+  expect(head1).toMatchObject({ worktree: { conflict: false }, outside: { undone: 0 } });
+  expect(head1?.merged).toBeUndefined();
+  // the snapshot was taken after the worktree was added: it already lists the ticket's branch
+  expect(Object.keys(head1?.outside?.snapshot.refs ?? {})).toEqual(['refs/heads/main', 'refs/heads/nightshift/W-1']);
+  expect(snapshotStillGood(head1?.outside, 0, started)).toBe(true);
+  expect(snapshotStillGood(head1?.outside, 1, started)).toBe(false); // the guard undid a foreign move since
+  expect(snapshotStillGood(head1?.outside, 0, (head1?.outside?.at ?? 0) + SNAPSHOT_MAX_AGE_MS + 1)).toBe(false);
   expect(await git(worktree('W-1'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('nightshift/W-1');
   expect(await git(worktree('W-1'), 'rev-parse', 'HEAD')).toBe(head);
   expect(warm.take('W-1')).toBeUndefined(); // taken once
-  warm.offer(ticket('W-2'), (key) => ready.has(key));
+  warm.offer([ticket('W-2')], (key) => ready.has(key), 1);
   ready.delete('W-2'); // no longer ready (a person added a blocker): the next one is prepared beside it
-  warm.offer(ticket('W-3'), (key) => ready.has(key));
+  warm.offer([ticket('W-2'), ticket('W-3')], (key) => ready.has(key), 1);
   await warm.close();
   expect(existsSync(worktree('W-2'))).toBe(false);
   expect(existsSync(worktree('W-3'))).toBe(false);
@@ -47,12 +57,21 @@ test('a prepared worktree is taken by its pass; another waits while one is ready
   expect(await git(repo, 'worktree', 'list', '--porcelain')).not.toContain('W-2');
   // the untaken went back to the pool: a warm-up now reuses one, on a branch of its own at the head
   await worktrees.release(worktree('W-1'));
-  warm.offer(ticket('W-4'), () => false);
-  expect(await warm.take('W-4')).toEqual({ conflict: false });
+  warm.offer([ticket('W-4')], () => false, 1);
+  expect(await warm.take('W-4')).toMatchObject({ worktree: { conflict: false } });
   expect(await git(worktree('W-4'), 'rev-parse', '--abbrev-ref', 'HEAD')).toBe('nightshift/W-4');
   expect(await git(worktree('W-4'), 'status', '--porcelain', '--ignored')).toBe('');
   expect(readdirSync(join(dir, 'worktrees')).filter((name) => /^\.pool-\d+$/.test(name))).toHaveLength(2);
   await worktrees.release(worktree('W-4'));
+  // a crash between a merge and its receipt: the head start names the merge and prepares nothing
+  await git(repo, 'commit', '--allow-empty', '-q', '-m', 'W-5 landed', '-m', 'Nightshift-Ticket: W-5');
+  const landedAt = await git(repo, 'rev-parse', 'main');
+  const ctx2 = { ...ctx, targetGuard: await openTargetGuard(repoGit, 'main', log) } as LoopContext;
+  const warm2 = openWarm(ctx2);
+  warm2.offer([ticket('W-5')], () => true, 1);
+  expect(await warm2.take('W-5')).toEqual({ merged: landedAt });
+  expect(existsSync(worktree('W-5'))).toBe(false);
+  await warm2.close();
   await worktrees.close();
   expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
 });
