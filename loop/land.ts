@@ -21,6 +21,10 @@ export async function landTicket(
   reviewers: Array<{ agent: string; verdict: string }>,
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
+  // The replay's worktree is made beside the merge, at the target's head as the loop last put it; after
+  // the merge it checks out only what differs at the merge commit. Nothing runs in it before that.
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
@@ -47,22 +51,30 @@ export async function landTicket(
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
   });
-  if (merged.kind !== 'landed') return merged;
-  return replayAndSettle(ctx, ticket, pass, merged.mergeCommit, reviewers);
+  if (merged.kind !== 'landed') {
+    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    return merged;
+  }
+  return replayAndSettle(ctx, ticket, pass, merged.mergeCommit, reviewers, replayTree);
 }
 
-/** Runs the finish line on a clean worktree at the merge commit; writes the receipt or reverts. */
+/**
+ * Runs the finish line on a clean worktree at the merge commit; writes the receipt or reverts.
+ * `prepared`: whether a worktree made for this replay waits at its path (landTicket), to be moved to the merge commit.
+ */
 export async function replayAndSettle(
   ctx: LoopContext,
   ticket: Ticket,
   pass: number,
   mergeCommit: string,
   reviewers: Array<{ agent: string; verdict: string }>,
+  prepared?: Promise<boolean>,
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
   const head = mergeCommit;
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  await ctx.worktrees.acquire(scratch, { kind: 'detached', commit: head });
+  const moved = prepared !== undefined && await prepared && await ctx.worktrees.retarget(scratch, head).then(() => true, () => false);
+  if (!moved) await ctx.worktrees.acquire(scratch, { kind: 'detached', commit: head });
   ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
   const replay = await runVerify({
     commands: finishLine(ticket.description, ticket.key, scratch).commands,
@@ -71,7 +83,10 @@ export async function replayAndSettle(
     logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
     timeoutMs: ctx.options.workerMinutes * 60_000,
     signal: ctx.signal,
-  }).finally(() => ctx.worktrees.release(scratch));
+  }).finally(() => {
+    // given back without waiting: the pool finishes it before that path is handed out again
+    void ctx.worktrees.release(scratch).catch(() => undefined);
+  });
   if (replay.kind !== 'passed' && ctx.signal.aborted) {
     // the loop is stopping: a killed replay proves nothing; the next start finds the merge and replays it
     ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'interrupted' });

@@ -14,11 +14,13 @@ import { landTicket, replayAndSettle } from './land.ts';
 import type { LandOutcome } from './land.ts';
 import { renderPrompt } from './prompt.ts';
 import { WorkerResult, readResult } from './results.ts';
-import { reviewChange } from './review.ts';
+import { reviewChange, reviewDiff } from './review.ts';
 import { checkRatchet } from './ratchet.ts';
+import type { RatchetFinding } from './ratchet.ts';
 import { judgeRatchet, ratchetSection } from './ratchet-gate.ts';
 import { appendJournal, forgetAgent, recordAgent } from './state.ts';
 import { finishLine, runVerify, verifyFilePath } from './verify.ts';
+import type { VerifyOutcome } from './verify.ts';
 import { outsideChanges, snapshotOutside } from './safety/outside.ts';
 import type { AgentOutcome } from './agents/types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -162,73 +164,116 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
   const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
 
-  // Only the loop moves the target: a move made during this pass is undone (and fails the pass).
-  const [guard, outsideAfter] = await ctx.withMergeLock(async () => [await ctx.targetGuard.check('after a pass', [key]), await snapshotOutside(ctx.repo)] as const);
-  const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
-  // the tickets file and the loop's state files are the loop's: a write found now fails this pass
-  outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
-  // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
-  for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
-    const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);
-    if (mine || guard.kind === 'restored') outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
-  }
-  if (outside.length > 0) {
-    ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
-    return done({ kind: 'outside-changes', problems: outside });
-  }
-  if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
-  if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
-  if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
-  if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
-  const { value } = result;
-
-  // Discovered work is filed whatever the pass's fate; work that blocks this ticket defers its landing.
-  const filed = value.discovered.length > 0 ? await fileDiscovered(ctx, ticket, pass, value.discovered) : [];
-  const blocksThis = filed.filter((f) => f.blocks.includes(key)).map((f) => f.key);
-
-  if (value.status === 'blocked') {
-    const judgement = await judgeBlock(ctx, ticket, pass, worktree, { summary: value.summary, evidence: value.evidence });
-    costUsd += judgement.costUsd; // the checker's cost is this pass's, so the budget sees it
-    if (judgement.kind === 'proven') {
-      await gateTicket(ctx, ticket, value.summary || judgement.reason, `${value.evidence}\n\nblocked-check (${judgement.checker}): ${judgement.reason}`);
-      return done({ kind: 'gated', reason: judgement.reason });
+  // A pass that looks complete has its finish line run, and its commit count, ratchet check and review
+  // diff read, from now on, beside the checks below: all are needed before the merge, none changes
+  // anything outside the worktree. If a check below fails first, they are stopped (the verify killed).
+  const early = outcome.kind === 'finished' && result.kind === 'ok' && result.value.status === 'complete'
+    ? startChecks(ctx, ticket, worktree, dir)
+    : undefined;
+  try {
+    // Only the loop moves the target: a move made during this pass is undone (and fails the pass).
+    const [guard, outsideAfter] = await ctx.withMergeLock(async () => [await ctx.targetGuard.check('after a pass', [key]), await snapshotOutside(ctx.repo)] as const);
+    const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
+    // the tickets file and the loop's state files are the loop's: a write found now fails this pass
+    outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
+    // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
+    for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
+      const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);
+      if (mine || guard.kind === 'restored') outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
     }
-    return done({ kind: 'block-unproven', reason: judgement.reason });
-  }
-  if ((await commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev())) === 0) {
-    return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` });
-  }
-  const line = finishLine(ticket.description, key, worktree);
-  if (line.commands.length === 0) {
-    return done({ kind: 'no-verify', reason: `the ticket has no \`\`\`verify block and the branch adds no ${verifyFilePath(key)}, so nothing can prove it done` });
-  }
-  const verify = await runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal });
-  ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, source: line.source, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
-  if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
-  if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
+    if (outside.length > 0) {
+      ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
+      return done({ kind: 'outside-changes', problems: outside });
+    }
+    if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
+    if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
+    if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
+    if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
+    const { value } = result;
 
-  // a change that takes tests away merges only if both reviewers accept the worker's reason
-  const ratchet = await checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev());
-  const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands, ratchetSection(ratchet, value));
-  costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
-  const rejected = reviews.filter((r) => r.verdict !== 'approve');
-  const ratchetDecision = judgeRatchet(ratchet, reviews);
-  if (ratchetDecision.kind !== 'clear') {
-    ctx.log.emit({ type: 'ratchet', ticket: key, pass, findings: ratchet.map((f) => f.message), decision: rejected.length === 0 && ratchetDecision.kind === 'accepted' ? 'accepted' : 'refused', accepted_by: reviews.filter((r) => r.ratchet === 'accept').map((r) => r.agent) });
+    // Discovered work is filed whatever the pass's fate; work that blocks this ticket defers its landing.
+    const filed = value.discovered.length > 0 ? await fileDiscovered(ctx, ticket, pass, value.discovered) : [];
+    const blocksThis = filed.filter((f) => f.blocks.includes(key)).map((f) => f.key);
+
+    if (value.status === 'blocked') {
+      const judgement = await judgeBlock(ctx, ticket, pass, worktree, { summary: value.summary, evidence: value.evidence });
+      costUsd += judgement.costUsd; // the checker's cost is this pass's, so the budget sees it
+      if (judgement.kind === 'proven') {
+        await gateTicket(ctx, ticket, value.summary || judgement.reason, `${value.evidence}\n\nblocked-check (${judgement.checker}): ${judgement.reason}`);
+        return done({ kind: 'gated', reason: judgement.reason });
+      }
+      return done({ kind: 'block-unproven', reason: judgement.reason });
+    }
+    if ((await (early?.ahead ?? commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev()))) === 0) {
+      return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` });
+    }
+    const line = early?.line ?? finishLine(ticket.description, key, worktree);
+    if (line.commands.length === 0) {
+      return done({ kind: 'no-verify', reason: `the ticket has no \`\`\`verify block and the branch adds no ${verifyFilePath(key)}, so nothing can prove it done` });
+    }
+    const verify = await (early?.verify ?? runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal }));
+    ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, source: line.source, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
+    if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
+    if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
+
+    // a change that takes tests away merges only if both reviewers accept the worker's reason
+    const ratchet = await (early?.ratchet ?? checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev()));
+    const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands, ratchetSection(ratchet, value), early?.diff);
+    costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
+    const rejected = reviews.filter((r) => r.verdict !== 'approve');
+    const ratchetDecision = judgeRatchet(ratchet, reviews);
+    if (ratchetDecision.kind !== 'clear') {
+      ctx.log.emit({ type: 'ratchet', ticket: key, pass, findings: ratchet.map((f) => f.message), decision: rejected.length === 0 && ratchetDecision.kind === 'accepted' ? 'accepted' : 'refused', accepted_by: reviews.filter((r) => r.ratchet === 'accept').map((r) => r.agent) });
+    }
+    if (rejected.length > 0) {
+      const findings = rejected.map((r) => [
+        `${r.agent}:`,
+        ...(r.problem ? [`  - ${r.problem}`] : []),
+        ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
+      ].join('\n')).join('\n');
+      return done({ kind: 'review-rejected', findings: ratchetDecision.kind === 'refused' ? `${findings}\n${ratchetDecision.findings}` : findings });
+    }
+    if (ratchetDecision.kind === 'refused') return done({ kind: 'ratchet-refused', findings: ratchetDecision.findings });
+    // the worktree is done with: given back beside the merge (the pool finishes it before the path is
+    // handed out again, and runPass waits for it)
+    void ctx.worktrees.release(worktree).catch(() => undefined);
+    const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
+    return done(fromLand(landed));
+  } finally {
+    await early?.stop();
   }
-  if (rejected.length > 0) {
-    const findings = rejected.map((r) => [
-      `${r.agent}:`,
-      ...(r.problem ? [`  - ${r.problem}`] : []),
-      ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
-    ].join('\n')).join('\n');
-    return done({ kind: 'review-rejected', findings: ratchetDecision.kind === 'refused' ? `${findings}\n${ratchetDecision.findings}` : findings });
-  }
-  if (ratchetDecision.kind === 'refused') return done({ kind: 'ratchet-refused', findings: ratchetDecision.findings });
-  // the worktree is done with: given back now, the replay can reuse it
-  await ctx.worktrees.release(worktree);
-  const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
-  return done(fromLand(landed));
+}
+
+type EarlyChecks = {
+  line: ReturnType<typeof finishLine>;
+  ahead: Promise<number>;
+  verify: Promise<VerifyOutcome> | undefined;
+  ratchet: Promise<RatchetFinding[]>;
+  diff: Promise<string>;
+  /** Kills the verify if it still runs, and waits for everything started. */
+  stop(): Promise<void>;
+};
+
+function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: string): EarlyChecks {
+  const { key } = ticket;
+  const target = ctx.options.targetBranch;
+  const stopper = new AbortController();
+  const line = finishLine(ticket.description, key, worktree);
+  const verify = line.commands.length > 0
+    ? runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: AbortSignal.any([ctx.signal, stopper.signal]) })
+    : undefined;
+  const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
+  const ratchet = checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev());
+  const diff = reviewDiff(ctx, key);
+  const started: Array<Promise<unknown>> = [ahead, ratchet, diff, ...(verify ? [verify] : [])];
+  for (const promise of started) void promise.catch(() => undefined); // awaited where used, or by stop()
+  return {
+    line, ahead, verify, ratchet, diff,
+    async stop() {
+      stopper.abort();
+      await Promise.allSettled(started);
+    },
+  };
 }
 
 function fromLand(landed: LandOutcome): PassOutcome {

@@ -15,14 +15,22 @@ export type Review = { agent: string; verdict: 'approve' | 'changes'; findings: 
 
 const MAX_DIFF = 120_000;
 
-/** `ratchet` is the prompt's Ratchet section (loop/ratchet-gate.ts), '' when the ratchet did not trip. */
-export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[], ratchet = ''): Promise<Review[]> {
+/** What the ticket's branch changes since it left the target: the diff the reviewers read. */
+export function reviewDiff(ctx: LoopContext, key: string): Promise<string> {
+  return ctx.repo.raw(['diff', `${ctx.targetGuard.rev()}...refs/heads/${branchOf(key)}`]);
+}
+
+/**
+ * `ratchet` is the prompt's Ratchet section (loop/ratchet-gate.ts), '' when the ratchet did not trip;
+ * `diff`, the branch's diff if it was read already (reviewDiff).
+ */
+export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: number, worktree: string, commands: string[], ratchet = '', diff?: Promise<string>): Promise<Review[]> {
   const target = ctx.options.targetBranch;
-  const fullDiff = await ctx.repo.raw(['diff', `${ctx.targetGuard.rev()}...refs/heads/${branchOf(ticket.key)}`]);
+  const fullDiff = await (diff ?? reviewDiff(ctx, ticket.key));
   const dir = join(ctx.paths.passDir(ticket.key, pass), 'review');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'diff.patch'), fullDiff);
-  const diff = fullDiff.length > MAX_DIFF
+  const shown = fullDiff.length > MAX_DIFF
     ? `${fullDiff.slice(0, MAX_DIFF)}\n... (diff cut at ${MAX_DIFF} characters; the whole diff is ${join(dir, 'diff.patch')})`
     : fullDiff;
   return Promise.all(ctx.reviewers.map(async (agent, index) => {
@@ -37,7 +45,7 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
         verify_commands: commands.length > 0 ? commands.map((c) => `    ${c}`).join('\n') : '(none: the ticket has no ```verify block)',
         target_branch: target,
         branch: branchOf(ticket.key),
-        diff: '```diff\n' + diff + '\n```',
+        diff: '```diff\n' + shown + '\n```',
         ratchet,
         result_file: resultFile,
       }));

@@ -16,7 +16,16 @@ export type Acquired = { kind: 'reused' } | { kind: 'added'; reason: string };
 export type WorktreePool = {
   /** A worktree at `path` exactly as a fresh `git worktree add` of `checkout` would make it. */
   acquire(path: string, checkout: Checkout): Promise<Acquired>;
-  /** Detaches the worktree at `path` (its branch is free again) and keeps it for reuse, or removes it. */
+  /**
+   * Moves a worktree just acquired, that nothing has run in since, to `commit` (detached): a checkout
+   * of the files that differ, where a fresh acquire would write every file.
+   */
+  retarget(path: string, commit: string): Promise<void>;
+  /**
+   * Detaches the worktree at `path` (its branch is free again) and keeps it for reuse, or removes it.
+   * A caller need not wait: an acquire of the same path waits for it, and a second release of it is
+   * the same release.
+   */
   release(path: string): Promise<void>;
   /** Removes every pooled worktree; later releases remove theirs. */
   close(): Promise<void>;
@@ -65,18 +74,23 @@ type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigin
 /** What a reuse must undo, or why the worktree cannot be reused. */
 type Inspection = { kind: 'tampered'; reason: string } | { kind: 'reusable'; rewrite: string[] };
 
+/** A full object id (SHA-1 or SHA-256): a commit named so needs no rev-parse. */
+const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+
 /** State a worker could leave in a worktree's admin dir that a checkout would carry into the next use. */
 const IN_PROGRESS = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_LOG', 'rebase-merge', 'rebase-apply', 'sequencer', 'config.worktree', 'info/sparse-checkout'];
 
 export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: PoolDeps): WorktreePool {
   const free: Array<Made & { path: string }> = [];
   const inUse = new Map<string, Made>();
+  /** Releases under way, by path. */
+  const releasing = new Map<string, Promise<void>>();
   let next = 0;
   let closed = false;
 
   const clock = join(dir, '.pool-clock');
   const handOut = async (path: string, checkout: Checkout, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>): Promise<void> => {
-    const commit = checkout.kind === 'detached' && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(checkout.commit)
+    const commit = checkout.kind === 'detached' && FULL_ID.test(checkout.commit)
       ? checkout.commit
       : (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
     await mkdir(dir, { recursive: true });
@@ -92,6 +106,7 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
 
   return {
     async acquire(path, checkout) {
+      await releasing.get(path)?.catch(() => undefined);
       const pooled = free.pop();
       if (!pooled) return addFresh(path, checkout, 'no pooled worktree is free');
       if (existsSync(path)) await removeWorktree(repo, path);
@@ -110,31 +125,48 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
       }
     },
 
-    async release(path) {
+    async retarget(path, commit) {
       const made = inUse.get(path);
-      inUse.delete(path);
-      if (!made || closed) return removeWorktree(repo, path);
-      if (minFiles > 0 && await indexEntries(join(adminDir(path, made.gitlink), 'index')) < minFiles) return removeWorktree(repo, path);
-      const pooled = join(dir, `.pool-${next++}`);
-      let at = path;
-      try {
-        // detached, so the ticket's branch is not held checked out while the worktree waits
-        await openGit(path).raw(['checkout', '--detach', '-q']);
-        await repo.raw(['worktree', 'move', path, pooled]);
-        at = pooled;
-        if (closed) throw new Error('the pool closed meanwhile');
-        free.push({ ...made, path: pooled });
-      } catch {
-        await removeWorktree(repo, at);
-      }
+      if (!made) throw new Error(`${path} is not a worktree handed out by the pool`);
+      const git = openGit(path);
+      await git.raw(['checkout', '-q', '-f', '--detach', commit]);
+      made.commit = FULL_ID.test(commit) ? commit : (await git.raw(['rev-parse', 'HEAD'])).trim();
+    },
+
+    release(path) {
+      const pending = releasing.get(path);
+      if (pending) return pending;
+      const release = releaseNow(path).finally(() => releasing.delete(path));
+      releasing.set(path, release);
+      return release;
     },
 
     async close() {
       closed = true;
+      await Promise.allSettled(releasing.values());
       for (const pooled of free.splice(0)) await removeWorktree(repo, pooled.path).catch(() => undefined);
       await rm(clock, { force: true });
     },
   };
+
+  async function releaseNow(path: string): Promise<void> {
+    const made = inUse.get(path);
+    inUse.delete(path);
+    if (!made || closed) return removeWorktree(repo, path);
+    if (minFiles > 0 && await indexEntries(join(adminDir(path, made.gitlink), 'index')) < minFiles) return removeWorktree(repo, path);
+    const pooled = join(dir, `.pool-${next++}`);
+    let at = path;
+    try {
+      // detached, so the ticket's branch is not held checked out while the worktree waits
+      await openGit(path).raw(['checkout', '--detach', '-q']);
+      await repo.raw(['worktree', 'move', path, pooled]);
+      at = pooled;
+      if (closed) throw new Error('the pool closed meanwhile');
+      free.push({ ...made, path: pooled });
+    } catch {
+      await removeWorktree(repo, at);
+    }
+  }
 }
 
 /**

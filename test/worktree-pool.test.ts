@@ -282,3 +282,43 @@ test('through the pool, a branch behind the target is caught up, and a conflict 
   await pool.release(path);
   await pool.close();
 });
+
+test('retarget moves a worktree just handed out to another commit, as a fresh add there; a reuse after it trusts that commit', async () => {
+  const { repo, pool, first, second, wt } = await setup();
+  for (const minFiles of [0, Number.MAX_SAFE_INTEGER]) {
+    const sized = minFiles === 0 ? pool : openWorktreePool({ repo: openGit(repo), dir: join(wt('..'), 'other'), minFiles });
+    await sized.acquire(wt('replay'), { kind: 'detached', commit: first });
+    await sized.retarget(wt('replay'), second);
+    await expectLikeFreshAdd(repo, wt('replay'), second, undefined);
+    await sized.release(wt('replay'));
+    // pooled (or removed, below the threshold): the next acquire gives a fresh add's worktree either way
+    await sized.acquire(wt('replay'), { kind: 'detached', commit: first });
+    await expectLikeFreshAdd(repo, wt('replay'), first, undefined);
+    await sized.release(wt('replay'));
+    if (sized !== pool) await sized.close();
+  }
+  await expect(pool.retarget(wt('never'), second)).rejects.toThrow(/not a worktree handed out by the pool/);
+  await pool.close();
+});
+
+test('a release need not be waited for: a second release is the same one, and an acquire of the path waits for it', async () => {
+  const { repo, pool, first, second, wt } = await setup();
+  for (const minFiles of [0, Number.MAX_SAFE_INTEGER]) {
+    const sized = minFiles === 0 ? pool : openWorktreePool({ repo: openGit(repo), dir: join(wt('..'), 'other'), minFiles });
+    await sized.acquire(wt('T-1'), { kind: 'new-branch', branch: `nightshift/T-1-${minFiles}`, at: first });
+    writeFileSync(join(wt('T-1'), 'scratch.txt'), 'left by a worker\n');
+    const once = sized.release(wt('T-1'));
+    let released = false;
+    void once.then(() => { released = true; });
+    expect(sized.release(wt('T-1'))).toBe(once);
+    // not awaited: the acquire of the same path must not race the release's removal
+    await sized.acquire(wt('T-1'), { kind: 'detached', commit: second });
+    expect(released).toBe(true);
+    await expectLikeFreshAdd(repo, wt('T-1'), second, undefined);
+    await once;
+    expect(existsSync(wt('T-1'))).toBe(true);
+    await sized.release(wt('T-1'));
+    await sized.close();
+  }
+  expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
+});
