@@ -27,10 +27,14 @@ export async function landTicket(
   const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
+  // Whether the ticket's merge is on the target already (a crash between a merge and its receipt) is
+  // read before the lock, beside the wait for it: only this pass could put it there meanwhile. It reads
+  // where the loop put the target, not the ref, which a worker may have moved.
+  const earlier = findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
+  void earlier.catch(() => undefined); // awaited under the lock
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
     await ctx.targetGuard.check('before a merge', [ticket.key]);
-    // read where the loop put the target, not the ref: a worker may move it again right after the check
-    const found = await findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
+    const found = await earlier;
     if (found) {
       ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
       return { kind: 'landed', mergeCommit: found };
