@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node test/bench/pickup-model.ts [--json] [--tickets N] [--workers N] [--land-ms MS] [--seeds N]`
+// `node test/bench/pickup-model.ts [--json] [--tickets N] [--workers N] [--land-ms MS] [--start-ms MS] [--seeds N]`
 // A discrete-event model of the bench's batch (the same seeded tickets and lower bound as bench.ts) that
 // shows the trade-off behind pickup latency, without the noise of a real run. A ticket's agent frees its
 // slot when it ends; its landing (verify, reviews, merge, replay, receipt, the oracle's answer) takes
@@ -19,14 +19,14 @@ import type { SimTicket } from './batch.ts';
 import { percentile } from './measure.ts';
 
 type Policy = 'work-conserving' | 'hold-for-dependent';
-/** Pass start to agent start in the loop (bench p50, a prepared worktree). */
-const START_MS = 45;
+/** Pass start to agent start in the loop: 2 ms p50 in the bench now that passes are prepared ahead (45 before). */
+const START_MS = 2;
 
 /**
  * Runs the batch through the loop's own scheduler (pickReady, noteReadySince, the graph's heights and
  * depths); only time is simulated: agents take their durations, landings take `landMs`.
  */
-export function simulate(sims: readonly SimTicket[], workers: number, landMs: number, policy: Policy) {
+export function simulate(sims: readonly SimTicket[], workers: number, landMs: number, policy: Policy, startMs = START_MS) {
   const tickets: Ticket[] = sims.map((t) => ({ key: t.key, title: t.key, description: '', state: 'todo', labels: t.labels, blockedBy: t.blockedBy, comments: [] }));
   const satisfied = new Set<string>();
   const started = new Set<string>();
@@ -45,8 +45,8 @@ export function simulate(sims: readonly SimTicket[], workers: number, landMs: nu
   };
   const start = (key: string) => {
     started.add(key);
-    agentStart.set(key, now + START_MS);
-    push({ at: now + START_MS + (duration.get(key) ?? 0), kind: 'agent-end', key });
+    agentStart.set(key, now + startMs);
+    push({ at: now + startMs + (duration.get(key) ?? 0), kind: 'agent-end', key });
   };
   const fill = () => {
     noteReadySince(view, readySince, now);
@@ -89,18 +89,19 @@ function main(): void {
       workers: { type: 'string', default: '4' },
       seconds: { type: 'string', default: '60' },
       'land-ms': { type: 'string', default: '180' },
+      'start-ms': { type: 'string', default: String(START_MS) },
       seeds: { type: 'string', default: '3' },
     },
   });
-  const [count, workers, seconds, landMs, seeds] = [values.tickets, values.workers, values.seconds, values['land-ms'], values.seeds].map(Number) as [number, number, number, number, number];
-  if (![count, workers, seconds, seeds].every((n) => Number.isInteger(n) && n > 0) || !(landMs >= 0)) {
-    process.stderr.write('pickup-model: --tickets, --workers, --seconds and --seeds must be positive whole numbers, --land-ms a number >= 0.\n');
+  const [count, workers, seconds, landMs, startMs, seeds] = [values.tickets, values.workers, values.seconds, values['land-ms'], values['start-ms'], values.seeds].map(Number) as [number, number, number, number, number, number];
+  if (![count, workers, seconds, seeds].every((n) => Number.isInteger(n) && n > 0) || !(landMs >= 0) || !(startMs >= 0)) {
+    process.stderr.write('pickup-model: --tickets, --workers, --seconds and --seeds must be positive whole numbers, --land-ms and --start-ms numbers >= 0.\n');
     process.exit(2);
   }
   const rows = [];
   for (let seed = 1; seed <= seeds; seed++) {
     const tickets = generateBatch({ count, seed, workers, targetSeconds: seconds });
-    for (const policy of ['work-conserving', 'hold-for-dependent'] as const) rows.push({ seed, policy, land_ms: landMs, ...simulate(tickets, workers, landMs, policy) });
+    for (const policy of ['work-conserving', 'hold-for-dependent'] as const) rows.push({ seed, policy, land_ms: landMs, start_ms: startMs, ...simulate(tickets, workers, landMs, policy, startMs) });
   }
   if (values.json) process.stdout.write(`${JSON.stringify(rows)}\n`);
   else for (const row of rows) process.stdout.write(`seed ${row.seed}  ${row.policy.padEnd(18)}  ratio ${row.ratio.toFixed(3)}  pickup p50 ${row.pickup_ms_p50} ms  p95 ${row.pickup_ms_p95} ms\n`);
