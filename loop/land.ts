@@ -25,13 +25,13 @@ export async function landTicket(
   // the merge it checks out only what differs at the merge commit. Nothing runs in it before that.
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
   const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
-  // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
-  // so other tickets may merge meanwhile. A revert takes the lock again.
   // Whether the ticket's merge is on the target already (a crash between a merge and its receipt) is
   // read before the lock, beside the wait for it: only this pass could put it there meanwhile. It reads
   // where the loop put the target, not the ref, which a worker may have moved.
   const earlier = findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
   void earlier.catch(() => undefined); // awaited under the lock
+  // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
+  // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
     await ctx.targetGuard.check('before a merge', [ticket.key]);
     const found = await earlier;
@@ -54,6 +54,9 @@ export async function landTicket(
     ctx.targetGuard.moved(merge.commit);
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
+  }).catch(async (error: unknown) => {
+    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    throw error;
   });
   if (merged.kind !== 'landed') {
     if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
