@@ -29,8 +29,8 @@ export type HeadStart = {
 
 export type Warm = {
   /**
-   * Prepares the first of `candidates` (in the order they would start) not prepared yet, while fewer
-   * than `limit` prepared ones are still wanted (`isWanted`: ready, or about to be).
+   * Prepares `candidates` (in the order they would start) that are not prepared yet, one after another,
+   * while fewer than `limit` prepared ones are still wanted (`isWanted`: ready, or about to be).
    */
   offer(candidates: readonly Ticket[], isWanted: (key: string) => boolean, limit: number): void;
   /** `key`'s head start (undefined when its preparation failed), if one was started. */

@@ -1,5 +1,5 @@
 // The next passes prepared while they wait for a slot (loop/warm.ts), with real git: a pass takes its
-// head start (worktree, outside snapshot, merge lookup) as it is, no more wait prepared than the limit,
+// head start (worktree, outside snapshot, merge lookup) as it is, no more than the limit wait prepared,
 // what no pass took goes back to the worktree pool at the end, a warm-up reuses a pooled worktree as a
 // pass would, and a ticket whose merge is already on the target gets no worktree.
 import { existsSync, readdirSync } from 'node:fs';
