@@ -1,6 +1,7 @@
 // Commands run through the spawn helper (loop/spawner.ts): short ones give the same results as running
 // them in the loop (output, exit code, stdin, a missing program); long ones run in their own process
-// group, limited and aborted as a group; the helper never keeps a finished process alive.
+// group, limited and aborted as a group; the helper never keeps a finished process alive; and when the
+// helper keeps dying, both kinds run in the loop itself (through execa) with the same results.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,4 +80,28 @@ console.log(lost.exitCode, JSON.stringify(lost.stderr), next.stdout.trim());`;
   const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false });
   expect(run.stderr).toBe('');
   expect(run.stdout.trim()).toBe('-1 "the spawn helper exited while the command ran; its outcome is unknown" again');
+});
+
+test('a helper that keeps dying is given up on: short and long commands then run in the loop itself, with the same results', async () => {
+  // each of the first three commands kills the helper that runs it (its parent); the fourth finds the
+  // helper given up on and runs here, through execa
+  const script = `import { captureProcess, runProcess } from ${JSON.stringify(`${ROOT}loop/subprocess.ts`)};
+import { readFileSync } from 'node:fs';
+const env = { PATH: process.env.PATH };
+const lost = [];
+for (let i = 0; i < 3; i++) lost.push((await captureProcess('sh', ['-c', 'kill -9 $PPID'], { cwd: '/', env })).exitCode);
+const parent = (await captureProcess('sh', ['-c', 'echo $PPID'], { cwd: '/', env })).stdout.trim();
+const short = await captureProcess('sh', ['-c', 'cat; echo " $X" >&2; exit 3'], { cwd: '/', env: { ...env, X: 'env' }, input: 'in' });
+const log = process.argv[1];
+let pid = 0;
+const long = await runProcess({ file: 'sh', args: ['-c', 'echo out; ps -o pgid= -p $$; exit 4'], cwd: '/', env, logFile: log, onSpawn: (p) => { pid = p; } });
+const [out, pgid] = readFileSync(log, 'utf8').trim().split('\\n');
+const limited = await runProcess({ file: 'sh', args: ['-c', 'sleep 60 & wait'], cwd: '/', env, logFile: log, timeoutMs: 300 });
+console.log(JSON.stringify({ lost, here: parent === String(process.pid), short, long: long.kind + ':' + long.exitCode, out, ownGroup: Number(pgid) === pid, limited: limited.kind }));`;
+  const log = join(mkdtempSync(join(tmpdir(), 'nightshift-spawner-')), 'long.log');
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script, log], { timeout: 30_000, reject: false });
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout.trim())).toEqual({
+    lost: [-1, -1, -1], here: true, short: { exitCode: 3, stdout: 'in', stderr: ' env\n' }, long: 'exited:4', out: 'out', ownGroup: true, limited: 'timed-out',
+  });
 });
