@@ -238,9 +238,11 @@ export async function mergeIntoTarget(
   run: string,
   /** Where the target must be (the loop's own last move); a target found elsewhere is `target-moved`. */
   expected?: string,
+  /** The ticket branch's head, if read already (it does not move once the pass's agent has ended). */
+  branchHead?: Promise<string | undefined>,
 ): Promise<MergeOutcome> {
   const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
-  const head = await revParse(repo, `refs/heads/${branchOf(key)}`);
+  const head = await (branchHead ?? revParse(repo, `refs/heads/${branchOf(key)}`));
   if (!previous || !head) return { kind: 'conflict', message: `missing ${previous ? branchOf(key) : target}` };
   let tree: string;
   try {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
-import { findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, revertOnTarget } from './git.ts';
+import { branchOf, findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, revParse, revertOnTarget } from './git.ts';
 import { renderReceiptComment } from './receipt.ts';
 import { finishLine, runVerify } from './verify.ts';
 
@@ -30,6 +30,7 @@ export async function landTicket(
   // where the loop put the target, not the ref, which a worker may have moved.
   const earlier = findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
   void earlier.catch(() => undefined); // awaited under the lock
+  const branchHead = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
@@ -41,10 +42,10 @@ export async function landTicket(
     }
     // compare-and-swap against where the loop last put the target, so a move made meanwhile by anyone
     // else is never merged on top of: the guard undoes it and the merge is tried once more
-    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected());
+    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
     if (merge.kind === 'target-moved') {
       await ctx.targetGuard.check('during a merge', [ticket.key]);
-      merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected());
+      merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
     }
     if (merge.kind !== 'merged') {
       const message = merge.kind === 'conflict' ? merge.message : `${target} moved during the merge`;

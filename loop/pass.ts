@@ -171,8 +171,10 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     ? startChecks(ctx, ticket, worktree, dir)
     : undefined;
   try {
-    // Only the loop moves the target: a move made during this pass is undone (and fails the pass).
-    const [guard, outsideAfter] = await ctx.withMergeLock(async () => [await ctx.targetGuard.check('after a pass', [key]), await snapshotOutside(ctx.repo)] as const);
+    // Only the loop moves the target: a move made during this pass is undone (and fails the pass). The
+    // snapshot after it, like the one before the agent, is read beside merges rather than inside the lock.
+    const guard = await ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key]));
+    const outsideAfter = await ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
     const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
