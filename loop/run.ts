@@ -173,6 +173,15 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       budget.add(early);
       costSoFar.set(key, early);
     }
+    // A landing something waits on: ask the oracle in the background (the free slots meanwhile go to
+    // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones). It is
+    // asked before the batch is read again, on the last read's blockers, so the two go on side by side.
+    const askIfWaitedOn = (batch: BatchRead) => {
+      if (inFlight || settling.size === 0) return;
+      const waitedOn = new Set(batch.tickets.flatMap((t) => t.blockedBy));
+      if ([...settling].some((key) => waitedOn.has(key))) inFlight = startAsk();
+    };
+    if (read) askIfWaitedOn(read);
     // the batch is read again after a pass ended (a landing, a filed ticket, a person's edit meanwhile);
     // a wake-up for an agent's end only frees its slot, so the last read still holds
     if (!read || passEnded) read = await tracker.readBatch(options.batch);
@@ -180,10 +189,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     // a person may add blockers while the batch runs: the new outside ones are read once
     await noteNewOutsideBlockers(tracker, options.batch, read, outsideKnown, outsideDone);
     if (inFlight?.done) answer = adopt(inFlight);
-    const waitedOn = new Set(read.tickets.flatMap((t) => t.blockedBy));
-    // a landing something waits on: ask the oracle in the background; the free slots meanwhile go to
-    // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones
-    if (!inFlight && [...settling].some((key) => waitedOn.has(key))) inFlight = startAsk();
+    askIfWaitedOn(read);
     let step = answer && answer.exitCode !== 2 ? plan(answer, read) : undefined;
     let asked = false;
     if (!step || (step.picked.length === 0 && running.size === 0)) {
