@@ -75,3 +75,29 @@ test('a prepared worktree is taken by its pass; another waits while one is ready
   await worktrees.close();
   expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
 });
+
+test('up to the limit of wanted head starts are prepared at once; one taken makes room for the next', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const log = openEventLog(join(dir, 'events.jsonl'), 'run-1', []);
+  const worktree = (key: string) => join(dir, 'worktrees', key);
+  const repoGit = openGit(repo);
+  const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
+  const ctx = {
+    options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
+    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: openMergeLock().readBeside,
+  } as unknown as LoopContext;
+  const warm = openWarm(ctx);
+  const ready = new Set(['L-1', 'L-2', 'L-3']);
+  warm.offer([ticket('L-1'), ticket('L-2'), ticket('L-3')], (key) => ready.has(key), 2);
+  expect(warm.take('L-3')).toBeUndefined();
+  expect(await warm.take('L-1')).toMatchObject({ worktree: { conflict: false } });
+  ready.delete('L-1'); // its pass started
+  warm.offer([ticket('L-2'), ticket('L-3')], (key) => ready.has(key), 2);
+  expect(await warm.take('L-2')).toMatchObject({ worktree: { conflict: false } });
+  expect(await warm.take('L-3')).toMatchObject({ worktree: { conflict: false } });
+  for (const key of ['L-1', 'L-2', 'L-3']) await worktrees.release(worktree(key));
+  await warm.close();
+  await worktrees.close();
+  expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
+});
