@@ -17,19 +17,24 @@ import { git, makeRepo, tempDir } from './helpers/repo.ts';
 
 const ticket = (key: string): Ticket => ({ key, title: key, description: '', state: 'todo', labels: [], blockedBy: [], comments: [] });
 
-test('a prepared worktree is taken by its pass; another waits while one is ready; the untaken go back to the pool', async () => {
+/** A repo with one commit, a worktree pool, and the parts of a run's context the warm-up uses, real ones. */
+async function setup() {
   const dir = tempDir();
   const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
-  const head = await git(repo, 'rev-parse', 'main');
   const log = openEventLog(join(dir, 'events.jsonl'), 'run-1', []);
   const worktree = (key: string) => join(dir, 'worktrees', key);
-  // the parts of a run's context the warm-up uses, real ones
   const repoGit = openGit(repo);
   const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
   const ctx = {
     options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
     paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: openMergeLock().readBeside,
   } as unknown as LoopContext;
+  return { dir, repo, log, worktree, repoGit, worktrees, ctx };
+}
+
+test('a prepared worktree is taken by its pass; another waits while one is ready; the untaken go back to the pool', async () => {
+  const { dir, repo, log, worktree, repoGit, worktrees, ctx } = await setup();
+  const head = await git(repo, 'rev-parse', 'main');
   const warm = openWarm(ctx);
   const ready = new Set(['W-1', 'W-2']);
   warm.offer([ticket('W-1')], (key) => ready.has(key), 1);
@@ -77,16 +82,7 @@ test('a prepared worktree is taken by its pass; another waits while one is ready
 });
 
 test('up to the limit of wanted head starts are prepared at once; one taken makes room for the next', async () => {
-  const dir = tempDir();
-  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
-  const log = openEventLog(join(dir, 'events.jsonl'), 'run-1', []);
-  const worktree = (key: string) => join(dir, 'worktrees', key);
-  const repoGit = openGit(repo);
-  const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
-  const ctx = {
-    options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
-    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: openMergeLock().readBeside,
-  } as unknown as LoopContext;
+  const { repo, worktree, worktrees, ctx } = await setup();
   const warm = openWarm(ctx);
   const ready = new Set(['L-1', 'L-2', 'L-3']);
   warm.offer([ticket('L-1'), ticket('L-2'), ticket('L-3')], (key) => ready.has(key), 2);
