@@ -25,6 +25,10 @@ export async function landTicket(
   // the merge it checks out only what differs at the merge commit. Nothing runs in it before that.
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
   const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
+  /** Gives the replay's worktree back unused (no merge to replay), without waiting. */
+  const dropReplayTree = async () => {
+    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+  };
   // Whether the ticket's merge is on the target already (a crash between a merge and its receipt) is
   // read before the lock, beside the wait for it: only this pass could put it there meanwhile. It reads
   // where the loop put the target, not the ref, which a worker may have moved.
@@ -56,11 +60,11 @@ export async function landTicket(
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
   }).catch(async (error: unknown) => {
-    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    await dropReplayTree();
     throw error;
   });
   if (merged.kind !== 'landed') {
-    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    await dropReplayTree();
     return merged;
   }
   return replayAndSettle(ctx, ticket, pass, merged.mergeCommit, reviewers, replayTree);
