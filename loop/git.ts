@@ -2,8 +2,8 @@
 // `nightshift/<KEY>` branches, the merge into the target branch with the `Nightshift-Ticket:` trailer
 // (a compare-and-swap on the ref, so a foreign move is never overwritten), reverts, replay worktrees.
 import { existsSync } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { captureProcess } from './subprocess.ts';
 
 /** nightshift commits (merges, reverts) under its own name, whatever the machine's git config says. */
@@ -244,6 +244,17 @@ export async function mergeIntoTarget(
   const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
   const head = await (branchHead ?? revParse(repo, `refs/heads/${branchOf(key)}`));
   if (!previous || !head) return { kind: 'conflict', message: `missing ${previous ? branchOf(key) : target}` };
+  const made = await makeMergeCommit(repo, previous, head, key, title, run);
+  if (made.kind === 'conflict') return made;
+  return placeMerge(repo, target, key, made.commit, previous);
+}
+
+/**
+ * The merge commit of `head` into `previous`, made but not placed anywhere: `merge-tree` computes the
+ * merged tree (a conflict is reported, nothing written), `commit-tree` makes the commit with the
+ * trailer. An object no ref points to changes nothing, so this may run before the merge lock.
+ */
+export async function makeMergeCommit(repo: Git, previous: string, head: string, key: string, title: string, run: string): Promise<{ kind: 'commit'; commit: string } | { kind: 'conflict'; message: string }> {
   let tree: string;
   try {
     tree = (await repo.raw(['merge-tree', '--write-tree', '--no-messages', previous, head])).split('\n')[0]?.trim() ?? '';
@@ -251,7 +262,11 @@ export async function mergeIntoTarget(
     return { kind: 'conflict', message: (error as Error).message.slice(0, 2_000) };
   }
   const message = `Merge ${branchOf(key)}: ${title}\n\n${TRAILER}: ${key}\nNightshift-Run: ${run}\n`;
-  const commit = (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim();
+  return { kind: 'commit', commit: (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim() };
+}
+
+/** Moves the target from `previous` to a merge commit made on it (a compare-and-swap), and syncs checkouts of the target. */
+export async function placeMerge(repo: Git, target: string, key: string, commit: string, previous: string): Promise<MergeOutcome> {
   try {
     await repo.raw(['update-ref', '-m', `nightshift: merge ${key}`, `refs/heads/${target}`, commit, previous]);
   } catch (error) {
@@ -294,12 +309,69 @@ export async function revertOnTarget(
 
 /** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */
 async function syncCheckedOut(repo: Git, target: string, previous: string, next: string): Promise<void> {
-  const list = await repo.raw(['worktree', 'list', '--porcelain']);
-  for (const block of list.split('\n\n')) {
-    const path = /^worktree (.+)$/m.exec(block)?.[1];
-    if (!path || !block.includes(`branch refs/heads/${target}\n`) && !block.endsWith(`branch refs/heads/${target}`)) continue;
+  for (const path of await checkedOutAt(repo, `refs/heads/${target}`)) {
     await openGit(path).raw(['read-tree', '-m', '-u', previous, next]).catch(() => undefined);
   }
+}
+
+/** Where a repository keeps its worktrees' admin files, and its main worktree (none when bare). */
+type WorktreeAdmin = { common: string; main: string | undefined };
+const admins = new WeakMap<Git, Promise<WorktreeAdmin | undefined>>();
+
+/**
+ * The worktrees that have `ref` checked out, as `git worktree list` names them, but read from git's own
+ * admin files (the common dir's HEAD for the main worktree; HEAD and gitdir in each `worktrees/<id>/`)
+ * rather than by a git process: every merge asks, under the merge lock. Where those files cannot be
+ * read, git is asked.
+ */
+export async function checkedOutAt(repo: Git, ref: string): Promise<string[]> {
+  let admin = admins.get(repo);
+  if (!admin) {
+    admin = worktreeAdmin(repo).catch(() => undefined);
+    admins.set(repo, admin);
+  }
+  const known = await admin;
+  if (known) {
+    try {
+      return await readCheckedOut(known, ref);
+    } catch {
+      // fall through to git
+    }
+  }
+  const list = await repo.raw(['worktree', 'list', '--porcelain']);
+  const paths: string[] = [];
+  for (const block of list.split('\n\n')) {
+    const path = /^worktree (.+)$/m.exec(block)?.[1];
+    if (path && block.split('\n').includes(`branch ${ref}`)) paths.push(path);
+  }
+  return paths;
+}
+
+async function worktreeAdmin(repo: Git): Promise<WorktreeAdmin | undefined> {
+  const common = (await repo.raw(['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+  const first = (await repo.raw(['worktree', 'list', '--porcelain'])).split('\n\n')[0] ?? '';
+  const main = /^worktree (.+)$/m.exec(first)?.[1];
+  if (!common || !main) return undefined;
+  return { common, main: first.split('\n').includes('bare') ? undefined : main };
+}
+
+async function readCheckedOut(admin: WorktreeAdmin, ref: string): Promise<string[]> {
+  const onRef = async (headFile: string) => (await readFile(headFile, 'utf8')).trim() === `ref: ${ref}`;
+  const paths: string[] = [];
+  if (admin.main && await onRef(join(admin.common, 'HEAD'))) paths.push(admin.main);
+  const linked = await readdir(join(admin.common, 'worktrees')).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const id of linked) {
+    const dir = join(admin.common, 'worktrees', id);
+    // one being added or removed meanwhile has no HEAD or gitdir yet (or any more): it checks out no branch of ours
+    const head = await onRef(join(dir, 'HEAD')).catch(() => false);
+    if (!head) continue;
+    const gitdir = (await readFile(join(dir, 'gitdir'), 'utf8').catch(() => '')).trim();
+    if (gitdir) paths.push(dirname(gitdir));
+  }
+  return paths;
 }
 
 /**

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
-import { branchOf, findMergeOnTarget, mergeIntoTarget, reapplyOnBranch, revParse, revertOnTarget } from './git.ts';
+import { branchOf, findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revParse, revertOnTarget } from './git.ts';
 import { renderReceiptComment } from './receipt.ts';
 import { finishLine, runVerify } from './verify.ts';
 
@@ -14,11 +14,37 @@ export type LandOutcome =
   | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean }
   | { kind: 'replay-interrupted'; mergeCommit: string };
 
+/**
+ * A merge prepared ahead (pass.ts starts it when the agent ends): whether the ticket's merge is on the
+ * target already, the branch head, and its merge commit on `base`. Nothing is moved.
+ */
+export type MergeAhead = {
+  base: string;
+  earlier: Promise<string | undefined>;
+  head: Promise<string | undefined>;
+  made: Promise<Awaited<ReturnType<typeof makeMergeCommit>> | undefined>;
+};
+
+/** Starts preparing the ticket's merge on the target as the loop last put it. */
+export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
+  const base = ctx.targetGuard.expected();
+  // Whether the ticket's merge is on the target already (a crash between a merge and its receipt): only
+  // this pass could put it there from now on. It reads where the loop put the target, not the ref, which
+  // a worker may have moved.
+  const earlier = findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
+  const head = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
+  const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
+  // awaited under the merge lock, or never (the pass failed first)
+  for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
+  return { base, earlier, head, made };
+}
+
 export async function landTicket(
   ctx: LoopContext,
   ticket: Ticket,
   pass: number,
   reviewers: Array<{ agent: string; verdict: string }>,
+  ahead: MergeAhead = mergeAhead(ctx, ticket),
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
   // The replay's worktree is made beside the merge, at the target's head as the loop last put it; after
@@ -29,16 +55,13 @@ export async function landTicket(
   const dropReplayTree = async () => {
     if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
   };
-  // Whether the ticket's merge is on the target already (a crash between a merge and its receipt) is
-  // read before the lock, beside the wait for it: only this pass could put it there meanwhile. It reads
-  // where the loop put the target, not the ref, which a worker may have moved.
-  const earlier = findMergeOnTarget(ctx.repo, target, ticket.key, ctx.targetGuard.rev());
-  void earlier.catch(() => undefined); // awaited under the lock
-  const branchHead = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
+  // The merge commit is made before the lock (`ahead`), on the target as the loop last put it; under the
+  // lock it is placed if the target is still there (no other merge came first), else made again.
+  const { base, earlier, head: branchHead, made } = ahead;
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
-    await ctx.targetGuard.check('before a merge', [ticket.key]);
+    // no guard check first: the merge's compare-and-swap finds a foreign move, and the guard undoes it below
     const found = await earlier;
     if (found) {
       ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
@@ -46,7 +69,10 @@ export async function landTicket(
     }
     // compare-and-swap against where the loop last put the target, so a move made meanwhile by anyone
     // else is never merged on top of: the guard undoes it and the merge is tried once more
-    let merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
+    const early = ctx.targetGuard.expected() === base ? await made.catch(() => undefined) : undefined;
+    let merge = early?.kind === 'commit'
+      ? await placeMerge(ctx.repo, target, ticket.key, early.commit, base)
+      : early ?? await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
     if (merge.kind === 'target-moved') {
       await ctx.targetGuard.check('during a merge', [ticket.key]);
       merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);

@@ -10,8 +10,8 @@ import { fileDiscovered } from './discovered.ts';
 import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree } from './git.ts';
 import { snapshotStillGood } from './warm.ts';
 import type { HeadStart } from './warm.ts';
-import { landTicket, replayAndSettle } from './land.ts';
-import type { LandOutcome } from './land.ts';
+import { landTicket, mergeAhead, replayAndSettle } from './land.ts';
+import type { LandOutcome, MergeAhead } from './land.ts';
 import { renderPrompt } from './prompt.ts';
 import { WorkerResult, readResult } from './results.ts';
 import { reviewChange, reviewDiff } from './review.ts';
@@ -172,10 +172,14 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     : undefined;
   try {
     // Only the loop moves the target: a move made during this pass is undone (and fails the pass). The
-    // snapshot after it, like the one before the agent, is read beside merges rather than inside the lock.
-    const guard = await ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key]));
-    const outsideAfter = await ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
-    const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target);
+    // target is read first without the merge lock (where the loop left it: nothing to undo), and under it
+    // only otherwise. The snapshot after the pass, like the one before its agent, is read beside merges
+    // rather than inside the lock, beside that check.
+    const [guard, outsideAfter] = await Promise.all([
+      ctx.targetGuard.untouched().then((ok) => (ok ? { kind: 'ok' as const } : ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key])))),
+      ctx.readBesideMerges(() => snapshotOutside(ctx.repo)),
+    ]);
+    const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.movedForward(older, newer));
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
     // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
@@ -239,7 +243,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // the worktree is done with: given back beside the merge (the pool finishes it before the path is
     // handed out again, and runPass waits for it)
     void ctx.worktrees.release(worktree).catch(() => undefined);
-    const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })));
+    const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })), early?.merge);
     return done(fromLand(landed));
   } finally {
     await early?.stop();
@@ -252,6 +256,8 @@ type EarlyChecks = {
   verify: Promise<VerifyOutcome> | undefined;
   ratchet: Promise<RatchetFinding[]>;
   diff: Promise<string>;
+  /** The merge commit, made (not placed) on the target as it was when the agent ended. */
+  merge: MergeAhead;
   /** Kills the verify if it still runs, and waits for everything started. */
   stop(): Promise<void>;
 };
@@ -267,10 +273,11 @@ function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: st
   const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
   const ratchet = checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev());
   const diff = reviewDiff(ctx, key);
-  const started: Array<Promise<unknown>> = [ahead, ratchet, diff, ...(verify ? [verify] : [])];
+  const merge = mergeAhead(ctx, ticket);
+  const started: Array<Promise<unknown>> = [ahead, ratchet, diff, merge.made, ...(verify ? [verify] : [])];
   for (const promise of started) void promise.catch(() => undefined); // awaited where used, or by stop()
   return {
-    line, ahead, verify, ratchet, diff,
+    line, ahead, verify, ratchet, diff, merge,
     async stop() {
       stopper.abort();
       await Promise.allSettled(started);

@@ -185,9 +185,12 @@ const READ_AT_ONCE = 8;
  */
 export async function checkRatchet(repo: Git, target: string, branch: string, at = `refs/heads/${target}`): Promise<RatchetFinding[]> {
   const head = (await repo.raw(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
-  const base = (await repo.raw(['merge-base', at, head])).trim();
-  const changes = parseNameStatus(await repo.raw(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', base, head]));
+  // the three-dot diff measures from the merge base itself; the base is resolved only when a watched
+  // file changed and its old text must be read (two git processes in turn, not three, as a rule)
+  const changes = parseNameStatus(await repo.raw(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', `${at}...${head}`]));
   const paths = ratchetPaths(changes);
+  if (paths.before.length === 0 && paths.after.length === 0) return ratchetFindings({ changes, before: new Map(), after: new Map() });
+  const base = (await repo.raw(['merge-base', at, head])).trim();
   // a path git cannot show as a blob (a submodule) counts as absent
   const show = (rev: string, p: string) => repo.raw(['cat-file', 'blob', `${rev}:${p}`]).then((text) => [[p, text] as const], () => []);
   const read = async (rev: string, list: string[]) => {

@@ -14,6 +14,14 @@ export type TargetGuard = {
   moved(to: string): void;
   /** Every foreign head the guard has undone, oldest first (a pass whose branch holds one made it). */
   undone(): readonly string[];
+  /** Whether the loop itself moved the target from `older` to `newer` (both heads it put there, in that order). */
+  movedForward(older: string, newer: string): boolean;
+  /**
+   * The target read without the merge lock: true when it is where the loop last put it. A merge under
+   * way (the ref moved, the guard not told yet) reads false, as a foreign move does: then `check` decides,
+   * under the lock. True is never wrong: only a head the loop set equals `expected()`.
+   */
+  untouched(): Promise<boolean>;
   /** Compares the target with what the loop expects; a foreign move is undone and recorded. */
   check(when: string, tickets: readonly string[]): Promise<{ kind: 'ok' } | { kind: 'restored'; foreign: string }>;
 };
@@ -23,12 +31,24 @@ export async function openTargetGuard(repo: Git, target: string, log: EventLog):
   const head = async () => (await repo.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
   let expected = await head();
   const foreignHeads: string[] = [];
+  // the heads the loop put the target at, in order (each move's commit has the one before as a parent)
+  const own = new Map<string, number>(expected ? [[expected, 0]] : []);
   return {
     expected: () => expected,
     rev: () => expected || ref,
     undone: () => foreignHeads,
+    movedForward(older, newer) {
+      const from = own.get(older);
+      const to = own.get(newer);
+      return from !== undefined && to !== undefined && from <= to;
+    },
+    async untouched() {
+      const found = await head();
+      return found !== '' && found === expected;
+    },
     moved(to) {
       expected = to;
+      if (!own.has(to)) own.set(to, own.size);
     },
     async check(when, tickets) {
       const found = await head();

@@ -56,3 +56,26 @@ test('the guard undoes the foreign move, keeps the forged head on a foreign ref 
   expect(await git(repo, 'rev-parse', String(event?.kept))).toBe(forged);
   expect(await guard.check('after a pass', ['APP-2'])).toEqual({ kind: 'ok' });
 });
+
+test('read without the lock, the target is untouched only where the loop left it; the loop\'s own moves are known to be forward', async () => {
+  const { repo, guard, loopHead, forged } = await forgedRepo();
+  // the forged move is there: not untouched (the check under the lock decides)
+  expect(await guard.untouched()).toBe(false);
+  await guard.check('after a pass', ['APP-2']);
+  expect(await guard.untouched()).toBe(true);
+  // a merge under way: the ref moved, the guard not told yet, reads as touched; once told, untouched
+  await git(repo, 'checkout', '-q', 'main');
+  writeFileSync(join(repo, 'b.txt'), 'b\n');
+  await git(repo, 'add', '-A');
+  await git(repo, 'commit', '-q', '-m', 'the loop merges');
+  const merged = await git(repo, 'rev-parse', 'main');
+  expect(await guard.untouched()).toBe(false);
+  guard.moved(merged);
+  expect(await guard.untouched()).toBe(true);
+  expect(guard.movedForward(loopHead, merged)).toBe(true);
+  expect(guard.movedForward(merged, loopHead)).toBe(false);
+  expect(guard.movedForward(loopHead, loopHead)).toBe(true);
+  // a head the loop never set is not known either way (git is asked instead)
+  expect(guard.movedForward(loopHead, forged)).toBe(false);
+  expect(guard.movedForward(forged, merged)).toBe(false);
+});

@@ -9,14 +9,20 @@ type SimpleGit = { raw(args: string[]): Promise<string> };
 export type OutsideSnapshot = { refs: Record<string, string>; status: string };
 
 export async function snapshotOutside(repo: SimpleGit): Promise<OutsideSnapshot> {
-  const lines = (await repo.raw(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/tags'])).split('\n').filter(Boolean);
-  const refs = Object.fromEntries(lines.map((line) => line.split(' ') as [string, string]));
-  const status = await repo.raw(['status', '--porcelain=v1', '--untracked-files=all']);
+  // the two reads side by side: each is a git process of its own
+  const [listed, status] = await Promise.all([
+    repo.raw(['for-each-ref', '--format=%(refname) %(objectname)', 'refs/heads', 'refs/tags']),
+    repo.raw(['status', '--porcelain=v1', '--untracked-files=all']),
+  ]);
+  const refs = Object.fromEntries(listed.split('\n').filter(Boolean).map((line) => line.split(' ') as [string, string]));
   return { refs, status };
 }
 
-/** What changed outside the worktree, one line each (empty: nothing). */
-export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string): Promise<string[]> {
+/**
+ * What changed outside the worktree, one line each (empty: nothing). `movedForward`: what the caller
+ * knows of the target's moves (the loop's own merges), asked before git is: a move it knows is forward.
+ */
+export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string, movedForward?: (older: string, newer: string) => boolean): Promise<string[]> {
   const problems: string[] = [];
   const target = `refs/heads/${targetBranch}`;
   for (const [ref, old] of Object.entries(before.refs)) {
@@ -25,7 +31,7 @@ export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, a
     if (now === undefined) {
       if (!ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was deleted`);
     } else if (ref === target) {
-      if (!(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
+      if (!movedForward?.(old, now) && !(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
     } else if (!ref.startsWith('refs/heads/nightshift/')) {
       problems.push(`${ref} moved from ${old.slice(0, 12)} to ${now.slice(0, 12)}`);
     }
