@@ -23,9 +23,13 @@ export type OracleIo = {
 export async function checkBatch(options: OracleOptions, env: NodeJS.ProcessEnv): Promise<BatchVerdict> {
   try {
     const tracker = await openTracker(options.tracker, env);
-    const git = await readGitFacts(options.repo, options.targetBranch);
-    const read = await tracker.readBatch(options.batch);
-    return judgeBatch(read, git);
+    // git and the tracker are read side by side. Either order is safe: a receipt is written after its
+    // merge, and the target only gains commits, so a race can only hide a landing, never invent one.
+    // When both fail, git's problem is the one told, as when they were read in turn.
+    const [git, read] = await Promise.allSettled([readGitFacts(options.repo, options.targetBranch), tracker.readBatch(options.batch)]);
+    if (git.status === 'rejected') throw git.reason;
+    if (read.status === 'rejected') throw read.reason;
+    return judgeBatch(read.value, git.value);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { kind: 'cannot-tell', exitCode: 2, tickets: [], problem: message };
