@@ -271,9 +271,11 @@ function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: st
     ? runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: AbortSignal.any([ctx.signal, stopper.signal]) })
     : undefined;
   const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
-  const ratchet = checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev());
-  const diff = reviewDiff(ctx, key);
   const merge = mergeAhead(ctx, ticket);
+  // the ratchet judges the head the merge is made of
+  const rev = ctx.targetGuard.rev();
+  const ratchet = merge.head.then((head) => checkRatchet(ctx.repo, target, branchOf(key), rev, head));
+  const diff = reviewDiff(ctx, key);
   const started: Array<Promise<unknown>> = [ahead, ratchet, diff, merge.made, ...(verify ? [verify] : [])];
   for (const promise of started) void promise.catch(() => undefined); // awaited where used, or by stop()
   return {

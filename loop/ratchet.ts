@@ -181,10 +181,11 @@ const READ_AT_ONCE = 8;
 
 /**
  * Reads the diff between the merge base of `target` and `branch` and the branch head, and judges it.
- * `at` is the target head to measure from (the loop's own, not a ref a worker may have moved).
+ * `at` is the target head to measure from (the loop's own, not a ref a worker may have moved);
+ * `knownHead`, the branch head if the caller has read it already.
  */
-export async function checkRatchet(repo: Git, target: string, branch: string, at = `refs/heads/${target}`): Promise<RatchetFinding[]> {
-  const head = (await repo.raw(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
+export async function checkRatchet(repo: Git, target: string, branch: string, at = `refs/heads/${target}`, knownHead?: string): Promise<RatchetFinding[]> {
+  const head = knownHead ?? (await repo.raw(['rev-parse', '--verify', `refs/heads/${branch}^{commit}`])).trim();
   // the three-dot diff measures from the merge base itself; the base is resolved only when a watched
   // file changed and its old text must be read (two git processes in turn, not three, as a rule)
   const changes = parseNameStatus(await repo.raw(['diff', '--no-ext-diff', '--no-textconv', '--name-status', '-z', '-M', `${at}...${head}`]));
