@@ -33,6 +33,8 @@ import { openWarm } from './warm.ts';
 import type { Warm } from './warm.ts';
 import { openWorktreePool } from './worktree-pool.ts';
 import { openMergeLock } from './merge-lock.ts';
+import { openSlotKeeper } from './keep.ts';
+import type { SlotKeeper } from './keep.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -78,11 +80,13 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   foreign.owns(join(stateDir, 'run.json'));
   log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
   const counters = { oracle: 0 };
-  const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle });
+  // a slot freed while a landing is under way may be kept for the ticket it will unblock (loop/keep.ts)
+  const keeper = openSlotKeeper(options.workers, Date.now());
+  const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle, kept_slot_ms: Math.round(keeper.spentMs(Date.now())) });
   const warm = openWarm(ctx);
   const oracle = openOracleSession({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, join(stateDir, 'oracle.last.json'), ctx.env);
   try {
-    const summary = await loop(ctx, oracle, warm, counters, agentEnds);
+    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
   } catch (error) {
@@ -97,7 +101,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   }
 }
 
-async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
@@ -156,8 +160,9 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       readySince,
     };
     noteReadySince(view, readySince, Date.now());
+    keeper.update(view, new Set([...[...running.keys()].filter((key) => !inAgent.has(key)), ...settling]), inAgent.size, Date.now());
     const budgetLeft = budget.allowsNewPass();
-    const free = Math.min(options.workers - inAgent.size, 2 * options.workers - running.size);
+    const free = Math.min(options.workers - inAgent.size - keeper.size(), 2 * options.workers - running.size);
     return { view, budgetLeft, picked: budgetLeft ? pickReady(view, free) : [] };
   };
 
@@ -168,6 +173,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     }
     for (const key of agentEnds.drain()) {
       inAgent.delete(key);
+      keeper.freed(key);
       // the worker's cost counts from its agent's end, before the pass's review and landing finish
       const early = workerCost(ctx.paths, key, passNumbers.get(key) ?? 0);
       budget.add(early);
@@ -220,7 +226,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       step = plan(answer, read);
     }
     const { view, budgetLeft, picked } = step;
-    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), spent_usd: budget.spentUsd() });
+    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), ...(keeper.size() > 0 ? { kept_for: [...keeper.kept().keys()] } : {}), spent_usd: budget.spentUsd() });
     for (const ticket of picked) {
       const pass = (passNumbers.get(ticket.key) ?? 0) + 1;
       passNumbers.set(ticket.key, pass);
@@ -239,7 +245,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     if (budgetLeft) {
       const landed = unblockedBy(view, settling);
       warm.offer(landed, (key) => landed.some((t) => t.key === key), options.workers);
-      if (inAgent.size >= options.workers) {
+      if (inAgent.size + keeper.size() >= options.workers) {
         const byKey = new Map(view.tickets.map((t) => [t.key, t]));
         const isReady = (key: string) => {
           const ticket = byKey.get(key);

@@ -60,7 +60,9 @@ function describeSchedule(e: Stamped): string {
   const started = Array.isArray(e.started) ? e.started.map(String) : [];
   const counts = (e.counts ?? {}) as Record<string, unknown>;
   const spent = typeof e.spent_usd === 'number' ? `, $${e.spent_usd.toFixed(2)} spent` : '';
-  const tally = `${String(counts.satisfied ?? 0)} done, ${String(counts.blocked ?? 0)} blocked`;
+  const keptFor = Array.isArray(e.kept_for) ? e.kept_for.map(String) : [];
+  const kept = keptFor.length > 0 ? `, ${keptFor.length === 1 ? 'a slot' : `${keptFor.length} slots`} kept for ${keptFor.join(', ')}` : '';
+  const tally = `${String(counts.satisfied ?? 0)} done, ${String(counts.blocked ?? 0)} blocked${kept}`;
   return started.length > 0 ? `scheduled ${started.join(', ')} (${tally}${spent})` : `nothing new to start (${tally}${spent})`;
 }
 

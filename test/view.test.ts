@@ -10,6 +10,13 @@ const ESC = /\x1b\[[0-9;?]*[A-Za-z]/g;
 const visible = (text: string) => text.replace(ESC, '').replace(/\r/g, '');
 
 describe('plain lines', () => {
+  test('a schedule line names the tickets whose slots are kept for them', () => {
+    const at = { ts: '2026-01-01T01:02:00.000Z', run: 'r' };
+    const counts = { satisfied: 3, blocked: 2 };
+    expect(formatEvent({ ...at, type: 'schedule', counts, started: ['ENG-5'], kept_for: ['ENG-7'] })).toBe('01:02:00 scheduled ENG-5 (3 done, 2 blocked, a slot kept for ENG-7)');
+    expect(formatEvent({ ...at, type: 'schedule', counts, started: [], kept_for: ['ENG-7', 'ENG-9'] })).toBe('01:02:00 nothing new to start (3 done, 2 blocked, 2 slots kept for ENG-7, ENG-9)');
+  });
+
   test('every event gets one timestamped line, tickets first, agent specs shortened', () => {
     const lines = recordedEvents().map(formatEvent);
     expect(lines.every((line) => /^\d\d:\d\d:\d\d \S/.test(line) && !line.includes('\n'))).toBe(true);

@@ -29,6 +29,8 @@ export type EventFigures = {
   oracleCalls: number;
   trackerCalls: number;
   trackerRequests: number;
+  /** Agent-slot time the loop kept idle for chains' next tickets (loop/keep.ts), summed over runs. */
+  keptSlotMs: number;
   passes: number;
   doneTickets: number;
 };
@@ -53,6 +55,7 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
   let passes = 0;
   let trackerCalls = 0;
   let trackerRequests = 0;
+  let keptSlotMs = 0;
   for (const e of events) {
     const id = `${e.ticket ?? ''}#${String(e.pass)}`;
     switch (e.type) {
@@ -72,6 +75,7 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
       case 'run-end':
         trackerCalls += Number(e.tracker_calls ?? 0);
         trackerRequests += Number(e.tracker_requests ?? 0);
+        keptSlotMs += Number(e.kept_slot_ms ?? 0);
         break;
     }
   }
@@ -87,7 +91,7 @@ export function figuresFromEvents(events: readonly Event[], tickets: readonly Si
     const slotFree = agentEnds.findLast((at) => at <= start) ?? ready;
     pickupHarnessMs.push(start - Math.max(ready, slotFree));
   }
-  return { overheadMs: [...overhead.values()], pickupMs, pickupHarnessMs, oracleCalls, trackerCalls, trackerRequests, passes, doneTickets: doneAt.size };
+  return { overheadMs: [...overhead.values()], pickupMs, pickupHarnessMs, oracleCalls, trackerCalls, trackerRequests, keptSlotMs, passes, doneTickets: doneAt.size };
 }
 
 export type TreeSample = {
