@@ -23,6 +23,10 @@ export type MergeAhead = {
   earlier: Promise<string | undefined>;
   head: Promise<string | undefined>;
   made: Promise<Awaited<ReturnType<typeof makeMergeCommit>> | undefined>;
+  /** The replay's worktree, made at `base` (false: it could not be); landTicket takes it over. */
+  takeReplayTree(): Promise<boolean>;
+  /** Gives the replay's worktree back, without waiting, unless landTicket took it. */
+  abandon(): Promise<void>;
 };
 
 /** Starts preparing the ticket's merge on the target as the loop last put it. */
@@ -36,7 +40,21 @@ export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
   const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
   // awaited under the merge lock, or never (the pass failed first)
   for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
-  return { base, earlier, head, made };
+  // The replay's worktree is made now too, at the target's head as the loop last put it; after the
+  // merge it checks out only what differs at the merge commit. Nothing runs in it before that.
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
+  let taken = false;
+  return {
+    base, earlier, head, made,
+    takeReplayTree() {
+      taken = true;
+      return replayTree;
+    },
+    async abandon() {
+      if (!taken && await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    },
+  };
 }
 
 export async function landTicket(
@@ -47,10 +65,8 @@ export async function landTicket(
   ahead: MergeAhead = mergeAhead(ctx, ticket),
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
-  // The replay's worktree is made beside the merge, at the target's head as the loop last put it; after
-  // the merge it checks out only what differs at the merge commit. Nothing runs in it before that.
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
+  const replayTree = ahead.takeReplayTree();
   /** Gives the replay's worktree back unused (no merge to replay), without waiting. */
   const dropReplayTree = async () => {
     if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);

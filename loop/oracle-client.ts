@@ -58,6 +58,8 @@ export async function askOracle(args: OracleArgs, logFile: string, env: NodeJS.P
 export type OracleSession = {
   /** One question to the oracle; a dead or silent oracle is `cannot-tell` (exit 2), never done. */
   ask(): Promise<OracleAnswer>;
+  /** Starts the oracle process ahead of the first question (its start-up then overlaps the caller's). */
+  start(): void;
   /** Ends the oracle process (its input closes; killed if it has not gone within a few seconds). */
   close(): Promise<void>;
 };
@@ -127,6 +129,9 @@ export function openOracleSession(args: OracleArgs, logFile: string, env: NodeJS
     return answer;
   }
   return {
+    start() {
+      server ??= start();
+    },
     async ask(): Promise<OracleAnswer> {
       const next = queue.then(question, question);
       queue = next.catch(() => undefined);

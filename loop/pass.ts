@@ -258,7 +258,7 @@ type EarlyChecks = {
   diff: Promise<string>;
   /** The merge commit, made (not placed) on the target as it was when the agent ended. */
   merge: MergeAhead;
-  /** Kills the verify if it still runs, and waits for everything started. */
+  /** Kills the verify if it still runs, waits for everything started, and gives back the replay worktree no landing took. */
   stop(): Promise<void>;
 };
 
@@ -283,6 +283,7 @@ function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: st
     async stop() {
       stopper.abort();
       await Promise.allSettled(started);
+      await merge.abandon();
     },
   };
 }

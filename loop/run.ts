@@ -60,19 +60,32 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     if (event.type === 'agent-end' && event.ticket) agentEnds.notify(event.ticket);
   }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-  const staleWorktrees = await removeStaleWorktrees(repo, paths);
+  const env = { ...deps.env, [LOOP_MARKER]: stateDir };
+  // the oracle process starts now: its start-up (about a quarter of a second) goes on beside the loop's
+  const oracle = openOracleSession({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, join(stateDir, 'oracle.last.json'), env);
+  oracle.start();
+  /** A step of the set-up below: if it fails, the oracle process goes too. */
+  const step = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      await oracle.close();
+      throw error;
+    }
+  };
+  const staleWorktrees = await step(() => removeStaleWorktrees(repo, paths));
   // a lock file a killed git left in the repo is removed once stale, and the operator told
   onStaleGitLock((path, ageMs) => log.emit({ type: 'stale-git-lock', path, age_ms: ageMs }));
-  const targetGuard = await openTargetGuard(repo, options.targetBranch, log);
+  const targetGuard = await step(() => openTargetGuard(repo, options.targetBranch, log));
   // from here the tickets file and the loop's state files are the loop's until it ends
-  foreign = await openForeignWrites({ run, options, paths, env: deps.env, log }, opened);
+  foreign = await step(() => openForeignWrites({ run, options, paths, env: deps.env, log }, opened));
   const counted = countTrackerCalls(foreign.tracker);
   const mergeLock = openMergeLock();
   const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
   const ctx: LoopContext = {
     options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign, worktrees,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
-    env: { ...deps.env, [LOOP_MARKER]: stateDir },
+    env,
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
   };
@@ -84,7 +97,6 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const keeper = openSlotKeeper(options.workers, Date.now());
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle, kept_slot_ms: Math.round(keeper.spentMs(Date.now())) });
   const warm = openWarm(ctx);
-  const oracle = openOracleSession({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, join(stateDir, 'oracle.last.json'), ctx.env);
   try {
     const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
@@ -121,6 +133,15 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   const outsideDone = await checkGraph(tracker, options.batch, read);
   const outsideKnown = new Set(outsideBlockers(read.tickets));
   log.emit({ type: 'graph', tickets: read.tickets.length, outside_done: [...outsideDone], spent_usd: budget.spentUsd() });
+  // the graph's chain lengths change only with a new read of the batch, not with every event
+  let shape: { tickets: readonly Ticket[]; heights: Map<string, number>; depths: Map<string, number> } | undefined;
+  const shapeOf = (batch: BatchRead) => (shape?.tickets === batch.tickets ? shape : shape = { tickets: batch.tickets, heights: heightsOf(batch.tickets), depths: depthsOf(batch.tickets) });
+  // While the oracle gives its first answer, the passes likeliest to start first are prepared: the
+  // tickets that would be ready were the tracker's done ones all satisfied. One that does not start is
+  // given back at the end (at most --workers of them).
+  if (budget.allowsNewPass()) {
+    warm.offer(pickReady({ ...shapeOf(read), satisfied: new Set([...outsideDone, ...read.tickets.filter((t) => t.state === 'done').map((t) => t.key)]), running: new Set(), passesUsed: (key) => passesUsed.get(key) ?? 0, maxPasses: options.maxPasses }, options.workers), () => true, options.workers);
+  }
 
   const ask = async (): Promise<OracleAnswer> => {
     // an answer given while someone else had written the tickets file is no answer: ask again
@@ -144,9 +165,6 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   /** A question to the oracle under way: the landings it can see, and its outcome once it is done. */
   type InFlight = { settled: string[]; done: boolean; outcome: { answer: OracleAnswer } | { error: unknown } | undefined; promise: Promise<void> };
   let inFlight: InFlight | undefined;
-  // the graph's chain lengths change only with a new read of the batch, not with every event
-  let shape: { tickets: readonly Ticket[]; heights: Map<string, number>; depths: Map<string, number> } | undefined;
-  const shapeOf = (batch: BatchRead) => (shape?.tickets === batch.tickets ? shape : shape = { tickets: batch.tickets, heights: heightsOf(batch.tickets), depths: depthsOf(batch.tickets) });
   const plan = (current: OracleAnswer, batch: BatchRead) => {
     const view: SchedulerView = {
       tickets: batch.tickets,

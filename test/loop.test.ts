@@ -41,6 +41,9 @@ test('an agent whose verify commands fail leaves its ticket not done, and review
   expect(t.ticket().state).toBe('in_progress');
   expect((await t.oracle()).exitCode).toBe(1);
   expect(t.calls().every((c) => c.role === 'worker')).toBe(true);
+  // the merge prepared when the agent ended was never placed, and its replay worktree was given back
+  expect(await git(t.repo, 'log', '--oneline', 'main')).not.toContain('Merge');
+  expect(await git(t.repo, 'worktree', 'list', '--porcelain')).not.toMatch(/replay-APP-1/);
 });
 
 test('an agent that writes no result, or an invalid one, fails its pass', async () => {
