@@ -16,7 +16,8 @@ export type LandOutcome =
 
 /**
  * A merge prepared ahead (pass.ts starts it when the agent ends): whether the ticket's merge is on the
- * target already, the branch head, and its merge commit on `base`. Nothing is moved.
+ * target already, the branch head, its merge commit on `base`, and the replay's worktree. Nothing is
+ * moved: the target only under the merge lock, in landTicket.
  */
 export type MergeAhead = {
   base: string;

@@ -256,7 +256,7 @@ type EarlyChecks = {
   verify: Promise<VerifyOutcome> | undefined;
   ratchet: Promise<RatchetFinding[]>;
   diff: Promise<string>;
-  /** The merge commit, made (not placed) on the target as it was when the agent ended. */
+  /** The merge prepared when the agent ended (land.ts mergeAhead): its commit made, not placed, and the replay's worktree. */
   merge: MergeAhead;
   /** Kills the verify if it still runs, waits for everything started, and gives back the replay worktree no landing took. */
   stop(): Promise<void>;
