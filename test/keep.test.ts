@@ -1,18 +1,8 @@
 // Slots kept for chains (loop/keep.ts), as a pure part over scheduler views: which freed slot is kept,
 // for which heir, when it is given back, and the share of slot time keeping may spend.
 import { expect, test } from 'vitest';
-import { depthsOf, heightsOf } from '../loop/graph.ts';
 import { openSlotKeeper } from '../loop/keep.ts';
-import type { SchedulerView } from '../loop/scheduler.ts';
-import type { Ticket } from '../trackers/types.ts';
-
-function ticket(key: string, blockedBy: string[] = []): Ticket {
-  return { key, title: key, description: '', state: 'todo', labels: [], blockedBy, comments: [] };
-}
-
-function view(tickets: Ticket[], extra: Partial<SchedulerView> = {}): SchedulerView {
-  return { tickets, satisfied: new Set(), running: new Set(), passesUsed: () => 0, maxPasses: 3, heights: heightsOf(tickets), depths: depthsOf(tickets), ...extra };
-}
+import { ticket, view } from './helpers/views.ts';
 
 // A-1 -> A-2 is a chain; B-1, C-1, D-1 stand alone. A-1 is landing (its agent ended); B-1 and C-1 run.
 const tickets = [ticket('A-1'), ticket('A-2', ['A-1']), ticket('B-1'), ticket('C-1'), ticket('D-1')];

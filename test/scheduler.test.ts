@@ -14,14 +14,7 @@ import { statePaths } from '../loop/state.ts';
 import { openThrashWatch } from '../loop/thrash.ts';
 import { SCRIPTED_AGENT, runCli } from './helpers/cli.ts';
 import { makeRepo, tempDir, writeTickets } from './helpers/repo.ts';
-
-function ticket(key: string, blockedBy: string[] = [], extra: Partial<Ticket> = {}): Ticket {
-  return { key, title: key, description: '', state: 'todo', labels: [], blockedBy, comments: [], ...extra };
-}
-
-function view(tickets: Ticket[], extra: Partial<SchedulerView> = {}): SchedulerView {
-  return { tickets, satisfied: new Set(), running: new Set(), passesUsed: () => 0, maxPasses: 3, heights: heightsOf(tickets), depths: depthsOf(tickets), ...extra };
-}
+import { ticket, view } from './helpers/views.ts';
 
 const keys = (tickets: Ticket[]) => tickets.map((t) => t.key);
 

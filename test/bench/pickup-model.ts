@@ -70,7 +70,7 @@ export function simulate(sims: readonly SimTicket[], workers: number, landMs: nu
       const heir = tickets.find((t) => t.blockedBy.includes(event.key) && !started.has(t.key) && t.blockedBy.every((b) => b === event.key || satisfied.has(b)));
       if (policy === 'hold-for-dependent' && heir) held.set(event.key, heir.key);
       else free++;
-      keeper.freed(event.key);
+      if (policy === 'keep-during-landing') keeper.freed(event.key);
       landing.add(event.key);
       push({ at: now + landMs, kind: 'landed', key: event.key });
     } else {
