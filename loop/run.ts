@@ -178,7 +178,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       readySince,
     };
     noteReadySince(view, readySince, Date.now());
-    keeper.update(view, new Set([...[...running.keys()].filter((key) => !inAgent.has(key)), ...settling]), inAgent.size, Date.now());
+    keeper.update(view, new Set([...[...running.keys()].filter((key) => !inAgent.has(key)), ...settling]), inAgent, Date.now());
     const budgetLeft = budget.allowsNewPass();
     const free = Math.min(options.workers - inAgent.size - keeper.size(), 2 * options.workers - running.size);
     return { view, budgetLeft, picked: budgetLeft ? pickReady(view, free) : [] };
@@ -191,7 +191,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     }
     for (const key of agentEnds.drain()) {
       inAgent.delete(key);
-      keeper.freed(key);
+      keeper.freed(key, Date.now());
       // the worker's cost counts from its agent's end, before the pass's review and landing finish
       const early = workerCost(ctx.paths, key, passNumbers.get(key) ?? 0);
       budget.add(early);
@@ -250,6 +250,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       passNumbers.set(ticket.key, pass);
       passesUsed.set(ticket.key, (passesUsed.get(ticket.key) ?? 0) + 1);
       inAgent.add(ticket.key);
+      keeper.started(ticket.key, Date.now());
       const task = work(ticket, pass).finally(() => {
         passEnded = true;
         running.delete(ticket.key);

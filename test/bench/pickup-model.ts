@@ -8,10 +8,12 @@
 //     loop/scheduler.ts, picks);
 //   hold-for-dependent: keep it idle until the landing, for the dependent it will unblock;
 //   keep-during-landing: the loop's way now (loop/keep.ts, run here): give the freed slot away, but keep
-//     a slot another agent frees while a landing is under way for that landing's dependent.
+//     a slot another agent frees while a landing is under way for that landing's dependent, when the
+//     dependent would likely wait long for another (by the agent durations seen so far).
 // The first keeps every slot busy (makespan near its bound) but a dependent that becomes ready while all
 // slots are busy waits for the next agent to end; the second starts dependents at once but idles slots;
-// the third idles slots only for what is left of landings, within a share of the slot time.
+// the third idles slots only for what is left of landings, only where the wait would be long, within a
+// share of the slot time.
 import { parseArgs } from 'node:util';
 import { depthsOf, heightsOf } from '../../loop/graph.ts';
 import { openSlotKeeper } from '../../loop/keep.ts';
@@ -45,18 +47,21 @@ export function simulate(sims: readonly SimTicket[], workers: number, landMs: nu
   let now = 0;
   const keeper = openSlotKeeper(workers, 0);
   const landing = new Set<string>();
+  const inAgent = new Set<string>();
   const push = (event: (typeof events)[number]) => {
     events.push(event);
     events.sort((a, b) => a.at - b.at);
   };
   const start = (key: string) => {
     started.add(key);
+    inAgent.add(key);
+    keeper.started(key, now);
     agentStart.set(key, now + startMs);
     push({ at: now + startMs + (duration.get(key) ?? 0), kind: 'agent-end', key });
   };
   const fill = () => {
     noteReadySince(view, readySince, now);
-    if (policy === 'keep-during-landing') keeper.update(view, landing, workers - free, now);
+    if (policy === 'keep-during-landing') keeper.update(view, landing, inAgent, now);
     for (const t of pickReady(view, free - keeper.size())) {
       free--;
       start(t.key);
@@ -70,7 +75,8 @@ export function simulate(sims: readonly SimTicket[], workers: number, landMs: nu
       const heir = tickets.find((t) => t.blockedBy.includes(event.key) && !started.has(t.key) && t.blockedBy.every((b) => b === event.key || satisfied.has(b)));
       if (policy === 'hold-for-dependent' && heir) held.set(event.key, heir.key);
       else free++;
-      if (policy === 'keep-during-landing') keeper.freed(event.key);
+      inAgent.delete(event.key);
+      if (policy === 'keep-during-landing') keeper.freed(event.key, now);
       landing.add(event.key);
       push({ at: now + landMs, kind: 'landed', key: event.key });
     } else {
