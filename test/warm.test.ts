@@ -97,3 +97,32 @@ test('up to the limit of wanted head starts are prepared at once; one taken make
   await worktrees.close();
   expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
 });
+
+test('a head start waiting for its slot has its snapshot taken again, and no more once its pass takes it', async () => {
+  const { repo, worktree, worktrees, ctx } = await setup();
+  const refreshed: Array<{ key: string; at: number }> = [];
+  const waiters: Array<{ key: string; count: number; resolve: () => void }> = [];
+  const refreshesOf = (key: string, count: number) => new Promise<void>((resolve) => waiters.push({ key, count, resolve }));
+  const warm = openWarm(ctx, {
+    refreshMs: 5,
+    onRefresh: (key, at) => {
+      refreshed.push({ key, at });
+      for (const w of waiters) if (w.key === key && refreshed.filter((r) => r.key === key).length >= w.count) w.resolve();
+    },
+  });
+  warm.offer([ticket('R-1')], () => true, 2);
+  await refreshesOf('R-1', 2);
+  // the pass takes the latest snapshot; one still being taken is dropped
+  const head = await warm.take('R-1');
+  const ofR1 = refreshed.filter((r) => r.key === 'R-1');
+  expect(head?.outside?.at).toBe(ofR1.at(-1)?.at);
+  expect(Object.keys(head?.outside?.snapshot.refs ?? {})).toContain('refs/heads/nightshift/R-1');
+  // another head start is refreshed twice meanwhile; the taken one not once more
+  warm.offer([ticket('R-2')], () => true, 2);
+  await refreshesOf('R-2', 2);
+  expect(refreshed.filter((r) => r.key === 'R-1')).toHaveLength(ofR1.length);
+  await warm.close();
+  await worktrees.release(worktree('R-1'));
+  await worktrees.close();
+  expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
+});
