@@ -1,5 +1,6 @@
 // Slots kept for chains (loop/keep.ts), as a pure part over scheduler views: which freed slot is kept,
-// for which heir, when it is given back, and the share of slot time keeping may spend.
+// for which heir, only when the heir would likely wait long otherwise, when it is given back, and the
+// share of slot time keeping may spend.
 import { expect, test } from 'vitest';
 import { openSlotKeeper } from '../loop/keep.ts';
 import { ticket, view } from './helpers/views.ts';
@@ -72,7 +73,7 @@ test('keeping stops once kept slots have idled for the share of the slot time si
   expect(keeper.kept()).toEqual(new Map([['B-2', 'A-2']]));
 });
 
-/** A keeper that has seen 15 agents run 1 s each, and a landing something waited on take `landingMs`. */
+/** A keeper that has seen 13 agents run 1 s each, and a landing something waited on take `landingMs`. */
 function seasoned(landingMs: number) {
   const keeper = openSlotKeeper(4, 0, 1);
   const chain = [ticket('Y-1'), ticket('Y-2', ['Y-1'])];

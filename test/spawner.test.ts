@@ -67,6 +67,20 @@ test('a long command runs in its own process group with its output in its log fi
   expect((await aborted).kind).toBe('aborted');
 });
 
+test('a long command asked for behind a burst of short ones is started ahead of most of them', async () => {
+  // an agent started just after another's end must not wait behind that landing's git commands: the
+  // helper forks long commands first (pids grow in fork order)
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+  const log = join(dir, 'long.log');
+  await captureProcess('true', [], { cwd: dir, env }); // the helper is up
+  const shorts = Array.from({ length: 30 }, () => captureProcess('sh', ['-c', 'echo $$'], { cwd: dir, env }));
+  const long = runProcess({ file: 'sh', args: ['-c', 'echo $$'], cwd: dir, env, logFile: log });
+  const shortPids = (await Promise.all(shorts)).map((r) => Number(r.stdout.trim()));
+  expect(await long).toMatchObject({ kind: 'exited', exitCode: 0 });
+  const longPid = Number(readFileSync(log, 'utf8').trim());
+  expect(shortPids.filter((pid) => pid > longPid).length).toBeGreaterThanOrEqual(20);
+});
+
 test('a command in flight when the helper is stopped fails instead of hanging, and a new helper runs the next one', async () => {
   const script = `import { captureProcess } from ${JSON.stringify(`${ROOT}loop/subprocess.ts`)};
 import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/spawner.ts`)};
