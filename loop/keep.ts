@@ -88,7 +88,7 @@ export function openSlotKeeper(workers: number, startedAt: number, share = KEEP_
   /** Whether the heir, its blockers landing, would likely wait long for a slot were this one given away. */
   const atRisk = (blockers: readonly string[], inAgent: ReadonlySet<string>, now: number) => {
     if (agentMs.size() < MIN_SEEN) return true;
-    const usual = landingMs.size() > 0 ? landingMs.quantile(0.75) : 0;
+    const usual = landingMs.quantile(0.75); // 0 before any landing was seen
     const left = Math.max(0, ...blockers.map((b) => usual - (now - (landingSince.get(b) ?? now))));
     // the agents running then: those running now, and the one this slot would go to
     const elapsed = [...inAgent].map((key) => now - (agentSince.get(key) ?? now)).concat(0);

@@ -12,10 +12,9 @@ import { openTargetGuard } from '../loop/target-guard.ts';
 import { openMergeLock } from '../loop/merge-lock.ts';
 import { SNAPSHOT_MAX_AGE_MS, openWarm, snapshotStillGood } from '../loop/warm.ts';
 import { openWorktreePool } from '../loop/worktree-pool.ts';
-import type { Ticket } from '../trackers/types.ts';
 import { git, makeRepo, tempDir } from './helpers/repo.ts';
+import { ticket } from './helpers/views.ts';
 
-const ticket = (key: string): Ticket => ({ key, title: key, description: '', state: 'todo', labels: [], blockedBy: [], comments: [] });
 
 /** A repo with one commit, a worktree pool, and the parts of a run's context the warm-up uses, real ones. */
 async function setup() {
