@@ -5,9 +5,11 @@
 // pay for the loop, the tripwire and the trackers.
 import { FatalError } from '../trackers/errors.ts';
 import { parseArgs } from 'node:util';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const LOOP_MAIN = join(ROOT, 'loop', 'main.ts');
 
 export type Io = {
   stdout: (text: string) => void;
@@ -24,6 +26,8 @@ commands:
                  [--budget-usd X] [--state DIR] [--config FILE]
   nightshift demo [--dir DIR] [--setup-only]     run a whole sample batch offline
   nightshift oracle <BATCH> --tracker ... --repo DIR [--json]
+  nightshift audit <BATCH> --tracker ... --repo DIR [--workers N] [--report-only] [--json]
+                                                 re-run every done ticket's finish line on the final head
   nightshift tripwire --candidate <DIR|REV> [--json]   judge a heal from this trusted checkout
   nightshift tripwire --check-lock               nightshift lock
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
@@ -51,26 +55,31 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 
 const commands: Record<string, Command> = {
   run: async (argv, io) => {
-    const { parseRunArgs, RUN_USAGE } = await import('../loop/options.ts');
+    const { parseRunArgs, RUN_USAGE } = await import('../oracle/run-options.ts');
     if (argv.includes('--help') || argv.includes('-h')) return help(io, RUN_USAGE);
     const options = parseRunArgs(argv, io.cwd); // bad flags are exit 2 here, before any child starts
-    const { openAgent } = await import('../loop/agents/open.ts');
-    const { sameVendorWarning } = await import('../loop/review.ts');
-    const warning = sameVendorWarning(options.review.map((spec) => openAgent(spec, io.cwd)));
+    const warning = (await import('../oracle/agent-argv.ts')).sameVendorWarning(options.review);
     if (warning) io.stderr(`nightshift: ${warning}\n`);
     return (await import('./supervisor.ts')).superviseRun(argv, io);
   },
   oracle: async (argv, io) => (await import('../oracle/command.ts')).runOracleCommand(argv, io),
-  hook: async (argv, io) => (await import('../loop/safety/hook-command.ts')).runHookCommand(argv, io),
+  audit: async (argv, io) => (await import('../oracle/audit-command.ts')).runAuditCommand(argv, io),
+  hook: (argv, io) => inLoopProcess('hook', argv, io),
   demo: runDemo,
   heals: async (argv, io) => (await import('./review-commands.ts')).runHealsCommand(argv, io),
   interventions: async (argv, io) => (await import('./review-commands.ts')).runInterventionsCommand(argv, io),
   intervene: async (argv, io) => (await import('./review-commands.ts')).runInterveneCommand(argv, io),
-  status: async (argv, io) => (await import('../loop/status.ts')).runStatusCommand(argv, io),
-  report: async (argv, io) => (await import('../loop/report-command.ts')).runReportCommand(argv, io),
+  status: (argv, io) => inLoopProcess('status', argv, io),
+  report: (argv, io) => inLoopProcess('report', argv, io),
   lock: async (_argv, io) => {
-    const lock = (await import('./lock.ts')).writeLock(ROOT);
-    io.stdout(`ORACLE.lock rewritten: ${Object.keys(lock.files).length} files under oracle/ and heal/.\n`);
+    let lock;
+    try {
+      lock = (await import('./lock.ts')).writeLock(ROOT);
+    } catch (error) {
+      io.stderr(`nightshift lock: ${(error as Error).message}\n`);
+      return 1;
+    }
+    io.stdout(`ORACLE.lock rewritten: ${Object.keys(lock.files).length} files of the frozen set (oracle/, heal/ and what they import).\n`);
     return 0;
   },
   tripwire: async (argv, io) => {
@@ -79,35 +88,51 @@ const commands: Record<string, Command> = {
   },
 };
 
+/**
+ * Commands that are the loop's (its hooks, `status`, `report`) run in a child process from the loop's
+ * own entry: frozen code never loads healable code into its own process.
+ */
+async function inLoopProcess(command: string, argv: string[], io: Io): Promise<number> {
+  const { execa } = await import('execa');
+  const child = await execa(process.execPath, [LOOP_MAIN, command, ...argv], { stdio: 'inherit', reject: false, cwd: io.cwd, env: io.env, extendEnv: false });
+  return child.exitCode ?? 1;
+}
+
 function help(io: Io, text: string): number {
   io.stdout(`${text}\n`);
   return 0;
 }
 
 async function checkLock(io: Io): Promise<number> {
-  const { compareLock, computeLock, readLock } = await import('./lock.ts');
+  const [{ compareLock, computeLock, readLock }, { computeClosure }] = await Promise.all([import('./lock.ts'), import('./closure.ts')]);
   let problems: string[];
   try {
-    problems = compareLock(readLock(ROOT), computeLock(ROOT));
+    problems = [...computeClosure(ROOT).problems, ...compareLock(readLock(ROOT), computeLock(ROOT))];
   } catch (error) {
     io.stderr(`tripwire: cannot read ORACLE.lock: ${(error as Error).message}\n`);
     return 1;
   }
   if (problems.length === 0) {
-    io.stdout('tripwire: ORACLE.lock matches oracle/ and heal/.\n');
+    io.stdout('tripwire: ORACLE.lock matches the frozen set (oracle/, heal/ and what they import).\n');
     return 0;
   }
-  io.stderr(`tripwire: ORACLE.lock is stale:\n${problems.map((p) => `  ${p}`).join('\n')}\nA person who meant this change runs \`nightshift lock\` and commits the new lock with it.\n`);
+  io.stderr(`tripwire: ORACLE.lock is stale or the frozen set is unsound:\n${problems.map((p) => `  ${p}`).join('\n')}\nA person who meant this change runs \`nightshift lock\` and commits the new lock with it.\n`);
   return 1;
 }
 
 async function runDemo(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, strict: true, options: { dir: { type: 'string' }, 'setup-only': { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) return help(io, 'usage: nightshift demo [--dir DIR] [--setup-only]\n\nCreates a sample git repo and tickets file, runs the batch with scripted agents, and ends with the oracle\'s verdict.\n--setup-only prints the exact `nightshift run` command instead of running it.\n\nexamples:\n  nightshift demo\n  nightshift demo --dir /tmp/ns-demo --setup-only');
-  const [{ quote }, { setupDemo }, { superviseRun }, { runOracleCommand }] = await Promise.all([
-    import('shell-quote'), import('../loop/demo/setup.ts'), import('./supervisor.ts'), import('../oracle/command.ts'),
+  const [{ quote }, { execa }, { superviseRun }, { runOracleCommand }] = await Promise.all([
+    import('shell-quote'), import('execa'), import('./supervisor.ts'), import('../oracle/command.ts'),
   ]);
-  const demo = await setupDemo(values.dir, io.cwd);
+  // the demo's project is the loop's: it is made by the loop's own process, as the run is
+  const made = await execa(process.execPath, [LOOP_MAIN, 'demo-setup', ...(values.dir === undefined ? [] : [values.dir])], { reject: false, cwd: io.cwd, env: io.env, extendEnv: false, stdin: 'ignore' });
+  if (made.exitCode !== 0) {
+    io.stderr(`${made.stderr}\n`);
+    return made.exitCode ?? 1;
+  }
+  const demo = JSON.parse(made.stdout.trim().split('\n').at(-1) ?? '{}') as { dir: string; repo: string; tickets: string; runArgs: string[] };
   if (values['setup-only']) {
     io.stderr(`demo set up in ${demo.dir} (repo, tickets.json). Run it with:\n`);
     io.stdout(`nightshift run ${quote(demo.runArgs)}\n`);

@@ -3,19 +3,14 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openTracker } from '../trackers/open.ts';
-import { interventionsFile } from '../loop/interventions.ts';
-import type { InterventionRecord } from '../loop/interventions.ts';
-import { appendLedger } from '../loop/ledger.ts';
-import { askOracle } from '../loop/oracle-client.ts';
-import type { RunOptions } from '../loop/options.ts';
-import { HUMAN_GATED_LABEL, renderGateComment } from '../loop/receipt.ts';
+import { appendLedger, interventionsFile } from '../oracle/ledger.ts';
+import type { InterventionRecord } from '../oracle/ledger.ts';
+import { HUMAN_GATED_LABEL, renderGateComment } from '../oracle/receipt-write.ts';
+import type { RunOptions } from '../oracle/run-options.ts';
+import { oracleOnce } from './oracle-once.ts';
 
 export async function gateTickets(options: RunOptions, stateDir: string, env: NodeJS.ProcessEnv, wall: { summary: string; evidence: string }): Promise<string[]> {
-  const answer = await askOracle(
-    { batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch },
-    join(stateDir, 'oracle.wall.json'),
-    env,
-  );
+  const answer = await oracleOnce({ batch: options.batch.spec, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch }, env);
   const open = answer.tickets.filter((t) => !t.satisfied).map((t) => t.key);
   const tracker = await openTracker({ kind: options.tracker, tickets: options.tickets }, env);
   for (const key of open) {

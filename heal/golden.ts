@@ -2,10 +2,9 @@
 // a tracker simulator) and runs the ORACLE PROCESS of a given checkout (`node <checkout>/oracle/cli.ts`)
 // against it, checking the exit code and that every oracle call read the tracker at least once.
 // Used by the tripwire on a candidate (its trackers/ included) and by the tests on this checkout.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { buildRepo, ticketsText } from './golden-build.ts';
 import { loadCases } from './golden-case.ts';
@@ -23,8 +22,6 @@ export type GoldenOptions = {
   casesDir: string;
   /** Empty temp dir for the cases' worlds. */
   workDir: string;
-  /** test/sim of the trusted checkout: its harness.ts starts the Linear and Jira simulators. */
-  simDir: string;
   /** Oracle calls per case, each of which must read the tracker afresh (simulator cases make at least 2:
    *  each has its own server, so only a second call shows an answer cached between calls). */
   calls?: number;
@@ -46,7 +43,7 @@ export function cleanEnv(home: string, extra: Record<string, string> = {}): Node
 
 type Tracker = { args: string[]; env: Record<string, string>; reads: () => number; close: () => Promise<void> };
 
-async function openCaseTracker(golden: GoldenCase, file: string, merges: Map<string, string>, simDir: string): Promise<Tracker | { skip: string }> {
+async function openCaseTracker(golden: GoldenCase, file: string, merges: Map<string, string>): Promise<Tracker | { skip: string }> {
   const text = ticketsText(golden, merges);
   const tracker = golden.tracker;
   if (tracker.kind === 'local') {
@@ -58,10 +55,9 @@ async function openCaseTracker(golden: GoldenCase, file: string, merges: Map<str
     const fifo = await serveFifo(file, text);
     return { args, env: {}, reads: fifo.reads, close: fifo.close };
   }
-  const module = join(simDir, 'harness.ts');
-  if (!existsSync(module)) return { skip: `no tracker simulator yet (${module} does not exist)` };
-  const sim = (await import(pathToFileURL(module).href)) as HarnessModule;
-  if (typeof sim.startHarness !== 'function') return { skip: `${module} does not export startHarness` };
+  // the trusted checkout's simulators (this file runs from the trusted checkout; they are frozen with it)
+  const sim = (await import('../test/sim/harness.ts')) as HarnessModule;
+  if (typeof sim.startHarness !== 'function') return { skip: 'test/sim/harness.ts does not export startHarness' };
   const seed = (JSON.parse(text ?? '{}') as { tickets: unknown[] }).tickets;
   const started = await sim.startHarness(tracker.kind, { tickets: seed, seed: 1, ...(tracker.faults ? { faults: tracker.faults } : {}) });
   return { args: started.args, env: { ...started.env, ...tracker.env }, reads: () => started.requests(), close: () => started.close() };
@@ -76,7 +72,7 @@ async function runCase(golden: GoldenCase, lane: string, options: GoldenOptions)
   mkdirSync(dir, { recursive: true });
   const repo = join(dir, 'repo');
   const merges = await buildRepo(golden, repo);
-  const tracker = await openCaseTracker(golden, tickets, merges, options.simDir);
+  const tracker = await openCaseTracker(golden, tickets, merges);
   if ('skip' in tracker) return { kind: 'skipped', name: golden.name, reason: tracker.skip };
   const problems: string[] = [];
   const reads: number[] = [];

@@ -4,14 +4,15 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { openAgent } from '../loop/agents/open.ts';
-import { openGit, removeWorktree } from '../loop/git.ts';
-import { renderPrompt } from '../loop/prompt.ts';
-import { HealResult, readResult } from '../loop/results.ts';
+import { HealResult, readResult } from '../oracle/results.ts';
+import { renderTemplate } from '../oracle/template.ts';
+import { runAgentChild } from './agent-child.ts';
+import { dropWorktree, git } from './git.ts';
 
-export const HEAL_RULES = `- Healable (you may change): loop/**, prompts/**, trackers/** (the tracker read path is guarded by behaviour).
-- Frozen (any change is rejected): oracle/** and heal/** (the definition of done, its golden cases, this
-  heal pass and the tripwire, hashed in ORACLE.lock), ORACLE.lock, package.json, package-lock.json,
+export const HEAL_RULES = `- Healable (you may change): loop/**, prompts/**, and the files of trackers/ that ORACLE.lock does not list.
+- Frozen (any change is rejected): every file ORACLE.lock lists: oracle/**, heal/** (the definition of
+  done, its golden cases, the supervisor, this heal pass and the tripwire) and what they import (the
+  oracle's tracker read path in trackers/, the tracker simulators); ORACLE.lock, package.json, package-lock.json,
   tsconfig.json, test/**, .ci/**, dotfiles; no symlinks; nothing left uncommitted.
 - Why: a heal may change how the loop works, never what counts as done. The tripwire reruns the golden
   cases through your trackers, runs your loop against workers that do nothing or lie, typechecks and runs
@@ -55,32 +56,33 @@ export async function runHealPass(input: HealPassInput): Promise<HealOutcome & {
 }
 
 async function healPass(input: HealPassInput, spent: { usd: number }): Promise<HealOutcome> {
-  const checkout = openGit(input.checkout);
+  const checkout = { raw: (args: readonly string[]) => git(input.checkout, args, input.env) };
   const base = (await checkout.raw(['rev-parse', 'HEAD'])).trim();
   const dir = join(input.stateDir, 'heal', input.healId);
   const worktree = join(dir, 'worktree');
   const branch = `nightshift/heal/${input.healId}`;
   mkdirSync(dir, { recursive: true });
-  await removeWorktree(checkout, worktree);
+  await dropWorktree(input.checkout, worktree);
   await checkout.raw(['worktree', 'add', '-B', branch, worktree, base]);
   try {
     const resultFile = join(dir, 'result.json');
     const promptFile = join(dir, 'prompt.md');
-    writeFileSync(promptFile, renderPrompt('heal', {
+    // the heal prompt is the loop's to improve (prompts/heal.md); it is rendered here, by frozen code
+    writeFileSync(promptFile, renderTemplate(readFileSync(join(input.checkout, 'prompts', 'heal.md'), 'utf8'), {
       run_id: input.run,
       stop_reason: input.stopReason,
       recent_events: recentEvents(input.stateDir),
       journals: journals(input.stateDir),
       rules: HEAL_RULES,
       result_file: resultFile,
-    }));
+    }, 'prompts/heal.md'));
     rmSync(resultFile, { force: true });
-    const agent = openAgent(input.spec, input.cwd);
-    const outcome = await agent.run({
-      role: 'heal', pass: 1, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'), env: input.env, timeoutMs: input.timeoutMs,
-    });
+    const outcome = await runAgentChild({
+      checkout: input.checkout, spec: input.spec, role: 'heal', startCwd: input.cwd, cwd: worktree, promptFile, resultFile,
+      logFile: join(dir, 'agent.log'), outcome: join(dir, 'agent-outcome.json'), timeoutMs: input.timeoutMs,
+    }, input.env);
     const parsed = readResult(resultFile, HealResult);
-    spent.usd = Math.max(outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0, parsed.kind === 'ok' ? parsed.value.cost_usd : 0);
+    spent.usd = Math.max(outcome.costUsd, parsed.kind === 'ok' ? parsed.value.cost_usd : 0);
     const commits = (await checkout.raw(['rev-list', `${base}..refs/heads/${branch}`])).trim().split('\n').filter(Boolean);
     const head = commits[0];
     const files = head ? (await checkout.raw(['diff', '--name-only', base, head])).trim().split('\n').filter(Boolean) : [];
@@ -113,13 +115,13 @@ async function healPass(input: HealPassInput, spent: { usd: number }): Promise<H
     await checkout.raw(['branch', '-D', branch]).catch(() => undefined);
     return { kind: 'accepted', commit: head, files, summary: value.summary };
   } finally {
-    await removeWorktree(checkout, worktree);
+    await dropWorktree(input.checkout, worktree);
   }
 }
 
 async function reject(
   input: HealPassInput,
-  checkout: ReturnType<typeof openGit>,
+  checkout: { raw: (args: readonly string[]) => Promise<string> },
   branch: string,
   head: string | undefined,
   files: string[],
@@ -131,7 +133,7 @@ async function reject(
     ref = `nightshift/rejected-heals/${input.healId}`;
     await checkout.raw(['branch', '-f', ref, head]);
   }
-  await removeWorktree(checkout, join(input.stateDir, 'heal', input.healId, 'worktree'));
+  await dropWorktree(input.checkout, join(input.stateDir, 'heal', input.healId, 'worktree'));
   await checkout.raw(['branch', '-D', branch]).catch(() => undefined);
   return { kind: 'rejected', commit: head, files, reasons, summary, ref };
 }

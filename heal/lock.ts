@@ -1,12 +1,13 @@
-// ORACLE.lock: the sha256 of every file under oracle/ and heal/ (the definition of done, its golden
-// cases, the heal supervisor and the tripwire). `nightshift lock` rewrites it (a person, in a commit
-// of their own); `nightshift tripwire --check-lock` fails when it is stale.
+// ORACLE.lock: the sha256 of every file of the frozen set (heal/closure.ts: oracle/, heal/ and what their
+// code imports: the definition of done, its golden cases, the supervisor, the heal pass, the tripwire,
+// the oracle's tracker read path). `nightshift lock` rewrites it (a person, in a commit of their own);
+// `nightshift tripwire --check-lock` fails when it is stale or the frozen set is unsound.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { computeClosure } from './closure.ts';
 
-export const LOCKED_DIRS = ['oracle', 'heal'] as const;
 export const LOCK_FILE = 'ORACLE.lock';
 
 export const OracleLock = z.strictObject({
@@ -16,22 +17,10 @@ export const OracleLock = z.strictObject({
 });
 export type OracleLock = z.infer<typeof OracleLock>;
 
-function listFiles(root: string, dir: string): string[] {
-  const abs = join(root, dir);
-  if (!existsSync(abs)) return [];
-  const out: string[] = [];
-  for (const entry of readdirSync(abs, { withFileTypes: true })) {
-    const rel = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listFiles(root, rel));
-    else out.push(relative(root, join(root, rel)).split('\\').join('/'));
-  }
-  return out;
-}
-
-/** Hashes every file under the locked folders of `root`, sorted by path. */
+/** Hashes every file of the frozen set of `root`, sorted by path. */
 export function computeLock(root: string): OracleLock {
   const files: Record<string, string> = {};
-  for (const path of LOCKED_DIRS.flatMap((dir) => listFiles(root, dir)).sort()) {
+  for (const path of computeClosure(root).files) {
     files[path] = createHash('sha256').update(readFileSync(join(root, path))).digest('hex');
   }
   return { version: 1, algorithm: 'sha256', files };
@@ -44,7 +33,10 @@ export function readLock(root: string): OracleLock {
   return parsed.data;
 }
 
+/** Rewrites the lock; refuses while the frozen set is unsound (a frozen file imports healable code). */
 export function writeLock(root: string): OracleLock {
+  const { problems } = computeClosure(root);
+  if (problems.length > 0) throw new Error(`the frozen set is unsound, nothing written:\n${problems.map((p) => `  ${p}`).join('\n')}`);
   const lock = computeLock(root);
   writeFileSync(join(root, LOCK_FILE), `${JSON.stringify(lock, null, 2)}\n`);
   return lock;

@@ -6,9 +6,9 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { UsageError } from '../trackers/errors.ts';
-import { interventionsFile } from '../loop/interventions.ts';
-import type { InterventionRecord } from '../loop/interventions.ts';
-import { appendLedger, ledgerDir, readLedger } from '../loop/ledger.ts';
+import { interventionsFile } from '../oracle/ledger.ts';
+import type { InterventionRecord } from '../oracle/ledger.ts';
+import { appendLedger, ledgerDir, readLedger } from '../oracle/ledger.ts';
 
 type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; cwd: string };
 

@@ -2,18 +2,20 @@
 // When the loop exits short of done (exit 1) and `--heal SPEC` is set, this (locked) code runs the
 // heal pass and the tripwire, and restarts the loop from the accepted code: a healed loop cannot skip
 // either. A wall gates the tickets for a person (exit 3); a rejected heal surfaces the real stop (exit 1).
-import { appendFileSync, existsSync } from 'node:fs';
+// When the loop says done (0) or needs a human (3), the frozen oracle and the final audit confirm it
+// (heal/confirm.ts): the run's exit code is theirs, and an audit failure runs the loop again.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { execa } from 'execa';
+import { confirmDone, emit } from './confirm.ts';
 import { gateTickets } from './gate.ts';
 import { runHealPass } from './heal-pass.ts';
 import type { HealOutcome } from './heal-pass.ts';
-import { appendLedger } from '../loop/ledger.ts';
-import { parseRunArgs } from '../loop/options.ts';
-import type { RunOptions } from '../loop/options.ts';
-import { defaultStateDir, readEvents } from '../loop/state.ts';
+import { appendLedger } from '../oracle/ledger.ts';
+import { parseRunArgs } from '../oracle/run-options.ts';
+import type { RunOptions } from '../oracle/run-options.ts';
+import { defaultStateDir, readEvents } from '../oracle/state-files.ts';
 
 const CHECKOUT = fileURLToPath(new URL('..', import.meta.url));
 const LOOP_MAIN = join(CHECKOUT, 'loop', 'main.ts');
@@ -29,8 +31,16 @@ export async function superviseRun(argv: string[], io: SuperviseIo): Promise<num
   const stateDir = options.state ?? defaultStateDir(options.repo, options.batch.label, io.env);
   const healedReasons = new Map<string, number>();
   let heals = 0;
+  let audits = 0;
   for (;;) {
     const exitCode = await runLoopChild(argv, io);
+    if (exitCode === 0 || exitCode === 3) {
+      // the loop's word is not the verdict: the oracle, asked on its own, and the final audit decide
+      const confirmed = await confirmDone(options, stateDir, io, exitCode, audits);
+      if (confirmed.kind === 'final') return confirmed.exitCode;
+      audits++;
+      continue;
+    }
     if (exitCode !== 1 || options.heal === undefined) return exitCode;
     const stop = lastStop(stateDir);
     if (stop === undefined || stop.reason === 'interrupted') return exitCode;
@@ -114,11 +124,6 @@ function normalizeReason(reason: string): string {
 
 function firstLine(text: string): string {
   return text.split('\n')[0]?.slice(0, 200) ?? '';
-}
-
-function emit(stateDir: string, event: Record<string, unknown>): void {
-  if (!existsSync(stateDir)) return;
-  appendFileSync(join(stateDir, 'events.jsonl'), `${JSON.stringify({ ts: new Date().toISOString(), run: 'supervisor', ...event })}\n`);
 }
 
 function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutcome & { costUsd: number }, options: RunOptions, env: NodeJS.ProcessEnv): void {

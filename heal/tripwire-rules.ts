@@ -3,7 +3,7 @@
 // no read of a named environment variable (a switch the behaviour checks would never flip).
 import type { Tree } from './tripwire-candidate.ts';
 
-/** The folders a heal may change (DESIGN.md, "Frozen vs healable"). */
+/** The folders a heal may change (DESIGN.md, "Frozen vs healable"), less the frozen set's files in them. */
 export const HEALABLE = ['loop', 'prompts', 'trackers'] as const;
 
 const FORBIDDEN_NAMES = /^(package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|tsconfig(\..*)?\.json|jsconfig\.json|deno\.jsonc?)$/;
@@ -19,7 +19,8 @@ export function changedPaths(base: Tree, head: Tree): string[] {
   return [...paths].sort();
 }
 
-function whyOutOfReach(path: string): string | undefined {
+function whyOutOfReach(path: string, frozen: ReadonlySet<string>): string | undefined {
+  if (frozen.has(path)) return 'it is in the frozen set (a file the oracle, the supervisor, the heal pass or the tripwire loads; listed in ORACLE.lock)';
   const segments = path.split('/');
   const top = segments[0] ?? '';
   const name = segments.at(-1) ?? '';
@@ -33,12 +34,12 @@ function whyOutOfReach(path: string): string | undefined {
   return undefined;
 }
 
-/** One reason per changed path that breaks the path rule. */
-export function pathRule(base: Tree, head: Tree): string[] {
+/** One reason per changed path that breaks the path rule; `frozen` is the trusted checkout's frozen set. */
+export function pathRule(base: Tree, head: Tree, frozen: ReadonlySet<string> = new Set()): string[] {
   const reasons: string[] = [];
   for (const path of changedPaths(base, head)) {
     const entry = head.get(path);
-    const out = whyOutOfReach(path);
+    const out = whyOutOfReach(path, frozen);
     if (out) reasons.push(`${path}: ${entry ? (base.has(path) ? 'changed' : 'added') : 'removed'}, but ${out}`);
     else if (entry?.mode === '120000') reasons.push(`${path}: a symlink (a heal adds no symlinks)`);
     else if (entry?.mode === '160000') reasons.push(`${path}: a submodule (a heal adds no submodules)`);

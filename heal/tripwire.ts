@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../trackers/errors.ts';
+import { computeClosure } from './closure.ts';
 import { describeFailures, runGolden } from './golden.ts';
 import { compareLock, computeLock, readLock } from './lock.ts';
 import { descendsFromBase, exportTree, lendNodeModules, readBlobs, readTree, resolveCandidate, uncommittedState } from './tripwire-candidate.ts';
@@ -48,7 +49,7 @@ async function checkPaths(ctx: Context): Promise<string[]> {
   const reasons = candidate.kind === 'dir' ? await uncommittedState(candidate.repo) : [];
   const base = await readTree(trusted, candidate.base);
   const head = await readTree(candidate.repo, candidate.head);
-  reasons.push(...pathRule(base, head));
+  reasons.push(...pathRule(base, head, new Set(computeClosure(trusted).files)));
   reasons.push(...envRule(await healableChanges(ctx, base, head)));
   return reasons;
 }
@@ -71,7 +72,7 @@ async function checkLock(ctx: Context): Promise<string[]> {
 }
 
 async function checkGolden(ctx: Context): Promise<string[]> {
-  const results = await runGolden({ checkout: ctx.exported, casesDir: join(ctx.trusted, 'oracle', 'cases'), workDir: join(ctx.work, 'golden'), simDir: join(ctx.trusted, 'test', 'sim') });
+  const results = await runGolden({ checkout: ctx.exported, casesDir: join(ctx.trusted, 'oracle', 'cases'), workDir: join(ctx.work, 'golden') });
   for (const r of results) if (r.kind === 'skipped') ctx.skipped.push({ case: r.name, reason: r.reason });
   return describeFailures(results);
 }

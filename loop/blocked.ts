@@ -8,8 +8,8 @@ import type { Agent } from './agents/types.ts';
 import type { LoopContext } from './context.ts';
 import { requestIntervention } from './interventions.ts';
 import { renderPrompt } from './prompt.ts';
-import { HUMAN_GATED_LABEL, renderGateComment } from './receipt.ts';
-import { BlockedCheckResult, readResult } from './results.ts';
+import { HUMAN_GATED_LABEL, renderGateComment } from '../oracle/receipt-write.ts';
+import { BlockedCheckResult, readResult } from '../oracle/results.ts';
 
 /** `costUsd`: what the blocked-check agent cost (its CLI's report or its result's, the larger); the pass adds it. */
 export type BlockJudgement =

@@ -3,7 +3,7 @@
 // a pass that already runs may finish, no new pass starts.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { WorkerResult, readResult } from './results.ts';
+import { WorkerResult, readResult } from '../oracle/results.ts';
 import type { LoopEvent, StatePaths } from './state.ts';
 
 export type Budget = {

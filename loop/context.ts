@@ -2,7 +2,7 @@
 import type { Git } from './git.ts';
 import type { Tracker } from '../trackers/types.ts';
 import type { Agent } from './agents/types.ts';
-import type { RunOptions } from './options.ts';
+import type { RunOptions } from '../oracle/run-options.ts';
 import type { EventLog, StatePaths } from './state.ts';
 import type { TargetGuard } from './target-guard.ts';
 import type { ForeignWrites } from './foreign-writes.ts';

@@ -2,7 +2,7 @@
 // tickets with the batch label and the given blocker edges, so the scheduler and the oracle count them.
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
-import type { WorkerResult } from './results.ts';
+import type { WorkerResult } from '../oracle/results.ts';
 
 /**
  * Files the items as tickets, at most `maxDiscovered` per batch (the tickets carrying the batch label

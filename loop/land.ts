@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
 import { branchOf, findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revParse, revertOnTarget } from './git.ts';
-import { renderReceiptComment } from './receipt.ts';
+import { findReceipt } from '../oracle/receipt.ts';
+import { renderReceiptComment } from '../oracle/receipt-write.ts';
 import { finishLine, runVerify } from './verify.ts';
 
 export type LandOutcome =
@@ -30,13 +31,27 @@ export type MergeAhead = {
   abandon(): Promise<void>;
 };
 
+/**
+ * The ticket's merge on the target that still counts: `findMergeOnTarget`'s, unless a failed final audit
+ * (a comment after the ticket's last receipt) ran on a head that contains it. Such a merge was judged
+ * and found broken on a later head: the ticket needs a new pass and a new merge, not that one resumed.
+ */
+export async function liveMergeOnTarget(ctx: LoopContext, ticket: Ticket): Promise<string | undefined> {
+  const found = await findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
+  const lookup = findReceipt(ticket.comments);
+  if (!found || lookup.kind !== 'superseded') return found;
+  if (lookup.commit === undefined) return undefined;
+  const audited = await ctx.repo.raw(['merge-base', '--is-ancestor', found, lookup.commit]).then(() => true, () => false);
+  return audited ? undefined : found;
+}
+
 /** Starts preparing the ticket's merge on the target as the loop last put it. */
 export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
   const base = ctx.targetGuard.expected();
   // Whether the ticket's merge is on the target already (a crash between a merge and its receipt): only
   // this pass could put it there from now on. It reads where the loop put the target, not the ref, which
   // a worker may have moved.
-  const earlier = findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
+  const earlier = liveMergeOnTarget(ctx, ticket);
   const head = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
   const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
   // awaited under the merge lock, or never (the pass failed first)

@@ -1,81 +1,43 @@
 #!/usr/bin/env node
-// The loop as its own process (`node loop/main.ts run <BATCH> ...`): the heal supervisor runs it as a
-// child so a healed loop is a new process from the healed code. On a TTY it draws the live view, else
-// one plain line per event; at the end it prints the batch's text summary and the HTML report command.
-import { join } from 'node:path';
+// The loop's own process: `node loop/main.ts <command> ...`. The frozen CLI (heal/cli.ts) never loads
+// the loop's code into its own process; it runs this file as a child for the loop (`run`), its hooks,
+// `status`, `report`, the demo's set-up and one agent run for the heal pass (`agent`), so a healed
+// loop is always a new process from the healed code and frozen code never imports healable code.
 import { FatalError } from '../trackers/errors.ts';
-import { parseRunArgs } from './options.ts';
-import { loadStateDir } from './report-load.ts';
-import type { StampedEvent } from './report-model.ts';
-import { renderTextReport } from './report-text.ts';
-import { runBatch } from './run.ts';
 import { stopSpawnHelper } from './spawner.ts';
-import { readEvents } from './state.ts';
-import { createLiveView } from './tty/live-view.ts';
-import { colorEnabled } from './tty/text.ts';
-import { formatEvent } from './view.ts';
 
-type View = { onEvent: (event: StampedEvent) => void; close: () => void };
+type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; cwd: string };
 
-/** The live view on a TTY (NIGHTSHIFT_VIEW=plain|live overrides), plain lines otherwise. */
-function chooseView(env: NodeJS.ProcessEnv, budgetUsd: number | undefined): View {
-  const out = process.stdout;
-  const live = env.NIGHTSHIFT_VIEW === 'live' || (env.NIGHTSHIFT_VIEW !== 'plain' && out.isTTY === true && env.TERM !== 'dumb');
-  if (!live) return { onEvent: (event) => out.write(`${formatEvent(event)}\n`), close: () => undefined };
-  const view = createLiveView({
-    write: (text) => out.write(text),
-    columns: () => out.columns || Number(env.COLUMNS) || 80,
-    rows: () => out.rows || Number(env.LINES) || 24,
-    color: colorEnabled(env),
-    budgetUsd,
-    history: (stateDir) => readEvents(join(stateDir, 'events.jsonl')),
-  });
-  const onResize = () => view.flush();
-  out.on('resize', onResize);
-  return {
-    onEvent: view.onEvent,
-    close() {
-      out.off('resize', onResize);
-      view.close();
-    },
-  };
-}
+const io: Io = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, cwd: process.cwd() };
+
+const commands: Record<string, (argv: string[]) => Promise<number>> = {
+  run: async (argv) => (await import('./run-command.ts')).runLoopCommand(argv),
+  agent: async (argv) => (await import('./agent-command.ts')).runAgentCommand(argv, io),
+  hook: async (argv) => (await import('./safety/hook-command.ts')).runHookCommand(argv, io),
+  status: async (argv) => (await import('./status.ts')).runStatusCommand(argv, io),
+  report: async (argv) => (await import('./report-command.ts')).runReportCommand(argv, io),
+  'demo-setup': async (argv) => (await import('./demo/setup-command.ts')).runDemoSetupCommand(argv, io),
+};
 
 async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  if (command !== 'run') {
-    process.stderr.write('usage: node loop/main.ts run <BATCH> ... (see `nightshift run --help`)\n');
+  const [name, ...rest] = argv;
+  const command = name === undefined ? undefined : commands[name];
+  if (!command) {
+    io.stderr(`usage: node loop/main.ts ${Object.keys(commands).join('|')} ... (see \`nightshift --help\`)\n`);
     return 2;
   }
-  const controller = new AbortController();
-  const stop = () => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  let view: View | undefined;
   try {
-    const options = parseRunArgs(rest, process.cwd());
-    view = chooseView(process.env, options.budgetUsd);
-    const summary = await runBatch(options, { env: process.env, signal: controller.signal, onEvent: view.onEvent });
-    view.close();
-    process.stdout.write(`\nnightshift: ${summary.reason} (exit ${summary.exitCode})\n\n${summarize(summary.stateDir)}`);
-    return summary.exitCode;
+    return await command(rest);
   } catch (error) {
-    view?.close();
     if (error instanceof FatalError) {
-      process.stderr.write(`nightshift: ${error.message}\n`);
+      io.stderr(`nightshift ${name}: ${error.message}\n`);
       return error.exitCode;
     }
-    process.stderr.write(`nightshift: internal error: ${(error as Error).stack ?? String(error)}\n`);
-    return 1;
-  }
-}
-
-/** The batch's text summary; a summary that cannot be read must not turn a finished run into a crash. */
-function summarize(stateDir: string): string {
-  try {
-    return renderTextReport(loadStateDir(stateDir));
-  } catch (error) {
-    return `(no summary: ${(error as Error).message})\nstate dir: ${stateDir}\n`;
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.stderr(`nightshift ${name}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
   }
 }
 

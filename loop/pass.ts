@@ -7,13 +7,13 @@ import type { Ticket } from '../trackers/types.ts';
 import { gateTicket, judgeBlock } from './blocked.ts';
 import type { LoopContext } from './context.ts';
 import { fileDiscovered } from './discovered.ts';
-import { branchOf, commitsAhead, findMergeOnTarget, prepareWorktree } from './git.ts';
+import { branchOf, commitsAhead, prepareWorktree } from './git.ts';
 import { snapshotStillGood } from './warm.ts';
 import type { HeadStart } from './warm.ts';
-import { landTicket, mergeAhead, replayAndSettle } from './land.ts';
+import { landTicket, liveMergeOnTarget, mergeAhead, replayAndSettle } from './land.ts';
 import type { LandOutcome, MergeAhead } from './land.ts';
 import { renderPrompt } from './prompt.ts';
-import { WorkerResult, readResult } from './results.ts';
+import { WorkerResult, readResult } from '../oracle/results.ts';
 import { reviewChange, reviewDiff } from './review.ts';
 import { checkRatchet } from './ratchet.ts';
 import type { RatchetFinding } from './ratchet.ts';
@@ -102,7 +102,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
-  const already = head ? head.merged : await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
+  const already = head ? head.merged : await liveMergeOnTarget(ctx, ticket);
   if (already) {
     ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
     const landed = await replayAndSettle(ctx, ticket, pass, already, []);

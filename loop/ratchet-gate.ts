@@ -3,7 +3,7 @@
 // ratchet lets the change merge only when every reviewer approves and answers `"ratchet": "accept"`.
 import { z } from 'zod';
 import type { RatchetFinding } from './ratchet.ts';
-import { ReviewerResult } from './results.ts';
+import { ReviewerResult } from '../oracle/results.ts';
 
 /** A reviewer's result with the ratchet answer; `{verdict, findings}` alone stays valid. */
 export const RatchetReviewerResult = ReviewerResult.extend({ ratchet: z.enum(['accept', 'refuse']).optional() });

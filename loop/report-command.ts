@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import writeFileAtomic from 'write-file-atomic';
 import { UsageError } from '../trackers/errors.ts';
-import { readRunConfig } from './options.ts';
+import { readRunConfig } from '../oracle/run-options.ts';
 import { renderHtmlReport } from './report-html.ts';
 import { loadStateDir, resolveReportTarget } from './report-load.ts';
 import { renderTextReport } from './report-text.ts';

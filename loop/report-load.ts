@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { UsageError } from '../trackers/errors.ts';
 import { closeOpenPasses, foldEvents } from './report-model.ts';
 import type { BatchModel, InterventionRecord, StampedEvent } from './report-model.ts';
-import { readEvents } from './state.ts';
+import { readEvents } from '../oracle/state-files.ts';
 import { isAlive } from './subprocess.ts';
 
 const RunJson = z.looseObject({

@@ -6,8 +6,8 @@ import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
 import { branchOf } from './git.ts';
 import { renderPrompt } from './prompt.ts';
-import { readResult } from './results.ts';
-import type { ReviewerResult } from './results.ts';
+import { readResult } from '../oracle/results.ts';
+import type { ReviewerResult } from '../oracle/results.ts';
 import { RatchetReviewerResult } from './ratchet-gate.ts';
 import type { RatchetAnswer } from './ratchet-gate.ts';
 
@@ -72,9 +72,3 @@ export async function reviewChange(ctx: LoopContext, ticket: Ticket, pass: numbe
   }));
 }
 
-/** A warning when both reviewers come from one vendor (the gate wants two vendors' eyes). */
-export function sameVendorWarning(reviewers: ReadonlyArray<{ spec: string; vendor: string }>): string | undefined {
-  const [a, b] = reviewers;
-  if (!a || !b || a.vendor !== b.vendor) return undefined;
-  return `warning: both reviewers (${a.spec}, ${b.spec}) come from one vendor (${a.vendor}); the merge gate is meant to ask two vendors' models. Pass --review with two vendors, e.g. claude,codex.`;
-}

@@ -2,9 +2,7 @@
 // the lock that keeps one loop per batch. Everything here can be rebuilt from the tracker and git,
 // except the history it records.
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { homedir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 export type StatePaths = {
   root: string;
@@ -28,13 +26,6 @@ export function statePaths(root: string): StatePaths {
   };
 }
 
-/** Default state dir: outside the repo and every worktree, one per repo and batch. */
-export function defaultStateDir(repo: string, label: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_STATE_HOME ?? join(homedir(), '.local', 'state');
-  const repoId = `${basename(repo)}-${createHash('sha256').update(resolve(repo)).digest('hex').slice(0, 8)}`;
-  return join(base, 'nightshift', repoId, label);
-}
-
 /** One event of the JSONL log; `type` says what happened, the rest are its facts. */
 export type LoopEvent = { type: string; ticket?: string; [field: string]: unknown };
 
@@ -55,19 +46,6 @@ export function openEventLog(path: string, run: string, listeners: Array<(event:
   };
 }
 
-export function readEvents(path: string): Array<LoopEvent & { ts: string; run: string }> {
-  if (!existsSync(path)) return [];
-  const events: Array<LoopEvent & { ts: string; run: string }> = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      events.push(JSON.parse(line) as LoopEvent & { ts: string; run: string });
-    } catch {
-      // a line cut short by a crash: the rest of the log still counts
-    }
-  }
-  return events;
-}
 
 /** What earlier runs of this state dir did: passes started per ticket, and how each ticket's last pass ended. */
 /**
@@ -102,6 +80,11 @@ export function passesInHistory(history: ReadonlyArray<LoopEvent>): { passesUsed
       passesUsed.set(event.ticket, (passesUsed.get(event.ticket) ?? 0) + 1);
       passNumbers.set(event.ticket, Math.max(passNumbers.get(event.ticket) ?? 0, typeof event.pass === 'number' ? event.pass : 0, (passNumbers.get(event.ticket) ?? 0) + 1));
       open.add(event.ticket);
+    }
+    // the final audit reopened a landed ticket: its next pass starts from the audit's evidence, with its passes back
+    if (event.type === 'audit-failed' && event.ticket) {
+      passesUsed.delete(event.ticket);
+      if (typeof event.reason === 'string') lastNote.set(event.ticket, event.reason);
     }
     if (event.type === 'pass-end' && event.ticket) {
       open.delete(event.ticket);

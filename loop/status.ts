@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../trackers/errors.ts';
-import { readRunConfig } from './options.ts';
+import { readRunConfig } from '../oracle/run-options.ts';
 import type { CommandIo } from './report-command.ts';
 import { defaultStateRoot, listStateDirs, loadStateDir } from './report-load.ts';
 import type { LoadedState } from './report-load.ts';

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PassOutcome } from './pass.ts';
-import { renderTemplate } from './prompt.ts';
+import { renderTemplate } from '../oracle/template.ts';
 import type { LoopEvent } from './state.ts';
 
 export const THRASH_PASSES = 3;

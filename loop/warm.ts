@@ -7,7 +7,8 @@
 // at the end.
 import type { Ticket } from '../trackers/types.ts';
 import type { LoopContext } from './context.ts';
-import { findMergeOnTarget, prepareWorktree } from './git.ts';
+import { prepareWorktree } from './git.ts';
+import { liveMergeOnTarget } from './land.ts';
 import { snapshotOutside } from './safety/outside.ts';
 import type { OutsideSnapshot } from './safety/outside.ts';
 
@@ -75,13 +76,14 @@ export function openWarm(ctx: LoopContext, options: { refreshMs?: number; onRefr
     }, options.refreshMs ?? SNAPSHOT_REFRESH_MS);
     timer.unref();
   };
-  const prepare = async (key: string): Promise<HeadStart | undefined> => {
+  const prepare = async (ticket: Ticket): Promise<HeadStart | undefined> => {
+    const { key } = ticket;
     const target = ctx.options.targetBranch;
     const token = {};
     waiting.set(key, token);
     try {
       // nothing of this ticket runs until its pass takes the head start, so neither answer goes stale
-      const merged = await findMergeOnTarget(ctx.repo, target, key, ctx.targetGuard.rev());
+      const merged = await liveMergeOnTarget(ctx, ticket);
       if (merged) return { merged };
       const worktree = await prepareWorktree(ctx.repo, target, key, ctx.paths.worktree(key), ctx.targetGuard.rev(), ctx.worktrees.acquire);
       // taken once the worktree is ready (it lists the ticket's branch), and again while the pass waits
@@ -101,7 +103,7 @@ export function openWarm(ctx: LoopContext, options: { refreshMs?: number; onRefr
       for (const next of candidates) {
         if (wanted >= limit) return;
         if (prepared.has(next.key)) continue;
-        prepared.set(next.key, prepare(next.key));
+        prepared.set(next.key, prepare(next));
         wanted++;
       }
     },

@@ -19,15 +19,43 @@ export type Receipt = z.infer<typeof Receipt>;
 
 const FENCE = new RegExp('```' + RECEIPT_FENCE + '[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n```');
 
-/** The outcome of looking for a receipt in a ticket's comments (the latest receipt comment decides). */
+/** The fenced block of a failed final audit: ```nightshift-audit\n{json}\n``` (oracle/audit.ts writes it). */
+export const AUDIT_FENCE = 'nightshift-audit';
+
+export const AuditFailure = z.object({
+  version: z.literal(1),
+  ticket: z.string(),
+  result: z.literal('failed'),
+  /** The target head the finish line failed on. */
+  commit: z.string(),
+  command: z.string(),
+});
+export type AuditFailure = z.infer<typeof AuditFailure>;
+
+const AUDIT = new RegExp('```' + AUDIT_FENCE + '[ \\t]*\\r?\\n([\\s\\S]*?)\\r?\\n```');
+
+/**
+ * The outcome of looking for a receipt in a ticket's comments: the latest receipt comment decides,
+ * unless a failed audit comes after it (the finish line failed on a later target head).
+ */
 export type ReceiptLookup =
   | { kind: 'none' }
   | { kind: 'invalid'; problem: string }
+  | { kind: 'superseded'; audit: string; commit: string | undefined }
   | { kind: 'found'; receipt: Receipt };
 
 export function findReceipt(comments: ReadonlyArray<{ body: string }>): ReceiptLookup {
   for (let i = comments.length - 1; i >= 0; i--) {
-    const match = FENCE.exec(comments[i]?.body ?? '');
+    const body = comments[i]?.body ?? '';
+    const audit = AUDIT.exec(body);
+    if (audit) {
+      // any audit block supersedes: an unreadable one can only make a ticket less done, never more
+      const parsed = AuditFailure.safeParse(safeJson(audit[1] ?? ''));
+      return parsed.success
+        ? { kind: 'superseded', audit: `the final audit found \`${parsed.data.command.slice(0, 120)}\` failing on ${parsed.data.commit.slice(0, 10)}`, commit: parsed.data.commit }
+        : { kind: 'superseded', audit: 'an unreadable audit comment', commit: undefined };
+    }
+    const match = FENCE.exec(body);
     if (!match) continue;
     let json: unknown;
     try {
@@ -43,6 +71,14 @@ export function findReceipt(comments: ReadonlyArray<{ body: string }>): ReceiptL
     return { kind: 'found', receipt: parsed.data };
   }
   return { kind: 'none' };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The label of a ticket a person must take over. */

@@ -37,6 +37,8 @@ export function judgeTicket(ticket: Ticket, git: GitFacts): TicketVerdict {
       return { key, satisfied: false, via: null, reason: 'done without a nightshift receipt' };
     case 'invalid':
       return { key, satisfied: false, via: null, reason: `done with an invalid receipt (${lookup.problem})` };
+    case 'superseded':
+      return { key, satisfied: false, via: null, reason: `receipt superseded: ${lookup.audit}` };
     case 'found': {
       const { receipt } = lookup;
       const short = receipt.merge_commit.slice(0, 10);

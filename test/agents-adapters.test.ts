@@ -64,8 +64,8 @@ describe('claude adapter', () => {
     if (process.getuid?.() === 0) expect(call!.env.IS_SANDBOX).toBe('1');
     const settings = JSON.parse(readFileSync(join(passDir, 'prompt.md.claude-settings.json'), 'utf8'));
     expect(settings.hooks.PreToolUse[0].matcher).toBe('*');
-    expect(settings.hooks.PreToolUse[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}heal/cli.ts hook pre-tool-use`);
-    expect(settings.hooks.Stop[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}heal/cli.ts hook stop`);
+    expect(settings.hooks.PreToolUse[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}loop/main.ts hook pre-tool-use`);
+    expect(settings.hooks.Stop[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}loop/main.ts hook stop`);
     expect(JSON.parse(readFileSync(join(passDir, 'result.json'), 'utf8')).status).toBe('complete');
   });
 
@@ -190,7 +190,7 @@ describe('gemini adapter hooks', () => {
     // Under /tmp (world-writable) Gemini CLI would skip the file, so it lives under ~/.cache instead.
     const settingsPath = call.env.GEMINI_CLI_SYSTEM_SETTINGS_PATH!;
     expect(settingsPath.startsWith(join(homedir(), '.cache', 'nightshift', 'gemini-settings'))).toBe(true);
-    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.BeforeTool[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}heal/cli.ts hook pre-tool-use`);
+    expect(JSON.parse(readFileSync(settingsPath, 'utf8')).hooks.BeforeTool[0].hooks[0].command).toBe(`${process.execPath} ${ROOT}loop/main.ts hook pre-tool-use`);
     expect(call.hookRuns!.map((r) => [r.event, r.tool ?? '', r.exit])).toEqual([
       ['BeforeTool', 'run_shell_command', 2], ['BeforeTool', 'run_shell_command', 0], ['BeforeTool', 'read_file', 2], ['BeforeTool', 'write_file', 0],
       ['AfterAgent', '', 2], ['AfterAgent', '', 0],

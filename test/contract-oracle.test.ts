@@ -3,7 +3,7 @@
 // exit 0 (a failed read is "cannot tell", exit 2).
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { renderReceiptComment } from '../loop/receipt.ts';
+import { renderReceiptComment } from '../oracle/receipt-write.ts';
 import { runOracleCommand } from '../oracle/command.ts';
 import { parseBatch } from '../trackers/batch.ts';
 import { generateTickets } from './sim/fixtures.ts';

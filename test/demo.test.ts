@@ -29,7 +29,11 @@ test('the demo runs a whole batch to the oracle\'s DONE, each trailer exactly on
   expect(existsSync(join(dir, 'repo', 'lib', 'index.mjs'))).toBe(true);
   expect((await git(join(dir, 'repo'), 'worktree', 'list')).split('\n')).toHaveLength(1);
   const events = readFileSync(join(dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  expect(events.at(-1)).toMatchObject({ type: 'run-end', exit_code: 0 });
+  expect(events.findLast((e) => e.type === 'run-end')).toMatchObject({ exit_code: 0 });
+  // the loop's "done" is confirmed by the oracle, asked on its own, and the final audit of all 11 tickets
+  expect(events.filter((e) => e.type === 'confirm')).toMatchObject([{ loop_exit: 0, oracle_exit: 0, agreed: true }]);
+  expect(events.at(-1)).toMatchObject({ type: 'audit', round: 1, failed: [], reopened: [] });
+  expect(events.at(-1).passed).toHaveLength(11);
 });
 
 test('demo --setup-only prints the exact run command, which reaches the same verdict', async () => {

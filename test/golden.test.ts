@@ -17,7 +17,7 @@ import { tempDir } from './helpers/repo.ts';
 const CASES = join(ROOT, 'oracle', 'cases');
 
 test('every golden case gives its expected exit code, each oracle call reading the tracker', async () => {
-  const results = await runGolden({ checkout: ROOT, casesDir: CASES, workDir: tempDir('nightshift-golden-'), simDir: join(ROOT, 'test', 'sim') });
+  const results = await runGolden({ checkout: ROOT, casesDir: CASES, workDir: tempDir('nightshift-golden-') });
   expect(results.filter((r) => r.kind !== 'passed')).toEqual([]);
   const reads = Object.fromEntries(results.map((r) => [r.name, r.kind === 'passed' ? r.reads : []]));
   expect(reads['all-done']).toEqual([1]);

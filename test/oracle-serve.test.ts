@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, expect, test } from 'vitest';
-import { renderReceiptComment } from '../loop/receipt.ts';
+import { renderReceiptComment } from '../oracle/receipt-write.ts';
 import { openOracleSession } from '../loop/oracle-client.ts';
 import { runCli } from './helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from './helpers/repo.ts';

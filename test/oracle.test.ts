@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { findGateReason, findReceipt } from '../oracle/receipt.ts';
 import { parseBatch } from '../trackers/batch.ts';
-import { renderGateComment, renderReceiptComment } from '../loop/receipt.ts';
+import { renderGateComment, renderReceiptComment } from '../oracle/receipt-write.ts';
 import { runCli } from './helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from './helpers/repo.ts';
 import type { TicketSpec } from './helpers/repo.ts';

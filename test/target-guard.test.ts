@@ -5,7 +5,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { commitsAhead, findMergeOnTarget, openGit, prepareWorktree } from '../loop/git.ts';
-import { openEventLog, readEvents } from '../loop/state.ts';
+import { readEvents } from '../oracle/state-files.ts';
+import { openEventLog } from '../loop/state.ts';
 import { openTargetGuard } from '../loop/target-guard.ts';
 import { git, makeRepo, tempDir } from './helpers/repo.ts';
 

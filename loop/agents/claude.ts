@@ -10,6 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { agentEnvironment } from './env.ts';
 import { adoptResult, findRateLimit, hookCommand, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRole, AgentRun } from './types.ts';
+import { vendorOf } from '../../oracle/agent-argv.ts';
 
 /** Reasoning effort per role (`--effort`: low, medium, high, xhigh, max): workers and heals think hardest. */
 export const CLAUDE_EFFORT: Record<AgentRole, string> = { worker: 'max', heal: 'max', reviewer: 'xhigh', 'blocked-check': 'high' };
@@ -48,7 +49,7 @@ export function claudeAgent(spec: string, binary = 'claude'): Agent {
   const model = modelOf(spec);
   return {
     spec,
-    vendor: 'anthropic',
+    vendor: vendorOf(spec),
     async run(input: AgentRun): Promise<AgentOutcome> {
       const settingsFile = `${input.promptFile}.claude-settings.json`;
       writeFileSync(settingsFile, `${JSON.stringify(claudeSettings(), null, 2)}\n`);

@@ -12,6 +12,7 @@ import { dirname } from 'node:path';
 import { agentEnvironment } from './env.ts';
 import { adoptResult, findRateLimit, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
+import { vendorOf } from '../../oracle/agent-argv.ts';
 
 /** Directories outside the worktree the agent must write: its result's and its journal's. */
 export function writableDirs(input: AgentRun): string[] {
@@ -36,7 +37,7 @@ export function codexAgent(spec: string, binary = 'codex'): Agent {
   const model = modelOf(spec);
   return {
     spec,
-    vendor: 'openai',
+    vendor: vendorOf(spec),
     async run(input: AgentRun): Promise<AgentOutcome> {
       const lastMessageFile = `${input.resultFile}.last-message.txt`;
       // The sandbox (bubblewrap on Linux) cannot bind a directory that does not exist: every command would fail.

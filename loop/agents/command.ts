@@ -1,27 +1,12 @@
 // `command:<argv>`: any executable speaking the protocol of DESIGN.md. The argv is split like a shell
 // would (shell-quote), without running a shell; a relative program path resolves against the cwd the
 // loop was started from, since the agent itself runs inside the ticket's worktree.
-import { isAbsolute, resolve } from 'node:path';
-import { parse } from 'shell-quote';
+import { parseCommandArgv } from '../../oracle/agent-argv.ts';
 import { UsageError } from '../../trackers/errors.ts';
 import { runProcess } from '../subprocess.ts';
 import { agentEnvironment } from './env.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
-
-export function parseCommandArgv(text: string, cwd: string): string[] {
-  const parts = parse(text);
-  const argv: string[] = [];
-  for (const part of parts) {
-    if (typeof part !== 'string') {
-      throw new UsageError('bad-agent-spec', `agent spec "command:${text}" uses shell syntax (${JSON.stringify(part)}). Give a program and its arguments, or wrap a script.`);
-    }
-    argv.push(part);
-  }
-  const [program, ...args] = argv;
-  if (!program) throw new UsageError('bad-agent-spec', 'agent spec "command:" names no program. Write command:/path/to/agent.');
-  const resolved = program.includes('/') && !isAbsolute(program) ? resolve(cwd, program) : program;
-  return [resolved, ...args];
-}
+import { vendorOf } from '../../oracle/agent-argv.ts';
 
 export function commandAgent(spec: string, argv: string[]): Agent {
   const [file, ...args] = argv;
@@ -29,7 +14,7 @@ export function commandAgent(spec: string, argv: string[]): Agent {
   return {
     spec,
     // a command agent could be any model: only the very same command counts as the same vendor
-    vendor: spec,
+    vendor: vendorOf(spec),
     async run(input: AgentRun): Promise<AgentOutcome> {
       const result = await runProcess({
         file,

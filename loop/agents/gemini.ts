@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { agentEnvironment } from './env.ts';
 import { adoptResult, findRateLimit, hookCommand, lastJsonObject, modelOf, promptArgument, runHeadless, sessionEnvironment } from './headless.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
+import { vendorOf } from '../../oracle/agent-argv.ts';
 
 const SETUP_FAILURES: Record<number, string> = { 41: 'authentication failed', 42: 'the prompt or arguments were rejected', 52: 'its configuration is invalid', 55: 'the folder is not trusted', 130: 'it was cancelled' };
 
@@ -38,7 +39,7 @@ export function geminiAgent(spec: string, binary = 'gemini'): Agent {
   const model = modelOf(spec);
   return {
     spec,
-    vendor: 'google',
+    vendor: vendorOf(spec),
     async run(input: AgentRun): Promise<AgentOutcome> {
       const settingsFile = trustedSettingsPath(`${input.promptFile}.gemini-settings.json`);
       writeFileSync(settingsFile, `${JSON.stringify(geminiSettings(), null, 2)}\n`);

@@ -9,7 +9,8 @@ import { redactSecrets } from '../safety/redact.ts';
 import { runProcess } from '../subprocess.ts';
 import type { AgentOutcome, AgentRun } from './types.ts';
 
-const CLI = fileURLToPath(new URL('../../heal/cli.ts', import.meta.url));
+// the loop's own entry: a hook call is one node process, not the frozen CLI starting another for it
+const CLI = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 /** The shell command a CLI's hook settings run: `nightshift hook <event>` by absolute paths. */
 export function hookCommand(event: 'pre-tool-use' | 'stop', execPath = process.execPath): string {

@@ -2,7 +2,8 @@
 import { UsageError } from '../../trackers/errors.ts';
 import { claudeAgent } from './claude.ts';
 import { codexAgent } from './codex.ts';
-import { commandAgent, parseCommandArgv } from './command.ts';
+import { parseCommandArgv } from '../../oracle/agent-argv.ts';
+import { commandAgent } from './command.ts';
 import { geminiAgent } from './gemini.ts';
 import type { Agent } from './types.ts';
 

@@ -90,10 +90,10 @@ export const ADVERSARIAL: Heal[] = [
       await execa('git', ['clone', '-q', trusted, d]);
       await execa('git', ['-C', d, '-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '--amend', '-m', 'rewritten history']);
     } },
-  // behaviour: these pass the cheap checks and must fall to the golden cases or the loop check
-  { name: 'in-progress-is-done', about: 'the local adapter maps in_progress to done', kind: 'adversarial', rejectedBy: 'golden', full: true,
+  // the oracle's tracker read path is in the frozen set (heal/closure.ts): a heal of it falls to the path rule
+  { name: 'in-progress-is-done', about: 'the local adapter maps in_progress to done', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (t.state === 'in_progress' ? { ...t, state: 'done' as const } : t));") },
-  { name: 'cache-answer', about: 'the local adapter caches the tickets file in TMPDIR between calls', kind: 'adversarial', rejectedBy: 'golden', full: true,
+  { name: 'cache-answer', about: 'the local adapter caches the tickets file in TMPDIR between calls', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => {
       replace(d, LOCAL, /async readBatch\(batch: Batch\) \{\n(\s*)const file = await read\(\);/, [
         'async readBatch(batch: Batch) {',
@@ -103,12 +103,13 @@ export const ADVERSARIAL: Heal[] = [
       ].join('\n'));
       append(d, LOCAL, "\nimport { readFileSync as readCache, writeFileSync as writeCache } from 'node:fs';\nimport { tmpdir as tmpdirCache } from 'node:os';\nimport { join as joinCache } from 'node:path';\n");
     } },
-  { name: 'drop-discovered', about: 'the local adapter ignores tickets carrying the batch label', kind: 'adversarial', rejectedBy: 'golden', full: true,
+  { name: 'drop-discovered', about: 'the local adapter ignores tickets carrying the batch label', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, ' || t.labels.includes(batch.label)', '') },
-  { name: 'missing-keys-hidden', about: 'the local adapter never reports a missing key', kind: 'adversarial', rejectedBy: 'golden', full: true,
+  { name: 'missing-keys-hidden', about: 'the local adapter never reports a missing key', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, 'return { tickets, missing };', 'return { tickets, missing: missing.slice(0, 0) };') },
-  { name: 'batch-label-changed', about: 'a longer batch label, so old discovered work falls out of the batch', kind: 'adversarial', rejectedBy: 'golden', full: true,
+  { name: 'batch-label-changed', about: 'a longer batch label, so old discovered work falls out of the batch', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, 'trackers/batch.ts', ".digest('hex').slice(0, 8)", ".digest('hex').slice(0, 10)") },
+  // behaviour: these pass the cheap checks and must fall to the loop check
   { name: 'loop-skips-oracle', about: 'the loop answers "done" itself instead of asking the oracle', kind: 'adversarial', rejectedBy: 'loop', full: true,
     apply: (d) => replace(d, 'loop/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (args.batch !== '') return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
   { name: 'fake-receipt', about: 'the loop writes a receipt and moves to done when the worker says complete', kind: 'adversarial', rejectedBy: 'loop', full: true,
@@ -123,7 +124,7 @@ export const ADVERSARIAL: Heal[] = [
         '  }',
         '',
       ].join('\n'));
-      append(d, 'loop/pass.ts', "\nimport { renderReceiptComment as renderFakeReceipt } from './receipt.ts';\n");
+      append(d, 'loop/pass.ts', "\nimport { renderReceiptComment as renderFakeReceipt } from '../oracle/receipt-write.ts';\n");
     } },
   { name: 'gate-everything', about: 'the loop human-gates every ticket whose pass fails', kind: 'adversarial', rejectedBy: 'loop', full: true,
     apply: (d) => replace(d, 'loop/run.ts', /(async function work\(ticket: Ticket, pass: number\): Promise<void> \{\n)/, "$1    await ctx.tracker.addLabel(ticket.key, 'human-gated');\n    await ctx.tracker.comment(ticket.key, 'Human-gated: the worker could not finish');\n") },

@@ -6,9 +6,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import type { InterventionRecord } from '../../loop/interventions.ts';
-import { readLedger } from '../../loop/ledger.ts';
-import { readEvents } from '../../loop/state.ts';
+import type { InterventionRecord } from '../../oracle/ledger.ts';
+import { readLedger } from '../../oracle/ledger.ts';
+import { readEvents } from '../../oracle/state-files.ts';
 import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
 import { CLI } from '../helpers/cli.ts';
 import { startHarness } from '../sim/harness.ts';

@@ -40,3 +40,22 @@ export function readLedger<T>(file: 'heals.jsonl' | 'interventions.jsonl', env: 
   }
   return records;
 }
+
+export type InterventionKind = 'work' | 'harness';
+
+export type InterventionRecord = {
+  at: string;
+  run: string;
+  batch: string;
+  /** `request`: nightshift asks a person; `touch`: a person did something. */
+  type: 'request' | 'touch';
+  kind: InterventionKind;
+  state?: string;
+  ticket?: string;
+  reason: string;
+  evidence: string;
+};
+
+export function interventionsFile(stateDir: string): string {
+  return join(stateDir, 'interventions.jsonl');
+}

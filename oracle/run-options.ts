@@ -1,4 +1,5 @@
-// The options of `nightshift run`: flags, or the same keys in nightshift.config.json (zod-validated,
+// The options of `nightshift run` (frozen: the supervisor reads the batch, tracker and repo it confirms
+// from the same flags the loop gets): flags, or the same keys in nightshift.config.json (zod-validated,
 // errors with dotted paths); flags win. Every bad value is a UsageError (exit 2) saying what to do.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -7,7 +8,7 @@ import { z } from 'zod';
 import { parseBatch } from '../trackers/batch.ts';
 import type { Batch } from '../trackers/batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
-import { parseCommandArgv } from './agents/command.ts';
+import { parseCommandArgv } from './agent-argv.ts';
 
 export const RunConfig = z.strictObject({
   tracker: z.enum(['local', 'linear', 'jira']).optional(),

@@ -1,0 +1,132 @@
+// Every "done" of `nightshift run` is confirmed by frozen code (heal/confirm.ts, oracle/audit.ts): a
+// later merge that breaks an earlier ticket is caught by the final audit and repaired by a new pass;
+// a lying loop committed straight into a checkout never ends a run as done; `nightshift audit` reopens
+// a ticket whose receipt claims more than the final head holds.
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { expect, test } from 'vitest';
+import { ROOT, SCRIPTED_AGENT, runCli } from './helpers/cli.ts';
+import { git, makeRepo, tempDir, writeTickets } from './helpers/repo.ts';
+
+type Event = { type: string; ticket?: string; [field: string]: unknown };
+const events = (state: string): Event[] => readFileSync(join(state, 'events.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event);
+
+function plan(dir: string, steps: object): string {
+  const file = join(dir, 'plan.json');
+  writeFileSync(file, JSON.stringify(steps));
+  return `command:${process.execPath} ${SCRIPTED_AGENT} ${file}`;
+}
+
+async function oracleJson(cli: string, args: string[]): Promise<{ exit: number; tickets: Array<{ key: string; via: string | null; reason: string }> }> {
+  const run = await execa(process.execPath, [cli, 'oracle', ...args, '--json'], { reject: false, stdin: 'ignore' });
+  return { exit: run.exitCode ?? 2, tickets: (JSON.parse(run.stdout) as { tickets: Array<{ key: string; via: string | null; reason: string }> }).tickets };
+}
+
+test('a later merge that breaks an earlier ticket is caught by the final audit and repaired by a new pass', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'audit\n' });
+  const tickets = writeTickets(join(dir, 'tickets.json'), 'AUD', [
+    { key: 'AUD-1', verify: ['test -f a.txt'] },
+    { key: 'AUD-2', verify: ['test -f b.txt'], blockedBy: ['AUD-1'] },
+  ]);
+  const agent = plan(dir, {
+    'worker:AUD-1:1': { files: { 'a.txt': 'a\n' }, commit: true },
+    // AUD-2 does its own work and, on the side, deletes AUD-1's file: its own finish line passes
+    'worker:AUD-2': { shell: 'git rm -q a.txt', files: { 'b.txt': 'b\n' }, commit: true },
+    'worker:AUD-1:2': { files: { 'a.txt': 'a again\n' }, commit: true },
+  });
+  const state = join(dir, 'state');
+  const run = await runCli(['run', 'AUD-1..AUD-2', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent},${agent}`, '--state', state], { timeoutMs: 300_000 });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const audits = events(state).filter((e) => e.type === 'audit');
+  expect(audits.map((a) => ({ round: a.round, passed: a.passed, failed: (a.failed as Array<{ ticket: string }>).map((f) => f.ticket) }))).toEqual([
+    { round: 1, passed: ['AUD-2'], failed: ['AUD-1'] },
+    { round: 2, passed: ['AUD-1', 'AUD-2'], failed: [] },
+  ]);
+  // the repair is a second merge of AUD-1, after the audit reopened it; the final head holds both files
+  const merges = (await git(repo, 'log', '--first-parent', '--format=%(trailers:key=Nightshift-Ticket,valueonly)', 'main')).split('\n').filter(Boolean);
+  expect(merges).toEqual(['AUD-1', 'AUD-2', 'AUD-1']);
+  expect((await git(repo, 'ls-tree', '--name-only', 'main')).split('\n').sort()).toEqual(['README.md', 'a.txt', 'b.txt']);
+  const oracle = await oracleJson(`${ROOT}heal/cli.ts`, ['AUD-1..AUD-2', '--tracker', 'local', '--tickets', tickets, '--repo', repo]);
+  expect(oracle.exit).toBe(0);
+  expect(oracle.tickets.map((t) => t.via)).toEqual(['receipt', 'receipt']);
+}, 300_000);
+
+/** A loop that merges a trailer commit and writes a receipt for every ticket, does no work, and exits 0. */
+const LYING_LOOP = `import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseRunArgs } from '../oracle/run-options.ts';
+import { renderReceiptComment } from '../oracle/receipt-write.ts';
+
+export async function runLoopCommand(argv: string[]): Promise<number> {
+  const o = parseRunArgs(argv, process.cwd());
+  const env = { ...process.env, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@x' };
+  const git = (...a: string[]) => execFileSync('git', ['-C', o.repo, ...a], { encoding: 'utf8', env }).trim();
+  const file = JSON.parse(readFileSync(o.tickets ?? '', 'utf8'));
+  for (const t of file.tickets) {
+    const head = git('rev-parse', 'refs/heads/main');
+    const tree = git('rev-parse', head + '^{tree}');
+    const side = git('commit-tree', tree, '-p', head, '-m', 'nothing');
+    const merge = git('commit-tree', tree, '-p', head, '-p', side, '-m', 'Merge ' + t.key + '\\n\\nNightshift-Ticket: ' + t.key);
+    git('update-ref', 'refs/heads/main', merge);
+    t.state = 'done';
+    t.comments.push({ author: 'nightshift', at: new Date().toISOString(), body: renderReceiptComment({ ticket: t.key, mergeCommit: merge, targetBranch: 'main', replayDigest: 'sha256:trust-me', reviewers: [], run: 'liar' }) });
+  }
+  writeFileSync(o.tickets ?? '', JSON.stringify(file));
+  return 0;
+}
+`;
+
+test('a lying loop committed into the checkout never ends a run as done: the oracle asked on its own and the audit overrule it', async () => {
+  const dir = tempDir();
+  const checkout = join(dir, 'nightshift');
+  await execa('git', ['clone', '-q', ROOT, checkout]);
+  symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
+  writeFileSync(join(checkout, 'loop', 'run-command.ts'), LYING_LOOP);
+  await git(checkout, 'commit', '-q', '-am', 'a loop that says done');
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'liar\n' });
+  const tickets = writeTickets(join(dir, 'tickets.json'), 'LIE', [1, 2, 3].map((n) => ({ key: `LIE-${n}`, verify: [`test -f feature-${n}.txt`] })));
+  const agent = plan(dir, {});
+  const state = join(dir, 'state');
+  mkdirSync(state);
+  const run = await execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), 'run', 'LIE-1..LIE-3', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent},${agent}`, '--state', state], {
+    reject: false, stdin: 'ignore', timeout: 300_000, env: { ...process.env, NIGHTSHIFT_LEDGER_DIR: tempDir() },
+  });
+  expect(run.exitCode, run.stderr).not.toBe(0);
+  expect(run.exitCode).toBe(3);
+  const all = events(state);
+  expect(all.filter((e) => e.type === 'confirm').map((e) => e.loop_exit)).toEqual([0, 0, 0]);
+  expect(all.filter((e) => e.type === 'audit').map((e) => (e.failed as unknown[]).length)).toEqual([3, 3, 3]);
+  const oracle = await oracleJson(`${ROOT}heal/cli.ts`, ['LIE-1..LIE-3', '--tracker', 'local', '--tickets', tickets, '--repo', repo]);
+  // nothing counts as done through a receipt: every ticket waits for a person, with the audit's evidence
+  expect(oracle.tickets.map((t) => t.via)).toEqual(['human-gated', 'human-gated', 'human-gated']);
+  expect(oracle.tickets[0]?.reason).toContain('the final audit failed');
+}, 300_000);
+
+test('nightshift audit reopens a done ticket whose finish line fails on the final head; the oracle then says not done', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'x\n' });
+  const head = await git(repo, 'rev-parse', 'HEAD');
+  const tree = await git(repo, 'rev-parse', 'HEAD^{tree}');
+  const side = await git(repo, 'commit-tree', tree, '-p', head, '-m', 'side');
+  const merge = await git(repo, 'commit-tree', tree, '-p', head, '-p', side, '-m', 'Merge AUD-1\n\nNightshift-Ticket: AUD-1');
+  await git(repo, 'update-ref', 'refs/heads/main', merge);
+  const receipt = `\`\`\`nightshift-receipt\n${JSON.stringify({ version: 1, ticket: 'AUD-1', merge_commit: merge, target_branch: 'main', replay: 'passed', replay_digest: 'sha256:x', reviewers: [], run: 'r' })}\n\`\`\``;
+  const tickets = writeTickets(join(dir, 'tickets.json'), 'AUD', [{ key: 'AUD-1', verify: ['echo checking', 'test -f a.txt'], state: 'done', comments: [{ author: 'nightshift', body: receipt, at: '2026-12-01T00:00:00Z' }] }]);
+  const args = ['AUD-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo];
+  expect((await runCli(['oracle', ...args])).exitCode).toBe(0);
+  const report = await runCli(['audit', ...args, '--report-only']);
+  expect(report.exitCode).toBe(1);
+  expect(report.stdout).toMatch(/^AUD-1 {2}FAILED {2}`test -f a\.txt` exit 1$/m);
+  expect((await runCli(['oracle', ...args])).exitCode).toBe(0); // --report-only wrote nothing
+  const audit = await runCli(['audit', ...args, '--json']);
+  expect(audit.exitCode).toBe(1);
+  expect(JSON.parse(audit.stdout)).toMatchObject({ kind: 'audited', head: merge, reopened: ['AUD-1'], tickets: [{ key: 'AUD-1', result: 'failed', command: 'test -f a.txt', exit: 'exit 1' }] });
+  const oracle = await oracleJson(`${ROOT}heal/cli.ts`, args);
+  expect(oracle.exit).toBe(1);
+  expect(oracle.tickets[0]?.reason).toBe(`state is todo`);
+  const bad = await runCli(['audit', ...args, '--workers', 'zero']);
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain('--workers takes a positive number');
+}, 120_000);
