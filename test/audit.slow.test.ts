@@ -33,7 +33,7 @@ test('a later merge that breaks an earlier ticket is caught by the final audit a
   const agent = plan(dir, {
     'worker:AUD-1:1': { files: { 'a.txt': 'a\n' }, commit: true },
     // AUD-2 does its own work and, on the side, deletes AUD-1's file: its own finish line passes
-    'worker:AUD-2': { shell: 'git rm -q a.txt', files: { 'b.txt': 'b\n' }, commit: true },
+    'worker:AUD-2': { files: { 'b.txt': 'b\n' }, shell: 'git rm -q a.txt && git add b.txt && git commit -q -m "AUD-2, and a.txt removed on the side"' },
     'worker:AUD-1:2': { files: { 'a.txt': 'a again\n' }, commit: true },
   });
   const state = join(dir, 'state');
