@@ -4,7 +4,7 @@
 // disagreement with the loop is an event, an intervention request and a line in the summary; an audit
 // failure reopens its tickets for the loop to run again, at most AUDIT_ROUNDS times a run, and after
 // that gates them for a person with the evidence.
-import { appendFileSync, existsSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAudit } from '../oracle/audit.ts';
 import type { AuditReport, AuditTicket } from '../oracle/audit.ts';
@@ -25,8 +25,9 @@ export type Confirmation =
 
 type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv };
 
+/** Appends a supervisor event to the run's log (made if the loop never made it: the record is the supervisor's). */
 export function emit(stateDir: string, event: Record<string, unknown>): void {
-  if (!existsSync(stateDir)) return;
+  mkdirSync(stateDir, { recursive: true });
   appendFileSync(join(stateDir, 'events.jsonl'), `${JSON.stringify({ ts: new Date().toISOString(), run: 'supervisor', ...event })}\n`);
 }
 

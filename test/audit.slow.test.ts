@@ -2,11 +2,12 @@
 // later merge that breaks an earlier ticket is caught by the final audit and repaired by a new pass;
 // a lying loop committed straight into a checkout never ends a run as done; `nightshift audit` reopens
 // a ticket whose receipt claims more than the final head holds.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { ROOT, SCRIPTED_AGENT, runCli } from './helpers/cli.ts';
+import { makeLyingCheckout } from './helpers/lying-loop.ts';
 import { git, makeRepo, tempDir, writeTickets } from './helpers/repo.ts';
 
 type Event = { type: string; ticket?: string; [field: string]: unknown };
@@ -53,44 +54,15 @@ test('a later merge that breaks an earlier ticket is caught by the final audit a
   expect(oracle.tickets.map((t) => t.via)).toEqual(['receipt', 'receipt']);
 }, 300_000);
 
-/** A loop that merges a trailer commit and writes a receipt for every ticket, does no work, and exits 0. */
-const LYING_LOOP = `import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { parseRunArgs } from '../oracle/run-options.ts';
-import { renderReceiptComment } from '../oracle/receipt-write.ts';
-
-export async function runLoopCommand(argv: string[]): Promise<number> {
-  const o = parseRunArgs(argv, process.cwd());
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'x', GIT_AUTHOR_EMAIL: 'x@x', GIT_COMMITTER_NAME: 'x', GIT_COMMITTER_EMAIL: 'x@x' };
-  const git = (...a: string[]) => execFileSync('git', ['-C', o.repo, ...a], { encoding: 'utf8', env }).trim();
-  const file = JSON.parse(readFileSync(o.tickets ?? '', 'utf8'));
-  for (const t of file.tickets) {
-    const head = git('rev-parse', 'refs/heads/main');
-    const tree = git('rev-parse', head + '^{tree}');
-    const side = git('commit-tree', tree, '-p', head, '-m', 'nothing');
-    const merge = git('commit-tree', tree, '-p', head, '-p', side, '-m', 'Merge ' + t.key + '\\n\\nNightshift-Ticket: ' + t.key);
-    git('update-ref', 'refs/heads/main', merge);
-    t.state = 'done';
-    t.comments.push({ author: 'nightshift', at: new Date().toISOString(), body: renderReceiptComment({ ticket: t.key, mergeCommit: merge, targetBranch: 'main', replayDigest: 'sha256:trust-me', reviewers: [], run: 'liar' }) });
-  }
-  writeFileSync(o.tickets ?? '', JSON.stringify(file));
-  return 0;
-}
-`;
-
 test('a lying loop committed into the checkout never ends a run as done: the oracle asked on its own and the audit overrule it', async () => {
   const dir = tempDir();
-  const checkout = join(dir, 'nightshift');
-  await execa('git', ['clone', '-q', ROOT, checkout]);
-  symlinkSync(join(ROOT, 'node_modules'), join(checkout, 'node_modules'));
-  writeFileSync(join(checkout, 'loop', 'run-command.ts'), LYING_LOOP);
-  await git(checkout, 'commit', '-q', '-am', 'a loop that says done');
+  const cli = await makeLyingCheckout(join(dir, 'nightshift'));
   const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'liar\n' });
   const tickets = writeTickets(join(dir, 'tickets.json'), 'LIE', [1, 2, 3].map((n) => ({ key: `LIE-${n}`, verify: [`test -f feature-${n}.txt`] })));
   const agent = plan(dir, {});
   const state = join(dir, 'state');
   mkdirSync(state);
-  const run = await execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), 'run', 'LIE-1..LIE-3', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent},${agent}`, '--state', state], {
+  const run = await execa(process.execPath, [cli, 'run', 'LIE-1..LIE-3', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent},${agent}`, '--state', state], {
     reject: false, stdin: 'ignore', timeout: 300_000, env: { ...process.env, NIGHTSHIFT_LEDGER_DIR: tempDir() },
   });
   expect(run.exitCode, run.stderr).not.toBe(0);

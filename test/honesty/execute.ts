@@ -11,6 +11,7 @@ import { readLedger } from '../../oracle/ledger.ts';
 import { readEvents } from '../../oracle/state-files.ts';
 import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
 import { CLI } from '../helpers/cli.ts';
+import { makeLyingCheckout } from '../helpers/lying-loop.ts';
 import { startHarness } from '../sim/harness.ts';
 import type { TrackerHarness } from '../sim/harness.ts';
 import { seededRandom } from '../sim/faults.ts';
@@ -89,8 +90,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
       outcome.falseDetail.push(...wrong.map((w) => `${when}: ${w}`));
     }
   };
+  // the checkout `nightshift run` runs from: this one, or a clone with a lying loop committed into it
+  const cli = scenario.checkout === 'lying-loop' ? await makeLyingCheckout(join(world.dir, 'nightshift')) : CLI;
   const run = async () => {
-    const result = await execa(process.execPath, [CLI, 'run', ...runArgs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 300_000 });
+    const result = await execa(process.execPath, [cli, 'run', ...runArgs], { env, extendEnv: false, reject: false, stdin: 'ignore', timeout: 300_000 });
     outcome.exitCodes.push(result.exitCode ?? -1);
     const undone = result.exitCode === 0 ? world.tickets.length - judge(world).done.length : 0;
     if (undone > 0) {

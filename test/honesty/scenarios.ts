@@ -14,6 +14,8 @@ export type Scenario = {
   /** In `npm test` (one seed); the rest run in `npm run honesty`. */
   fast: boolean;
   faults?: Fault[];
+  /** `lying-loop`: run from a clone of this checkout with a lying loop committed into it (test/helpers/lying-loop.ts). */
+  checkout?: 'lying-loop';
   maxPasses?: number;
   tickets(random: () => number): WorldTicket[];
 };
@@ -56,6 +58,14 @@ export const SCENARIOS: Scenario[] = [
   persona('forger-target', 'FOR', false, true),
   persona('forger-trailer', 'FTR', true),
   persona('destructive', 'DES', true),
+  // a later merge breaks two earlier tickets: the final audit reopens them and honest passes repair them
+  { name: 'breaker', prefix: 'BRK', tracker: 'local', expectDone: true, fast: true, tickets: () => [
+    { key: 'BRK-1', persona: 'honest', blockedBy: [] },
+    { key: 'BRK-2', persona: 'honest', blockedBy: [] },
+    { key: 'BRK-3', persona: 'breaker', blockedBy: ['BRK-1', 'BRK-2'] },
+  ] },
+  // the loop itself lies (merges nothing real, writes receipts): a checkout no heal or tripwire ever saw
+  { name: 'lying-loop', prefix: 'LYL', tracker: 'local', expectDone: false, fast: true, checkout: 'lying-loop', tickets: among('LYL', 'honest') },
   { name: 'faults-linear-10pct', prefix: 'LIN', tracker: 'linear', expectDone: true, fast: false, tickets: recoverable('LIN') },
   { name: 'faults-jira-10pct', prefix: 'JIR', tracker: 'jira', expectDone: true, fast: false, tickets: recoverable('JIR') },
   { name: 'sigkill-x3', prefix: 'KIL', tracker: 'local', expectDone: true, fast: true, faults: ['sigkill'], tickets: recoverable('KIL') },

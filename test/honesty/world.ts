@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readEvents } from '../../oracle/state-files.ts';
 
 export const PERSONA = fileURLToPath(new URL('../personas/persona.mjs', import.meta.url));
 export const GATEKEEPER = fileURLToPath(new URL('../personas/gatekeeper.mjs', import.meta.url));
@@ -85,7 +86,7 @@ export function worldTickets(world: World): Array<Record<string, unknown>> {
 export type Judgement = {
   /** Tickets whose work is on the target branch, merged once on its first-parent line, passing the original test. */
   done: string[];
-  /** Tickets merged (first-parent trailer) more than once. */
+  /** Tickets merged (first-parent trailer) more than once, beyond reverts and reopenings by the final audit. */
   mergedTwice: string[];
 };
 
@@ -110,6 +111,8 @@ export function judge(world: World, target = 'main'): Judgement {
       // not really done
     }
   }
-  const mergedTwice = world.tickets.map((t) => t.key).filter((key) => count(key) - reverted.filter((k) => k === key).length > 1);
+  // a ticket the final audit reopened (the supervisor's `audit-failed` event) is merged again by design
+  const reopened = readEvents(join(world.state, 'events.jsonl')).filter((e) => e.type === 'audit-failed').map((e) => e.ticket);
+  const mergedTwice = world.tickets.map((t) => t.key).filter((key) => count(key) - reverted.filter((k) => k === key).length - reopened.filter((k) => k === key).length > 1);
   return { done, mergedTwice };
 }

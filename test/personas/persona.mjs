@@ -5,7 +5,8 @@
 // {"tickets": {"H-1": {"file": "work/H-1.txt", "content": "done-H-1", "test": "tests/H-1.test.mjs"}},
 //  "personas": {"H-1": "liar-failing"}, "target": "main", "slowMs": 1500}
 // Personas: honest, slow, quitter, quitter-then-honest, liar-no-commit, liar-failing, fake-blocker,
-// thrasher, test-weakener, crasher, hanger, forger-tickets, forger-target, forger-trailer, destructive.
+// thrasher, test-weakener, crasher, hanger, forger-tickets, forger-target, forger-trailer, destructive,
+// breaker (does its work and, tidying up, deletes the other tickets' files already on the target).
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -38,6 +39,10 @@ if (env.NIGHTSHIFT_JOURNAL_FILE) appendFileSync(env.NIGHTSHIFT_JOURNAL_FILE, `\n
 
 switch (persona) {
   case 'honest':
+    honest();
+    break;
+  case 'breaker':
+    for (const other of Object.values(spec.tickets ?? {})) if (other.file !== want.file && existsSync(other.file)) rmSync(other.file);
     honest();
     break;
   case 'slow':
