@@ -94,6 +94,12 @@ ${table(['started', 'stop reason', 'classification', 'tripwire', 'summary and tr
   `<b class="tw-${h(x.tripwire ?? 'none')}">${h(x.tripwire ?? '-')}</b>`, [x.summary ?? '', ...x.reasons].filter(Boolean).map(h).join('<br>'),
   x.files.map((f) => `<code>${h(f)}</code>`).join('<br>'), `<code>${h((x.commit ?? '').slice(0, 12))}</code>${x.ref ? `<br><code>${h(x.ref)}</code>` : ''}`,
 ]))}
+<h2>Confirmation and final audit</h2>
+${model.confirms.length > 0 ? table(['time', 'the loop said', 'the oracle, asked on its own'], model.confirms.map((c) => [h(c.ts.slice(0, 16).replace('T', ' ')), `exit ${h(String(c.loopExit))}`, c.agreed ? 'agreed' : `<b>disagreed: exit ${h(String(c.oracleExit))}</b>`])) : '<p class="muted">no run has said done yet</p>'}
+${model.audits.length > 0 ? table(['time', 'round', 'head', 'passed', 'failed (reopened)'], model.audits.map((a) => [
+  h(a.ts.slice(0, 16).replace('T', ' ')), h(String(a.round)), `<code>${h((a.head ?? '-').slice(0, 12))}</code>`, a.problem ? h(`cannot tell: ${a.problem}`) : h(a.passed.join(', ') || '-'),
+  a.failed.map((f) => `<code>${h(f.ticket)}</code> <code>${h(f.command)}</code> ${h(f.exit)}${a.reopened.includes(f.ticket) ? ' (reopened)' : ''}`).join('<br>') || '-',
+])) : ''}
 <h2>Interventions</h2>
 ${table(['run', 'started', 'end', 'reason', 'work', 'harness'], runRows, [4, 5])}
 ${model.interventions.length > 0 ? table(['time', 'kind', 'request or touch', 'ticket', 'note'], model.interventions.map((i) => [h(i.ts.slice(0, 16).replace('T', ' ')), `<b>${h(i.kind)}</b>`, h(i.type), h(i.ticket ?? '-'), h(i.note)])) : ''}

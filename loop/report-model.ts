@@ -48,6 +48,15 @@ function newHeal(e: StampedEvent): HealRecord {
  * (`intervention` event: {kind, note, ticket?}); the state dir's interventions.jsonl, when there, wins.
  */
 export type InterventionRecord = { ts: string; run: string; type: 'request' | 'touch'; kind: string; note: string; ticket: string | undefined };
+/**
+ * The supervisor's confirmation of a run that said done: `confirm` {loop_exit, oracle_exit, agreed}, then
+ * `audit` {round, head, passed[], failed[{ticket, command, exit}], reopened[]} (or {round, problem}).
+ */
+export type AuditRecord = {
+  ts: string; round: number; head: string | undefined; passed: string[]; failed: Array<{ ticket: string; command: string; exit: string }>;
+  reopened: string[]; problem: string | undefined;
+};
+export type ConfirmRecord = { ts: string; loopExit: number | undefined; oracleExit: number | undefined; agreed: boolean };
 export type RunRecord = { id: string; start: string; end: string | undefined; exitCode: number | undefined; reason: string | undefined };
 export type Counts = { done: number; running: number; ready: number; blocked: number; gated: number; exhausted: number; canceled: number; total: number };
 export type OracleRecord = { ts: string; verdict: string; satisfied: number; total: number; problem: string | undefined };
@@ -69,6 +78,8 @@ export type BatchModel = {
   discovered: DiscoveredRecord[];
   heals: HealRecord[];
   interventions: InterventionRecord[];
+  confirms: ConfirmRecord[];
+  audits: AuditRecord[];
   first: string | undefined;
   last: string | undefined;
 };
@@ -77,7 +88,7 @@ export function emptyModel(): BatchModel {
   return {
     batch: undefined, label: undefined, workers: undefined, agent: undefined, reviewers: [], state: undefined,
     runs: [], tickets: new Map(), running: new Map(), counts: undefined, oracle: undefined, spentUsd: 0,
-    discovered: [], heals: [], interventions: [], first: undefined, last: undefined,
+    discovered: [], heals: [], interventions: [], confirms: [], audits: [], first: undefined, last: undefined,
   };
 }
 
@@ -228,6 +239,19 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       Object.assign(heal, {
         end: e.ts, classification: str(e.classification), summary: str(e.summary), tripwire: verdict, commit: str(e.commit),
         ref: str(e.ref), reasons: reasons.map(String), files: Array.isArray(e.files) ? e.files.map(String) : [],
+      });
+      return;
+    }
+    case 'confirm':
+      model.confirms.push({ ts: e.ts, loopExit: num(e.loop_exit), oracleExit: num(e.oracle_exit), agreed: e.agreed === true });
+      return;
+    case 'audit': {
+      const failed = Array.isArray(e.failed) ? e.failed.flatMap((f: unknown) => (typeof f === 'object' && f !== null ? [f as Record<string, unknown>] : [])) : [];
+      model.audits.push({
+        ts: e.ts, round: num(e.round) ?? model.audits.length + 1, head: str(e.head),
+        passed: Array.isArray(e.passed) ? e.passed.map(String) : [],
+        failed: failed.map((f) => ({ ticket: String(f.ticket ?? '?'), command: String(f.command ?? '?'), exit: String(f.exit ?? '?') })),
+        reopened: Array.isArray(e.reopened) ? e.reopened.map(String) : [], problem: str(e.problem),
       });
       return;
     }

@@ -3,7 +3,7 @@
 import { quote } from 'shell-quote';
 import { briefReason, formatDuration, formatUsd } from './report-format.ts';
 import { interventionsByKind, ticketTotals } from './report-model.ts';
-import type { PassRecord, TicketRecord } from './report-model.ts';
+import type { AuditRecord, BatchModel, PassRecord, TicketRecord } from './report-model.ts';
 import type { LoadedState } from './report-load.ts';
 
 /** The command that renders this state dir (or one run of it) as HTML next to its event log. */
@@ -59,6 +59,8 @@ export function renderTextReport(state: LoadedState, options: { run?: string } =
   lines.push(`cost:          ${formatUsd(model.spentUsd)}${budget === undefined ? '' : ` of a ${formatUsd(budget)} budget`}`);
   lines.push(`heals:         ${model.heals.length}${model.heals.length > 0 ? ` (${model.heals.map((h) => `${h.classification ?? '?'}/${h.tripwire ?? 'no tripwire'}`).join(', ')})` : ''}`);
   lines.push(`interventions: ${work + harness} (work ${work}, harness ${harness})`);
+  const audit = describeLastAudit(model);
+  if (audit) lines.push(`final audit:   ${audit}`);
   lines.push('');
   const tickets = sortedTickets(model.tickets.values());
   const keyWidth = Math.max(6, ...tickets.map((t) => t.key.length));
@@ -83,10 +85,27 @@ export function renderTextReport(state: LoadedState, options: { run?: string } =
     lines.push('', 'heals:');
     for (const h of model.heals) lines.push(`  ${h.start.slice(11, 19)} ${h.classification ?? '?'} / tripwire ${h.tripwire ?? '-'}: ${h.summary ?? h.reason}${h.reasons.length > 0 ? ` [${h.reasons.join('; ')}]` : ''}`);
   }
+  if (model.confirms.length > 0) {
+    lines.push('', 'confirmations (the oracle asked on its own, then the final audit):');
+    for (const c of model.confirms) lines.push(`  ${c.ts.slice(0, 16).replace('T', ' ')} the loop said exit ${String(c.loopExit)}; the oracle ${c.agreed ? 'agreed' : `DISAGREED (exit ${String(c.oracleExit)})`}`);
+    for (const a of model.audits) lines.push(`  ${a.ts.slice(0, 16).replace('T', ' ')} audit round ${a.round}: ${describeAudit(a)}`);
+  }
   if (model.interventions.length > 0) {
     lines.push('', 'interventions:');
     for (const i of model.interventions) lines.push(`  ${i.ts.slice(0, 16).replace('T', ' ')} ${i.kind} ${i.type}${i.ticket ? ` ${i.ticket}` : ''}: ${i.note}`);
   }
   lines.push('', `state dir: ${state.dir}`, `HTML report: ${htmlReportCommand(state.dir, options.run)}`);
   return `${lines.join('\n')}\n`;
+}
+
+function describeAudit(a: AuditRecord): string {
+  if (a.problem) return `cannot tell - ${a.problem.split('\n')[0] ?? ''}`;
+  const failed = a.failed.map((f) => `${f.ticket} (\`${f.command}\` ${f.exit})`);
+  return `${a.passed.length} passed${failed.length > 0 ? `, FAILED ${failed.join(', ')}${a.reopened.length > 0 ? `, reopened ${a.reopened.join(', ')}` : ''}` : ''} on ${(a.head ?? '?').slice(0, 12)}`;
+}
+
+/** The last audit of the batch in one line, or undefined when no run has been confirmed yet. */
+export function describeLastAudit(model: BatchModel): string | undefined {
+  const last = model.audits.at(-1);
+  return last ? `round ${last.round}: ${describeAudit(last)}` : undefined;
 }

@@ -11,7 +11,7 @@ import { defaultStateRoot, listStateDirs, loadStateDir } from './report-load.ts'
 import type { LoadedState } from './report-load.ts';
 import { formatUsd } from './report-format.ts';
 import { interventionsByKind } from './report-model.ts';
-import { htmlReportCommand } from './report-text.ts';
+import { describeLastAudit, htmlReportCommand } from './report-text.ts';
 import { renderBlock } from './tty/block.ts';
 import { renderRow } from './tty/text.ts';
 import { formatEvent } from './view.ts';
@@ -84,10 +84,12 @@ export function renderStatus(state: LoadedState, width = 120): string {
   const now = state.liveness === 'running' ? Date.now() : Date.parse(model.last ?? new Date().toISOString());
   const block = renderBlock(model, { now, budgetUsd: state.runJson?.budgetUsd, maxWorkers: 64, phase: state.liveness === 'running' ? 'running' : 'ran' });
   const run = model.runs.at(-1);
+  const audit = describeLastAudit(model);
   const lines = [
     `state dir: ${state.dir}`,
     `loop:      ${LIVENESS_TEXT[state.liveness]}${state.pid !== undefined ? ` (pid ${state.pid})` : ''}`,
     ...(run ? [`run:       ${run.id}, started ${run.start.slice(0, 19).replace('T', ' ')}Z${run.end ? `, ended: exit ${String(run.exitCode)} - ${run.reason ?? ''}` : ''}`] : []),
+    ...(audit ? [`audit:     ${audit}`] : []),
     '',
     ...block.map((row) => renderRow(row, width, false)),
     '',
@@ -117,6 +119,7 @@ export function statusJson(state: LoadedState): Record<string, unknown> {
     budget_usd: state.runJson?.budgetUsd ?? null,
     heals: model.heals.length,
     interventions: interventionsByKind(model),
+    audit: model.audits.at(-1) ?? null,
     last_event_at: model.last ?? null,
   };
 }

@@ -52,6 +52,9 @@ function describe(e: Stamped): string {
     case 'foreign-target-move': return `the target branch was moved outside the loop (${String(e.when)}): expected ${String(e.expected).slice(0, 12)}, found ${String(e.found).slice(0, 12)}${e.kept ? `, kept ${String(e.kept)}` : ''}`;
     case 'heal-accepted': return `heal ${String(e.commit).slice(0, 12)} accepted: the loop restarts from the healed code`;
     case 'run-end': return `run ended: exit ${String(e.exit_code)} - ${String(e.reason)}`;
+    case 'confirm': return e.agreed === true ? `the oracle, asked on its own, agrees (exit ${String(e.oracle_exit)}); the final audit runs` : `the loop said exit ${String(e.loop_exit)}, but the oracle, asked on its own, exits ${String(e.oracle_exit)}`;
+    case 'audit': return e.problem ? `final audit cannot tell: ${firstLine(e.problem)}` : `final audit round ${String(e.round)}: ${Array.isArray(e.passed) ? e.passed.length : 0} passed, ${Array.isArray(e.failed) ? e.failed.length : 0} failed on ${String(e.head).slice(0, 12)}`;
+    case 'audit-failed': return `the final audit reopened it: ${firstLine(e.reason)}`;
     default: return describeOther(e);
   }
 }

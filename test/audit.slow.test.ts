@@ -52,6 +52,13 @@ test('a later merge that breaks an earlier ticket is caught by the final audit a
   const oracle = await oracleJson(`${ROOT}heal/cli.ts`, ['AUD-1..AUD-2', '--tracker', 'local', '--tickets', tickets, '--repo', repo]);
   expect(oracle.exit).toBe(0);
   expect(oracle.tickets.map((t) => t.via)).toEqual(['receipt', 'receipt']);
+  // the morning's report and status say what the audit found and did
+  const report = await runCli(['report', state]);
+  expect(report.stdout).toMatch(/^final audit: {3}round 2: 2 passed on [0-9a-f]{12}$/m);
+  expect(report.stdout).toMatch(/audit round 1: 1 passed, FAILED AUD-1 \(`test -f a\.txt` exit 1\), reopened AUD-1 on [0-9a-f]{12}$/m);
+  expect(report.stdout.match(/the loop said exit 0; the oracle agreed/g)).toHaveLength(2);
+  const status = JSON.parse((await runCli(['status', '--state', state, '--json'])).stdout) as { audit: { round: number; failed: unknown[] } };
+  expect(status.audit).toMatchObject({ round: 2, failed: [] });
 }, 300_000);
 
 test('a lying loop committed into the checkout never ends a run as done: the oracle asked on its own and the audit overrule it', async () => {

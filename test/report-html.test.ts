@@ -51,7 +51,7 @@ test.skipIf(skip)('the HTML report renders in headless Chromium: timeline visibl
     await expect(page.locator('svg.timeline g.pass title').first().textContent()).resolves.toMatch(/^ENG-1 pass 1: verify-failed\n01:03:00 - /);
     await expect(page.locator('#verdict').textContent()).resolves.toBe('not-done');
     const headings = await page.locator('h2').allTextContents();
-    expect(headings).toEqual(['Timeline of worker passes', 'Tickets', 'Worker passes', 'Discovered tickets', 'Heals', 'Interventions']);
+    expect(headings).toEqual(['Timeline of worker passes', 'Tickets', 'Worker passes', 'Discovered tickets', 'Heals', 'Confirmation and final audit', 'Interventions']);
     const shot = join(dir, 'report.png');
     await page.screenshot({ path: shot, fullPage: true });
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe('PNG');
