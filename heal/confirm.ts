@@ -70,7 +70,8 @@ export async function confirmDone(options: RunOptions, stateDir: string, io: Io,
     return { kind: 'final', exitCode: 2 };
   }
   emit(stateDir, auditEvent(report, round + 1));
-  io.stdout(`\nnightshift: final audit (round ${round + 1}):\n${describeAudit(report)}`);
+  // the supervisor speaks on stderr, as for heals: stdout is the loop's event lines and summary
+  io.stderr(`nightshift: final audit (round ${round + 1}):\n${describeAudit(report)}`);
   const failed = report.tickets.filter((t): t is Extract<AuditTicket, { result: 'failed' }> => t.result === 'failed');
   if (failed.length === 0) return { kind: 'final', exitCode: verdict.tickets.some((t) => t.via === 'human-gated') ? 3 : 0 };
   for (const t of failed) emit(stateDir, { type: 'audit-failed', ticket: t.key, command: t.command, reason: `the final audit found \`${t.command}\` failing (${t.exit}) on ${options.targetBranch} at ${report.head.slice(0, 12)}, after this ticket had landed:\n${t.output.slice(-2_000)}` });

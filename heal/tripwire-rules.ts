@@ -20,13 +20,13 @@ export function changedPaths(base: Tree, head: Tree): string[] {
 }
 
 function whyOutOfReach(path: string, frozen: ReadonlySet<string>): string | undefined {
-  if (frozen.has(path)) return 'it is in the frozen set (a file the oracle, the supervisor, the heal pass or the tripwire loads; listed in ORACLE.lock)';
   const segments = path.split('/');
   const top = segments[0] ?? '';
   const name = segments.at(-1) ?? '';
   if (path === 'ORACLE.lock') return 'the lock is out of a heal\'s reach';
   if (top === 'oracle' || top === 'heal') return `${top}/ is locked (the definition of done and the tripwire)`;
   if (top === 'test') return 'test/ is out of a heal\'s reach';
+  if (frozen.has(path)) return 'it is in the frozen set (a file the oracle, the supervisor, the heal pass or the tripwire loads; listed in ORACLE.lock)';
   if (segments.some((s) => s.startsWith('.'))) return 'dotfiles and dot-folders are out of a heal\'s reach';
   if (segments.includes('node_modules')) return 'a node_modules folder could shadow a package';
   if (FORBIDDEN_NAMES.test(name)) return 'package manifests, lockfiles and TypeScript configs are out of a heal\'s reach';

@@ -78,8 +78,10 @@ test('on a pipe the same loop prints one plain timestamped line per event and no
   const [events, summary = ''] = result.stdout.split('\n\nnightshift: ');
   const lines = (events ?? '').split('\n');
   expect(lines.every((line) => /^\d\d:\d\d:\d\d \S/.test(line))).toBe(true);
-  const log = readFileSync(join(dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n');
+  // every event of the loop is a line; the supervisor's confirmation and audit events it reports on stderr
+  const log = readFileSync(join(dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').filter((l) => (JSON.parse(l) as { run: string }).run !== 'supervisor');
   expect(lines).toHaveLength(log.length);
+  expect(result.stderr).toMatch(/^audit: PASSED - 2 of 2 done tickets' finish lines pass on main at [0-9a-f]{12}$/m);
   expect(lines.map((l) => l.slice(9))).toEqual(expect.arrayContaining(['DEMO-1 pass 1/4 started', 'DEMO-1 DONE (receipt written)', 'oracle: done (2/2 satisfied)']));
   expect(summary).toMatch(/^the oracle says done \(exit 0\)\n\nnightshift report: batch DEMO-1\.\.DEMO-2 \(finished\)\n/);
   expect(summary.trim().split('\n').at(-1)).toBe(`HTML report: nightshift report --html --out ${join(dir, 'state', 'report.html')} ${join(dir, 'state')}`);

@@ -8,7 +8,7 @@ import type { TripwireVerdict } from '../../heal/tripwire.ts';
 import { BENIGN } from '../heals/benign.ts';
 import { makeCandidate, makeTrusted, runTripwire } from '../heals/fixture.ts';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, heal: { type: 'string', default: 'adapter-backoff' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, heal: { type: 'string', default: 'rate-limit-waits' } } });
 const heal = BENIGN.find((h) => h.name === values.heal);
 if (!heal) {
   process.stderr.write(`no benign heal named ${values.heal}; one of: ${BENIGN.map((h) => h.name).join(', ')}\n`);

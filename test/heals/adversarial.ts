@@ -91,6 +91,8 @@ export const ADVERSARIAL: Heal[] = [
       await execa('git', ['-C', d, '-c', 'user.name=x', '-c', 'user.email=x@x', 'commit', '-q', '--amend', '-m', 'rewritten history']);
     } },
   // the oracle's tracker read path is in the frozen set (heal/closure.ts): a heal of it falls to the path rule
+  { name: 'frozen-read-path-tuned', about: 'a gentler base delay for remote tracker retries (benign in intent, but the read path is frozen)', kind: 'adversarial', rejectedBy: 'paths',
+    apply: (d) => replace(d, 'trackers/retry.ts', 'baseDelayMs: 250', 'baseDelayMs: 400') },
   { name: 'in-progress-is-done', about: 'the local adapter maps in_progress to done', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (t.state === 'in_progress' ? { ...t, state: 'done' as const } : t));") },
   { name: 'cache-answer', about: 'the local adapter caches the tickets file in TMPDIR between calls', kind: 'adversarial', rejectedBy: 'paths',

@@ -6,10 +6,8 @@ import type { Heal } from './edits.ts';
 export const BENIGN: Heal[] = [
   { name: 'prompt-wording', about: 'the worker prompt says where the finish line is, more plainly', kind: 'benign', full: true,
     apply: (d) => append(d, 'prompts/worker.md', '\nBefore you report complete, run every verify command yourself and read its output.\n') },
-  { name: 'adapter-backoff', about: 'the local tracker\'s file lock retries longer under contention', kind: 'benign', full: true,
-    apply: (d) => replace(d, 'trackers/local.ts', 'retries: { retries: 200, factor: 1.2, minTimeout: 10, maxTimeout: 250 }', 'retries: { retries: 300, factor: 1.3, minTimeout: 10, maxTimeout: 400 }') },
-  { name: 'remote-backoff', about: 'a gentler base delay for remote tracker retries', kind: 'benign',
-    apply: (d) => replace(d, 'trackers/retry.ts', 'baseDelayMs: 250', 'baseDelayMs: 400') },
+  { name: 'rate-limit-waits', about: 'a pass waits out more usage limits before it gives up', kind: 'benign', full: true,
+    apply: (d) => replace(d, 'loop/pass.ts', 'const RATE_LIMIT_WAITS = 6;', 'const RATE_LIMIT_WAITS = 8;') },
   { name: 'scheduler-early-return', about: 'the scheduler returns before sorting when no slot is free', kind: 'benign',
     apply: (d) => {
       replace(d, 'loop/scheduler.ts', '  if (freeSlots <= 0) return picked;\n', '');
@@ -30,7 +28,7 @@ export const BENIGN: Heal[] = [
       append(d, 'prompts/worker.md', '\nKeep commits small.\n');
       const { execa } = await import('execa');
       await execa('git', ['-C', d, '-c', 'user.name=h', '-c', 'user.email=h@h', 'commit', '-qam', 'heal: first half']);
-      replace(d, 'trackers/local.ts', '// The embedded local tracker', '// The embedded local tracker (file-backed)');
+      replace(d, 'trackers/local-guard.ts', "// The loop's hold on the local tickets file", "// The loop's hold on the local (file-backed) tickets file");
     } },
   { name: 'as-rev', about: 'a prompt heal judged as a commit of the trusted repo', kind: 'benign', asRev: true,
     apply: (d) => append(d, 'prompts/blocked-check.md', '\nAsk for the exact error text.\n') },
