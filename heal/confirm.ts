@@ -63,7 +63,7 @@ export async function confirmDone(options: RunOptions, stateDir: string, io: Io,
     requestIntervention(options, stateDir, io.env, { kind: 'harness', reason: `the loop claimed exit ${loopExit}; the oracle says ${verdict.verdict}`, evidence: why.slice(0, 4_000) });
     return { kind: 'final', exitCode: verdict.exitCode };
   }
-  const report = await runAudit({ options: { batch: options.batch, tracker: { kind: options.tracker, tickets: options.tickets }, repo: options.repo, targetBranch: options.targetBranch }, env: io.env, workers: options.workers, timeoutMs: options.workerMinutes * 60_000, reopen: true });
+  const report = await runAudit({ options: { batch: options.batch, tracker: { kind: options.tracker, tickets: options.tickets }, repo: options.repo, targetBranch: options.targetBranch }, env: io.env, workers: options.workers, timeoutMs: options.workerMinutes * 60_000, reopen: true, setup: options.setup });
   if (report.kind === 'cannot-tell') {
     emit(stateDir, { type: 'audit', round: round + 1, problem: report.problem });
     io.stderr(`nightshift: the final audit cannot tell: ${report.problem}\n`);

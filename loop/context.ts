@@ -6,6 +6,7 @@ import type { RunOptions } from '../oracle/run-options.ts';
 import type { EventLog, StatePaths } from './state.ts';
 import type { TargetGuard } from './target-guard.ts';
 import type { ForeignWrites } from './foreign-writes.ts';
+import type { Environment } from './environment.ts';
 import type { WorktreePool } from './worktree-pool.ts';
 
 export type LoopContext = {
@@ -29,6 +30,8 @@ export type LoopContext = {
   targetGuard: TargetGuard;
   /** Where ticket and replay worktrees come from and go back to (reused rather than added anew). */
   worktrees: WorktreePool;
+  /** How every worktree is prepared before anything runs in it (set-up, cached by lockfile). */
+  environment: Environment;
   /** Undoes and records foreign writes to the tickets file and the loop's state files (absent in some tests). */
   foreignWrites?: ForeignWrites;
 };

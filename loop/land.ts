@@ -7,7 +7,9 @@ import type { LoopContext } from './context.ts';
 import { branchOf, findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revParse, revertOnTarget } from './git.ts';
 import { findReceipt } from '../oracle/receipt.ts';
 import { renderReceiptComment } from '../oracle/receipt-write.ts';
+import { setupLog } from './environment.ts';
 import { finishLine, runVerify } from './verify.ts';
+import type { VerifyOutcome } from './verify.ts';
 
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
@@ -146,14 +148,20 @@ export async function replayAndSettle(
   const moved = prepared !== undefined && await prepared && await ctx.worktrees.retarget(scratch, head).then(() => true, () => false);
   if (!moved) await ctx.worktrees.acquire(scratch, { kind: 'detached', commit: head });
   ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
-  const replay = await runVerify({
-    commands: finishLine(ticket.description, ticket.key, scratch).commands,
-    cwd: scratch,
-    env: ctx.env,
-    logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
-    timeoutMs: ctx.options.workerMinutes * 60_000,
-    signal: ctx.signal,
-  }).finally(() => {
+  // a clean worktree of the merged head, prepared like any other (its install may be stored: it is the target's head)
+  const replayRun = async (): Promise<VerifyOutcome> => {
+    const env = await ctx.environment.prepare(scratch, { trusted: true, logFile: setupLog(ctx.paths.passDir(ticket.key, pass)), ticket: ticket.key, pass, where: 'replay' });
+    if (env.kind === 'failed') return { kind: 'failed', command: `set-up: ${env.command}`, exit: env.exit, output: env.output, digest: '' };
+    return runVerify({
+      commands: finishLine(ticket.description, ticket.key, scratch).commands,
+      cwd: scratch,
+      env: ctx.env,
+      logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
+      timeoutMs: ctx.options.workerMinutes * 60_000,
+      signal: ctx.signal,
+    });
+  };
+  const replay = await replayRun().finally(() => {
     // given back without waiting: the pool finishes it before that path is handed out again
     void ctx.worktrees.release(scratch).catch(() => undefined);
   });

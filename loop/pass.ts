@@ -18,6 +18,7 @@ import { reviewChange, reviewDiff } from './review.ts';
 import { checkRatchet } from './ratchet.ts';
 import type { RatchetFinding } from './ratchet.ts';
 import { judgeRatchet, ratchetSection } from './ratchet-gate.ts';
+import { cannotStart, setupLog } from './environment.ts';
 import { appendJournal, forgetAgent, recordAgent } from './state.ts';
 import { finishLine, runVerify, verifyFilePath } from './verify.ts';
 import type { VerifyOutcome } from './verify.ts';
@@ -46,7 +47,9 @@ export type PassOutcome =
   | { kind: 'review-rejected'; findings: string }
   | { kind: 'ratchet-refused'; findings: string }
   | { kind: 'merge-conflict'; message: string }
-  | { kind: 'replay-failed'; command: string; output: string };
+  | { kind: 'replay-failed'; command: string; output: string }
+  | { kind: 'setup-failed'; command: string; output: string }
+  | { kind: 'environment-failed'; command: string; output: string };
 
 export type PassResult = { outcome: PassOutcome; costUsd: number };
 
@@ -68,6 +71,8 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'ratchet-refused': return outcome.findings;
     case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
+    case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
+    case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
   }
 }
 
@@ -111,6 +116,10 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
 
   const worktree = ctx.paths.worktree(key);
   const prepared = head?.worktree ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev(), ctx.worktrees.acquire);
+  // its dependencies, before the agent: a set-up that fails is the environment's, never charged to the ticket
+  const env = await ctx.environment.prepare(worktree, { trusted: false, logFile: setupLog(dir), ticket: key, pass, where: 'pass' });
+  if (env.kind === 'failed') return { outcome: { kind: 'setup-failed', command: env.command, output: env.output }, costUsd: 0 };
+  const envKey = env.kind === 'none' ? undefined : env.key;
   const before = finishLine(ticket.description, key, worktree);
   const resultFile = join(dir, 'result.json');
   const promptFile = join(dir, 'prompt.md');
@@ -168,7 +177,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   // diff read, from now on, beside the checks below: all are needed before the merge, none changes
   // anything outside the worktree. If a check below fails first, they are stopped (the verify killed).
   const early = outcome.kind === 'finished' && result.kind === 'ok' && result.value.status === 'complete'
-    ? startChecks(ctx, ticket, worktree, dir)
+    ? startChecks(ctx, ticket, worktree, dir, envKey)
     : undefined;
   try {
     // Only the loop moves the target: a move made during this pass is undone (and fails the pass). The
@@ -217,8 +226,11 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     if (line.commands.length === 0) {
       return done({ kind: 'no-verify', reason: `the ticket has no \`\`\`verify block and the branch adds no ${verifyFilePath(key)}, so nothing can prove it done` });
     }
-    const verify = await (early?.verify ?? runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal }));
+    const verify = await (early?.verify ?? verifyPrepared(ctx, key, worktree, dir, envKey, line.commands, ctx.signal));
     ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, source: line.source, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
+    if (verify.kind === 'failed' && cannotStart(verify.exit, verify.output) && !ctx.environment.started.has(verify.command)) {
+      return done({ kind: 'environment-failed', command: verify.command, output: verify.output });
+    }
     if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
     if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
 
@@ -250,6 +262,19 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   }
 }
 
+/**
+ * The finish line in the worker's worktree. A worker that changed a lockfile changed what the worktree
+ * needs: it is prepared again, in place (never stored), and a set-up that then fails is the change's
+ * failure, reported as the finish line's.
+ */
+async function verifyPrepared(ctx: LoopContext, key: string, worktree: string, dir: string, envKey: string | undefined, commands: string[], signal: AbortSignal): Promise<VerifyOutcome> {
+  if (envKey !== undefined && ctx.environment.keyOf(worktree) !== envKey) {
+    const again = await ctx.environment.prepare(worktree, { trusted: false, logFile: setupLog(dir), ticket: key, where: 'verify' });
+    if (again.kind === 'failed') return { kind: 'failed', command: `set-up: ${again.command}`, exit: again.exit, output: again.output, digest: '' };
+  }
+  return runVerify({ commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal });
+}
+
 type EarlyChecks = {
   line: ReturnType<typeof finishLine>;
   ahead: Promise<number>;
@@ -262,13 +287,13 @@ type EarlyChecks = {
   stop(): Promise<void>;
 };
 
-function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: string): EarlyChecks {
+function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: string, envKey: string | undefined): EarlyChecks {
   const { key } = ticket;
   const target = ctx.options.targetBranch;
   const stopper = new AbortController();
   const line = finishLine(ticket.description, key, worktree);
   const verify = line.commands.length > 0
-    ? runVerify({ commands: line.commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal: AbortSignal.any([ctx.signal, stopper.signal]) })
+    ? verifyPrepared(ctx, ticket.key, worktree, dir, envKey, line.commands, AbortSignal.any([ctx.signal, stopper.signal]))
     : undefined;
   const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
   const merge = mergeAhead(ctx, ticket);

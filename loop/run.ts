@@ -30,6 +30,8 @@ import { openTargetGuard } from './target-guard.ts';
 import { openForeignWrites } from './foreign-writes.ts';
 import type { ForeignWrites } from './foreign-writes.ts';
 import type { Wake } from './wake.ts';
+import { openEnvironment } from './environment.ts';
+import { runPreflight } from './preflight.ts';
 import { openWarm } from './warm.ts';
 import type { Warm } from './warm.ts';
 import { openWorktreePool } from './worktree-pool.ts';
@@ -83,8 +85,9 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const counted = countTrackerCalls(foreign.tracker);
   const mergeLock = openMergeLock();
   const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
+  const environment = await step(() => openEnvironment({ repo, rev: targetGuard.rev(), setup: options.setup, env, log, timeoutMs: options.workerMinutes * 60_000 }));
   const ctx: LoopContext = {
-    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign, worktrees,
+    options, tracker: counted.tracker, repo, paths, log, run, agent, reviewers, signal: controller.signal, targetGuard, foreignWrites: foreign, worktrees, environment,
     // every process the loop starts carries the state dir, so a later loop can reap it after a crash
     env,
     withMergeLock: mergeLock.withLock,
@@ -99,6 +102,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle, kept_slot_ms: Math.round(keeper.spentMs(Date.now())) });
   const warm = openWarm(ctx);
   try {
+    // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
+    if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
     const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
     return { ...summary, stateDir, run };
@@ -126,6 +131,8 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   // the agents; a ticket's review, merge and replay go on beside the next ticket's agent (at most
   // --workers of those pipelines), so the harness's own time stays off the agents' slots.
   const running = new Map<string, Promise<void>>();
+  /** An environment failure (a set-up that fails, a finish line that cannot start): no new pass starts, and the run ends with exit 2. */
+  let environmentStop: string | undefined;
   const inAgent = new Set<string>();
   let oracleProblems = 0;
 
@@ -189,6 +196,11 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     if (ctx.signal.aborted) {
       await Promise.allSettled([...running.values(), ...(inFlight ? [inFlight.promise] : [])]);
       return { exitCode: ExitCode.notDone, reason: 'interrupted' };
+    }
+    if (environmentStop !== undefined) {
+      // the passes under way end on their own merits; nothing new starts on a broken environment
+      await Promise.allSettled([...running.values(), ...(inFlight ? [inFlight.promise] : [])]);
+      return { exitCode: ExitCode.usage, reason: `stopped: an environment failure no agent could cause (no pass charged for it): ${environmentStop}\nWhat to do: fix the set-up or install what the finish line needs (--setup CMD, or "setup" in nightshift.config.json), then run again.` };
     }
     for (const key of agentEnds.drain()) {
       inAgent.delete(key);
@@ -331,6 +343,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       costSoFar.delete(ticket.key);
       if (result.outcome.kind === 'landed' || result.outcome.kind === 'gated') settling.add(ticket.key);
       const reason = describeOutcome(result.outcome);
+      if (result.outcome.kind === 'setup-failed' || result.outcome.kind === 'environment-failed') environmentStop ??= `${ticket.key}: ${reason}`;
       const failure = finishLineFailure(result.outcome);
       thrash.record(ticket.key, failure);
       lastNote.set(ticket.key, reason);

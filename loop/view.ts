@@ -52,6 +52,8 @@ function describe(e: Stamped): string {
     case 'foreign-target-move': return `the target branch was moved outside the loop (${String(e.when)}): expected ${String(e.expected).slice(0, 12)}, found ${String(e.found).slice(0, 12)}${e.kept ? `, kept ${String(e.kept)}` : ''}`;
     case 'heal-accepted': return `heal ${String(e.commit).slice(0, 12)} accepted: the loop restarts from the healed code`;
     case 'run-end': return `run ended: exit ${String(e.exit_code)} - ${String(e.reason)}`;
+    case 'setup': return describeSetup(e);
+    case 'preflight': return describePreflight(e);
     case 'confirm': return e.agreed === true ? `the oracle, asked on its own, agrees (exit ${String(e.oracle_exit)}); the final audit runs` : `the loop said exit ${String(e.loop_exit)}, but the oracle, asked on its own, exits ${String(e.oracle_exit)}`;
     case 'audit': return e.problem ? `final audit cannot tell: ${firstLine(e.problem)}` : `final audit round ${String(e.round)}: ${Array.isArray(e.passed) ? e.passed.length : 0} passed, ${Array.isArray(e.failed) ? e.failed.length : 0} failed on ${String(e.head).slice(0, 12)}`;
     case 'audit-failed': return `the final audit reopened it: ${firstLine(e.reason)}`;
@@ -75,4 +77,20 @@ function describeOther(e: Stamped): string {
     .filter(([key, value]) => !['ts', 'run', 'type', 'ticket'].includes(key) && ['string', 'number', 'boolean'].includes(typeof value))
     .map(([key, value]) => `${key}=${firstLine(value)}`);
   return [e.type, ...facts].join(' ');
+}
+
+function describeSetup(e: LoopEvent): string {
+  if (e.where === 'run') return String(e.plan);
+  const took = `${(Number(e.duration_ms) / 1_000).toFixed(1)} s`;
+  if (e.result === 'failed') return `set-up of the ${String(e.where)} worktree FAILED at \`${String(e.command)}\` (${String(e.exit)}) after ${took}: ${firstLine(e.output)}`;
+  const stored = e.stored === true ? ', stored for the next worktrees' : '';
+  const dropped = e.dropped ? ` (the stored copy was dropped: ${firstLine(e.dropped)})` : '';
+  return `set-up of the ${String(e.where)} worktree: ${e.result === 'cached' ? 'linked from the store' : 'installed'} in ${took}${stored}${dropped}`;
+}
+
+function describePreflight(e: LoopEvent): string {
+  if (e.result === 'setup-failed') return `preflight: the set-up failed at \`${String(e.command)}\` (${String(e.exit)})`;
+  const results = Array.isArray(e.results) ? (e.results as Array<{ command: string; result: string; exit?: string }>) : [];
+  const each = results.map((r) => `\`${r.command}\` ${r.result === 'failed' ? `fails (${r.exit ?? '?'}: not done yet)` : r.result}`).join('; ');
+  return `preflight on the target head: ${each || 'no finish lines'}`;
 }

@@ -8,10 +8,12 @@ import type { AuditReport } from './audit.ts';
 import { parseOracleArgs } from './options.ts';
 
 export const AUDIT_USAGE = `usage: nightshift audit <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main]
-                        [--workers N] [--timeout-minutes M] [--report-only] [--json]
+                        [--workers N] [--timeout-minutes M] [--setup CMD]... [--no-setup] [--report-only] [--json]
 
 Runs the finish line of every ticket the oracle counts as done (through a receipt) on the target's
-current head, in a clean worktree (identical command lists once, up to --workers at a time, default 2).
+current head, in a clean worktree prepared as the loop prepares one (--setup, or detected from the
+lockfiles: package-lock.json -> npm ci ...), identical command lists once, up to --workers at a time
+(default 2).
 A failure writes an audit comment that supersedes the ticket's receipt and reopens it (--report-only:
 write nothing). Exit 0 all pass, 1 some failed, 2 cannot tell.
 
@@ -29,6 +31,12 @@ function takeNumber(argv: string[], flag: string, fallback: number): number {
   return value;
 }
 
+function takeFlag(argv: string[], flag: string): boolean {
+  const at = argv.indexOf(flag);
+  if (at >= 0) argv.splice(at, 1);
+  return at >= 0;
+}
+
 export async function runAuditCommand(argvIn: string[], io: Io): Promise<number> {
   if (argvIn.includes('--help') || argvIn.includes('-h')) {
     io.stdout(`${AUDIT_USAGE}\n`);
@@ -37,10 +45,17 @@ export async function runAuditCommand(argvIn: string[], io: Io): Promise<number>
   const argv = [...argvIn];
   const workers = Math.floor(takeNumber(argv, '--workers', 2));
   const timeoutMs = takeNumber(argv, '--timeout-minutes', 30) * 60_000;
-  const reportOnly = argv.includes('--report-only');
-  if (reportOnly) argv.splice(argv.indexOf('--report-only'), 1);
+  const reportOnly = takeFlag(argv, '--report-only');
+  const noSetup = takeFlag(argv, '--no-setup');
+  const setup: string[] = [];
+  for (let at = argv.indexOf('--setup'); at >= 0; at = argv.indexOf('--setup')) {
+    const command = argv[at + 1];
+    if (command === undefined || command.trim() === '') throw new UsageError('bad-flag', `nightshift audit: --setup needs a command, e.g. --setup "npm ci".\n\n${AUDIT_USAGE}`);
+    setup.push(command);
+    argv.splice(at, 2);
+  }
   const options = parseOracleArgs(argv, io.cwd);
-  const report = await runAudit({ options, env: io.env, workers, timeoutMs, reopen: !reportOnly });
+  const report = await runAudit({ options, env: io.env, workers, timeoutMs, reopen: !reportOnly, setup: noSetup ? [] : setup.length > 0 ? setup : undefined });
   if (options.json) io.stdout(`${JSON.stringify(report)}\n`);
   else io.stdout(describeAudit(report));
   return report.exitCode;

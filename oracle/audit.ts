@@ -11,6 +11,8 @@ import { openTracker } from '../trackers/open.ts';
 import type { Ticket } from '../trackers/types.ts';
 import { finishLineOf, verifyFilePath } from './finish-line.ts';
 import { readGitFacts } from './git.ts';
+import { defaultCacheRoot, prepareWorktree } from './prepare.ts';
+import { planSetup } from './prepare-detect.ts';
 import type { OracleOptions } from './options.ts';
 import { renderAuditComment } from './receipt-write.ts';
 import { judgeBatch } from './verdict.ts';
@@ -35,6 +37,8 @@ export type AuditInput = {
   timeoutMs: number;
   /** Write the audit comments and reopen the failing tickets (false: only report). */
   reopen: boolean;
+  /** The run's `setup` (undefined: detected from the head's lockfiles, as the loop does). */
+  setup: string[] | undefined;
 };
 
 /** Variables a finish line never sees: tracker credentials and nightshift's own. */
@@ -68,6 +72,13 @@ async function runGroup(input: AuditInput, head: string, work: string, index: nu
   const added = await git(input.options.repo, ['worktree', 'add', '--detach', '--force', tree, head]);
   if (!added.ok) return { result: 'failed', command: '(worktree)', exit: 'no worktree', output: `git worktree add of ${head.slice(0, 12)} failed`, ms: Date.now() - started };
   try {
+    // prepared as the loop prepares a replay's worktree: the set-up, or its stored result
+    const files = (await git(input.options.repo, ['ls-tree', '--name-only', head])).out.split('\n').filter(Boolean);
+    const prepared = await prepareWorktree({
+      dir: tree, plan: planSetup(files, input.setup), cacheRoot: defaultCacheRoot(input.env), trusted: true,
+      logFile: join(work, `setup-${index}.log`), env: finishLineEnv(input.env), timeoutMs: input.timeoutMs,
+    });
+    if (prepared.kind === 'failed') return { result: 'failed', command: `set-up: ${prepared.command}`, exit: prepared.exit, output: prepared.output, ms: Date.now() - started };
     for (const command of group.commands) {
       const run = await execa('/bin/sh', ['-c', command], {
         cwd: tree, env: finishLineEnv(input.env), extendEnv: false, reject: false, stdin: 'ignore', all: true, timeout: input.timeoutMs, killSignal: 'SIGKILL', detached: true,

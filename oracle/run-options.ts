@@ -24,6 +24,8 @@ export const RunConfig = z.strictObject({
   state: z.string().optional(),
   workerMinutes: z.number().positive().optional(),
   maxDiscovered: z.number().int().min(0).optional(),
+  setup: z.array(z.string().trim().min(1, 'a setup command cannot be empty')).optional(),
+  preflight: z.boolean().optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -42,15 +44,24 @@ export type RunOptions = {
   state: string | undefined;
   workerMinutes: number;
   maxDiscovered: number;
+  /** Commands that prepare every worktree; undefined: detected from the repo's lockfiles; []: none. */
+  setup: string[] | undefined;
+  /** Run the batch's finish lines once on the target head before any agent starts. */
+  preflight: boolean;
   cwd: string;
 };
 
 export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main]
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
+               [--setup CMD]... [--no-setup] [--no-preflight]
 
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131
 SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
+
+--setup CMD      prepares every worktree (repeatable; default: detected from the repo's lockfiles, e.g.
+                 package-lock.json -> npm ci); --no-setup (or "setup": []) prepares nothing
+--no-preflight   skip running the batch's finish lines once on the target head before any agent starts
 
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
@@ -139,6 +150,9 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
         state: { type: 'string' },
         'worker-minutes': { type: 'string' },
         config: { type: 'string' },
+        setup: { type: 'string', multiple: true },
+        'no-setup': { type: 'boolean', default: false },
+        'no-preflight': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -149,6 +163,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     throw new UsageError('bad-batch', `run takes exactly one BATCH, got ${positionals.length}.\n\n${RUN_USAGE}`);
   }
   const config = readRunConfig(values.config, cwd);
+  if (values['no-setup'] && values.setup) throw new UsageError('bad-flag', '--setup and --no-setup contradict each other: give set-up commands, or none.');
+  if (values.setup?.some((c) => c.trim() === '')) throw new UsageError('bad-flag', '--setup needs a command, e.g. --setup "npm ci".');
   const tracker = values.tracker ?? config.tracker;
   if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
     throw new UsageError('bad-flag', `--tracker must be local, linear or jira${tracker ? `, not "${tracker}"` : ''}.\n\n${RUN_USAGE}`);
@@ -189,6 +205,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     state,
     workerMinutes: positiveNumber('worker-minutes', values['worker-minutes'], false) ?? config.workerMinutes ?? 90,
     maxDiscovered: config.maxDiscovered ?? 20,
+    setup: values['no-setup'] ? [] : values.setup ?? config.setup,
+    preflight: !values['no-preflight'] && config.preflight !== false,
     cwd,
   };
 }
