@@ -173,8 +173,9 @@ export async function runTripwireCommand(argv: string[], io: { stdout: (t: strin
     const skipped = verdict.skipped.length > 0 ? `; ${verdict.skipped.length} golden cases skipped: ${[...new Set(verdict.skipped.map((s) => s.reason))].join('; ')}` : '';
     io.stdout(`tripwire: ACCEPT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.checks.map((c) => `${c.name} ${(c.ms / 1000).toFixed(1)}s`).join(', ')}; loop check seed ${verdict.seed} (${verdict.loop.batch})${skipped}\n`);
   } else {
+    const loopRan = verdict.checks.some((c) => c.name === 'loop' && c.result !== 'not-run');
     for (const reason of verdict.reasons) io.stdout(`${reason.check}: ${reason.message}\n`);
-    io.stderr(`tripwire: REJECT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.reasons.length} reason(s) from the ${verdict.reasons[0]?.check} check; loop check seed ${verdict.seed} (replay with --seed ${verdict.seed})\n`);
+    io.stderr(`tripwire: REJECT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.reasons.length} reason(s) from the ${verdict.reasons[0]?.check} check${loopRan ? `; loop check seed ${verdict.seed} on ${verdict.loop.batch} (replay with --seed ${verdict.seed})` : ''}\n`);
   }
   return verdict.verdict === 'accept' ? 0 : 1;
 }
