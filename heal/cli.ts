@@ -28,7 +28,7 @@ commands:
   nightshift oracle <BATCH> --tracker ... --repo DIR [--json]
   nightshift audit <BATCH> --tracker ... --repo DIR [--workers N] [--report-only] [--json]
                                                  re-run every done ticket's finish line on the final head
-  nightshift tripwire --candidate <DIR|REV> [--json]   judge a heal from this trusted checkout
+  nightshift tripwire --candidate <DIR|REV> [--seed N] [--json]   judge a heal from this trusted checkout
   nightshift tripwire --check-lock               nightshift lock
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
   nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report

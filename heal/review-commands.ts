@@ -16,7 +16,10 @@ export type HealRecord = {
   at: string; heal: string; run: string; batch: string; state: string; reason: string;
   classification: 'gap' | 'wall'; verdict: 'accepted' | 'rejected' | 'wall';
   reasons: string[]; files: string[]; commit?: string; ref?: string; summary: string; evidence?: string;
-  /** What the heal agent cost (absent in heals recorded before it was kept). */
+  /** The heal's reviewers and their verdicts (absent for walls and older heals); a note when one vendor reviewed. */
+  reviews?: Array<{ agent: string; verdict: 'approve' | 'changes' }>;
+  review_note?: string;
+  /** What the heal agent and its reviewers cost (absent in heals recorded before it was kept). */
   cost_usd?: number;
 };
 
@@ -48,7 +51,8 @@ export async function runHealsCommand(argv: string[], io: Io): Promise<number> {
     if (h.summary) io.stdout(`  summary: ${h.summary}\n`);
     if (h.commit) io.stdout(`  commit:  ${h.commit}${h.ref ? ` (kept on ${h.ref})` : ''}\n`);
     if (h.files.length > 0) io.stdout(`  files:   ${h.files.join(', ')}\n`);
-    for (const r of h.reasons) io.stdout(`  tripwire: ${r}\n`);
+    if (h.reviews && h.reviews.length > 0) io.stdout(`  reviews: ${h.reviews.map((r) => `${r.agent} ${r.verdict}`).join('; ')}${h.review_note ? ` (${h.review_note})` : ''}\n`);
+    for (const r of h.reasons) io.stdout(`  ${r.startsWith('review by ') ? 'review' : 'tripwire'}: ${r}\n`);
     if (h.evidence) io.stdout(`  evidence: ${h.evidence.split('\n')[0] ?? ''}\n`);
     if (typeof h.cost_usd === 'number' && h.cost_usd > 0) io.stdout(`  cost:    $${h.cost_usd.toFixed(2)}\n`);
   }

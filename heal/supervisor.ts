@@ -60,7 +60,7 @@ export async function superviseRun(argv: string[], io: SuperviseIo): Promise<num
     let outcome: HealOutcome & { costUsd: number };
     try {
       outcome = await runHealPass({
-        checkout: CHECKOUT, stateDir, healId, run: stop.run, spec: options.heal, stopReason: stop.reason,
+        checkout: CHECKOUT, stateDir, healId, run: stop.run, spec: options.heal, reviewers: options.review, stopReason: stop.reason,
         cwd: io.cwd, env: io.env, timeoutMs: options.workerMinutes * 60_000,
       });
     } catch (error) {
@@ -69,7 +69,7 @@ export async function superviseRun(argv: string[], io: SuperviseIo): Promise<num
     record(stateDir, healId, stop, outcome, options, io.env);
     switch (outcome.kind) {
       case 'accepted':
-        io.stderr(`nightshift: heal ${outcome.commit.slice(0, 12)} accepted by the tripwire (${outcome.files.join(', ')}); restarting the loop from the healed code\n`);
+        io.stderr(`nightshift: heal ${outcome.commit.slice(0, 12)} approved by its reviewers and accepted by the tripwire (${outcome.files.join(', ')}); restarting the loop from the healed code\n`);
         healedReasons.set(key, (healedReasons.get(key) ?? 0) + 1);
         healedReasons.set(`${key}#progress`, stop.satisfied);
         continue;
@@ -137,7 +137,10 @@ function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutco
     ref: outcome.kind === 'rejected' ? outcome.ref : undefined,
     summary: outcome.summary,
     evidence: outcome.kind === 'wall' ? outcome.evidence : undefined,
-    // the heal agent's cost counts against the batch budget (loop/budget.ts reads it from heal-end)
+    // the heal's two reviewers (before the tripwire), and a note when both came from one vendor
+    reviews: outcome.kind === 'wall' ? undefined : outcome.reviews,
+    review_note: outcome.kind === 'wall' ? undefined : outcome.reviewNote,
+    // the heal agent's and its reviewers' cost counts against the batch budget (loop/budget.ts reads it from heal-end)
     cost_usd: outcome.costUsd,
   };
   appendLedger('heals.jsonl', entry, env);

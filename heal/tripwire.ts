@@ -2,7 +2,8 @@
 // one, never the candidate's code doing the judging). Checks, cheapest first, stopping at the first that
 // fails: paths (the path and environment rules), lock (ORACLE.lock hashes), typecheck, golden (the
 // golden cases through the candidate's trackers, every oracle call reading the tracker), loop (lying
-// workers never make a ticket done), unit (the fast suite, started beside typecheck once the cheap checks pass). Exit 0 accept, 1 reject, 2 usage error.
+// workers never make a ticket done, on a batch and paths drawn from a seed the verdict reports), unit (the fast suite, started beside typecheck once the cheap checks pass). Exit 0 accept, 1 reject, 2 usage error.
+import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,7 +14,7 @@ import { describeFailures, runGolden } from './golden.ts';
 import { compareLock, computeLock, readLock } from './lock.ts';
 import { descendsFromBase, exportTree, lendNodeModules, readBlobs, readTree, resolveCandidate, uncommittedState } from './tripwire-candidate.ts';
 import type { Candidate, Tree } from './tripwire-candidate.ts';
-import { checkLoop } from './tripwire-loop.ts';
+import { checkLoop, drawLoopCheck } from './tripwire-loop.ts';
 import { HEALABLE, changedPaths, envRule, pathRule } from './tripwire-rules.ts';
 import { checkTypes, checkUnitSuite } from './tripwire-suite.ts';
 
@@ -27,6 +28,10 @@ export type TripwireVerdict = {
   candidate: string;
   head: string;
   base: string;
+  /** The loop check's seed: `--seed` with it replays the same batch, keys, kinds and paths. */
+  seed: number;
+  /** What the seed drew for the loop check (the batch and where the repo and the tickets file were). */
+  loop: { batch: string; repo: string; tickets: string };
   reasons: Reason[];
   checks: CheckRun[];
   /** Golden cases skipped with their reason (e.g. a tracker simulator not built yet). */
@@ -34,14 +39,18 @@ export type TripwireVerdict = {
   ms: number;
 };
 
-export const TRIPWIRE_USAGE = `usage: nightshift tripwire --candidate <DIR|REV> [--json]
+export const TRIPWIRE_USAGE = `usage: nightshift tripwire --candidate <DIR|REV> [--seed N] [--json]
        nightshift tripwire --check-lock
 
 Judges a heal from this (trusted) checkout. DIR is a checkout whose history descends from this HEAD
-(a clone or worktree; it needs no node_modules), REV a commit of this repo. Exit 0 accept, 1 reject
-(one line per reason), 2 usage error.`;
+(a clone or worktree; it needs no node_modules), REV a commit of this repo. The loop check runs the
+candidate's loop on a batch drawn afresh each verdict (size, keys, workers, paths); the verdict prints
+its seed, and --seed N replays that draw. Exit 0 accept, 1 reject (one line per reason), 2 usage error.`;
 
-type Context = { trusted: string; candidate: Candidate; work: string; exported: string; skipped: TripwireVerdict['skipped'] };
+/** The largest seed (seeds are 32-bit). */
+const MAX_SEED = 2 ** 32 - 1;
+
+type Context = { trusted: string; candidate: Candidate; work: string; exported: string; seed: number; skipped: TripwireVerdict['skipped'] };
 
 async function checkPaths(ctx: Context): Promise<string[]> {
   const { candidate, trusted } = ctx;
@@ -82,7 +91,7 @@ const RUNNERS: Record<CheckName, (ctx: Context) => Promise<string[]>> = {
   lock: checkLock,
   typecheck: (ctx) => checkTypes({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home') }),
   golden: checkGolden,
-  loop: (ctx) => checkLoop({ trusted: ctx.trusted, candidate: ctx.exported, work: join(ctx.work, 'loop') }),
+  loop: (ctx) => checkLoop({ trusted: ctx.trusted, candidate: ctx.exported, work: join(ctx.work, 'loop'), seed: ctx.seed }),
   unit: (ctx) => checkUnitSuite({ trusted: ctx.trusted, candidate: ctx.exported, home: join(ctx.work, 'home-unit') }),
 };
 
@@ -90,12 +99,14 @@ const RUNNERS: Record<CheckName, (ctx: Context) => Promise<string[]>> = {
  * Judges a candidate. `checks` narrows the verdict to the first checks (the corpus tests give every heal
  * `paths` and `lock`); `lock` and later checks need the export that `lock` makes.
  */
-export async function judgeCandidate(input: { trusted: string; spec: string; cwd: string; checks?: readonly CheckName[]; keep?: boolean }): Promise<TripwireVerdict> {
+export async function judgeCandidate(input: { trusted: string; spec: string; cwd: string; checks?: readonly CheckName[]; keep?: boolean; seed?: number }): Promise<TripwireVerdict> {
   const started = Date.now();
+  const seed = input.seed ?? randomInt(0, MAX_SEED);
+  const draw = drawLoopCheck(seed);
   const candidate = await resolveCandidate(input.trusted, input.spec, input.cwd);
   const work = mkdtempSync(join(tmpdir(), 'nightshift-tripwire-'));
   for (const home of ['home', 'home-unit']) mkdirSync(join(work, home));
-  const ctx: Context = { trusted: input.trusted, candidate, work, exported: join(work, 'candidate'), skipped: [] };
+  const ctx: Context = { trusted: input.trusted, candidate, work, exported: join(work, 'candidate'), seed, skipped: [] };
   const wanted = input.checks ?? CHECKS;
   const reasons: Reason[] = [];
   const checks: CheckRun[] = [];
@@ -131,14 +142,17 @@ export async function judgeCandidate(input: { trusted: string; spec: string; cwd
     await unit?.catch(() => undefined);
     if (!input.keep) rmSync(work, { recursive: true, force: true });
   }
-  return { verdict: reasons.length > 0 ? 'reject' : 'accept', candidate: input.spec, head: candidate.head, base: candidate.base, reasons, checks, skipped: ctx.skipped, ms: Date.now() - started };
+  return {
+    verdict: reasons.length > 0 ? 'reject' : 'accept', candidate: input.spec, head: candidate.head, base: candidate.base,
+    seed, loop: { batch: draw.batch, repo: draw.repo, tickets: draw.ticketsFile }, reasons, checks, skipped: ctx.skipped, ms: Date.now() - started,
+  };
 }
 
 export async function runTripwireCommand(argv: string[], io: { stdout: (t: string) => void; stderr: (t: string) => void; cwd: string }, root: string): Promise<number> {
   const trusted = resolve(root);
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, options: { candidate: { type: 'string' }, json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }));
+    ({ values } = parseArgs({ args: argv, strict: true, options: { candidate: { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean', default: false }, keep: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } } }));
   } catch (error) {
     throw new UsageError('bad-flag', `${(error as Error).message}\n\n${TRIPWIRE_USAGE}`);
   }
@@ -147,15 +161,21 @@ export async function runTripwireCommand(argv: string[], io: { stdout: (t: strin
     return 0;
   }
   if (!values.candidate) throw new UsageError('bad-flag', `--candidate <DIR|REV> is required.\n\n${TRIPWIRE_USAGE}`);
-  const verdict = await judgeCandidate({ trusted, spec: values.candidate, cwd: io.cwd, keep: values.keep });
+  let seed: number | undefined;
+  if (values.seed !== undefined) {
+    seed = Number(values.seed);
+    if (!/^\d+$/.test(values.seed) || !Number.isSafeInteger(seed) || seed > MAX_SEED) throw new UsageError('bad-flag', `--seed takes a whole number from 0 to ${MAX_SEED}, got "${values.seed}".\n\n${TRIPWIRE_USAGE}`);
+  }
+  const verdict = await judgeCandidate({ trusted, spec: values.candidate, cwd: io.cwd, keep: values.keep, seed });
   if (values.json) {
     io.stdout(`${JSON.stringify(verdict)}\n`);
   } else if (verdict.verdict === 'accept') {
     const skipped = verdict.skipped.length > 0 ? `; ${verdict.skipped.length} golden cases skipped: ${[...new Set(verdict.skipped.map((s) => s.reason))].join('; ')}` : '';
-    io.stdout(`tripwire: ACCEPT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.checks.map((c) => `${c.name} ${(c.ms / 1000).toFixed(1)}s`).join(', ')}${skipped}\n`);
+    io.stdout(`tripwire: ACCEPT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.checks.map((c) => `${c.name} ${(c.ms / 1000).toFixed(1)}s`).join(', ')}; loop check seed ${verdict.seed} (${verdict.loop.batch})${skipped}\n`);
   } else {
+    const loopRan = verdict.checks.some((c) => c.name === 'loop' && c.result !== 'not-run');
     for (const reason of verdict.reasons) io.stdout(`${reason.check}: ${reason.message}\n`);
-    io.stderr(`tripwire: REJECT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.reasons.length} reason(s) from the ${verdict.reasons[0]?.check} check\n`);
+    io.stderr(`tripwire: REJECT ${verdict.candidate} (${verdict.head.slice(0, 12)} on ${verdict.base.slice(0, 12)}): ${verdict.reasons.length} reason(s) from the ${verdict.reasons[0]?.check} check${loopRan ? `; loop check seed ${verdict.seed} on ${verdict.loop.batch} (replay with --seed ${verdict.seed})` : ''}\n`);
   }
   return verdict.verdict === 'accept' ? 0 : 1;
 }

@@ -1,5 +1,7 @@
-// Self-heal end to end with scripted heal agents: a harness gap healed and the batch done, a heal
-// that touches the definition of done rejected, and a wall that gates the batch for a person.
+// Self-heal end to end with scripted heal agents: a harness gap healed (the agent's sloppy commits
+// squashed by the heal pass into one `heal:` commit with its trailers) and the batch done, a heal one
+// reviewer asks changes for rejected before the tripwire, a heal left uncommitted rejected, a heal that
+// touches the definition of done rejected, and a wall that gates the batch for a person.
 // Each test runs a throwaway clone of this checkout as the nightshift checkout being healed.
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,27 +38,89 @@ async function setup(heal: object, breakPrompt: boolean) {
 
 const trailers = 'Heal-Run: scripted\nHeal-Reason: the worker prompt lost the result file path';
 
+/** Rewrites the test's plan (the scripted agents read it on every call). */
+function editPlan(t: Setup, edit: (plan: Record<string, Record<string, unknown>>) => void): void {
+  const plan = JSON.parse(readFileSync(join(t.dir, 'plan.json'), 'utf8'));
+  edit(plan);
+  writeFileSync(join(t.dir, 'plan.json'), JSON.stringify(plan));
+}
+
+const gap = { classification: 'gap', summary: 'Restore the result file path in the worker prompt\n\nThe worker prompt lost {{result_file}}.', evidence: 'every pass ended no-result' };
+
 describe('self-heal', () => {
-  test('a harness gap is healed, the tripwire accepts, the loop re-executes and the batch reaches done', async () => {
-    let t: Setup | undefined;
-    t = await setup({ files: {}, commit: true, result: { classification: 'gap', summary: 'restore the result file path', evidence: 'no-result passes' } }, true);
-    // the scripted heal agent restores the prompt it is given
-    const plan = JSON.parse(readFileSync(join(t.dir, 'plan.json'), 'utf8'));
-    plan.heal.files = { 'prompts/worker.md': t.original };
-    plan.heal.message = `heal: restore the result file path in the worker prompt\n\n${trailers}`;
-    writeFileSync(join(t.dir, 'plan.json'), JSON.stringify(plan));
+  test('a harness gap is healed in sloppy commits, squashed into one heal: commit, accepted, and the batch reaches done', async () => {
+    const t = await setup({}, true);
+    // the scripted heal agent restores the prompt in two commits with messages that follow no rule
+    editPlan(t, (plan) => {
+      plan.heal = { files: { 'prompts/worker.md': t.original }, commit: true, message: 'wip', result: gap,
+        shell: "printf '\\nWrite the result file before you stop.\\n' >> prompts/worker.md && git commit -qam 'fix typo, Heal-Run: maybe'" };
+    });
     const before = await git(t.checkout, 'rev-parse', 'HEAD');
     const run = await t.run();
-    expect(run.stderr).toMatch(/heal [0-9a-f]{12} accepted by the tripwire \(prompts\/worker\.md\)/);
+    expect(run.stderr).toMatch(/heal [0-9a-f]{12} approved by its reviewers and accepted by the tripwire \(prompts\/worker\.md\)/);
     expect(run.exitCode).toBe(0);
     expect((await t.oracle()).exitCode).toBe(0);
     const after = await git(t.checkout, 'rev-parse', 'HEAD');
-    expect(after).not.toBe(before);
-    expect(await git(t.checkout, 'log', '-1', '--format=%s')).toBe('heal: restore the result file path in the worker prompt');
+    // one commit on the trusted base, written by the heal pass with nightshift's identity
+    expect(await git(t.checkout, 'rev-list', '--count', `${before}..${after}`)).toBe('1');
+    expect(await git(t.checkout, 'rev-parse', `${after}^`)).toBe(before);
+    expect(await git(t.checkout, 'log', '-1', '--format=%s|%an|%cn')).toBe('heal: Restore the result file path in the worker prompt|nightshift|nightshift');
     const heals = await t.cli('heals', '--json');
     const ledger = JSON.parse(heals.stdout);
-    expect(ledger.heals).toEqual([expect.objectContaining({ verdict: 'accepted', classification: 'gap', commit: after, files: ['prompts/worker.md'] })]);
+    const entry = ledger.heals[0];
+    expect(await git(t.checkout, 'log', '-1', '--format=%(trailers:only,unfold)')).toBe(`Heal-Run: ${entry.run}\nHeal-Reason: ${entry.reason.split('\n')[0]}`);
+    const body = await git(t.checkout, 'log', '-1', '--format=%b');
+    expect(body).toContain('The worker prompt lost {{result_file}}.');
+    expect(body).toContain('every pass ended no-result');
+    expect(await git(t.checkout, 'show', `${after}:prompts/worker.md`)).toBe(`${t.original}\nWrite the result file before you stop.`);
+    expect(ledger.heals).toEqual([expect.objectContaining({
+      verdict: 'accepted', classification: 'gap', commit: after, files: ['prompts/worker.md'],
+      reviews: [{ agent: expect.stringMatching(/ a$/), verdict: 'approve' }, { agent: expect.stringMatching(/ b$/), verdict: 'approve' }],
+    })]);
+    expect(entry.review_note).toBeUndefined();
     expect((await t.cli('heals')).stdout).toContain(`commit:  ${after}`);
+  }, 300_000); // two loop runs, two heal reviews and a whole tripwire verdict
+
+  test('a heal one reviewer asks changes for is rejected before the tripwire, with the finding as the reason', async () => {
+    const t = await setup({}, true);
+    editPlan(t, (plan) => {
+      plan.heal = { files: { 'prompts/worker.md': t.original }, commit: true, message: 'restore', result: gap };
+      plan['reviewer:@b'] = { result: { verdict: 'changes', cost_usd: 0.04, findings: [{ severity: 'high', file: 'prompts/worker.md', line: 3, message: 'the prompt now differs when TMPDIR is set' }] } };
+    });
+    const before = await git(t.checkout, 'rev-parse', 'HEAD');
+    const run = await t.run();
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toMatch(/heal rejected \(kept on nightshift\/rejected-heals\/\S+ for review\)/);
+    expect(run.stderr).not.toMatch(/tripwire: (ACCEPT|REJECT)/);
+    expect(await git(t.checkout, 'rev-parse', 'HEAD')).toBe(before);
+    const [entry] = JSON.parse((await t.cli('heals', '--json')).stdout).heals;
+    expect(entry).toMatchObject({
+      verdict: 'rejected', files: ['prompts/worker.md'], cost_usd: 0.04,
+      reviews: [{ agent: expect.stringMatching(/ a$/), verdict: 'approve' }, { agent: expect.stringMatching(/ b$/), verdict: 'changes' }],
+    });
+    expect(entry.reasons).toEqual([expect.stringMatching(/^review by .* b: \[high\] prompts\/worker\.md:3 the prompt now differs when TMPDIR is set$/)]);
+    // the squashed commit is what was reviewed and what is kept
+    const kept = `nightshift/rejected-heals/${entry.heal}`;
+    expect(await git(t.checkout, 'rev-parse', kept)).toBe(entry.commit);
+    expect(await git(t.checkout, 'log', '-1', '--format=%s', kept)).toBe('heal: Restore the result file path in the worker prompt');
+    // the reviewers were given the frozen heal review prompt with the diff
+    const calls = readFileSync(join(t.dir, 'plan.json.calls'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { role: string; ticket: string; prompt: string });
+    const reviews = calls.filter((c) => c.role === 'reviewer' && c.ticket === '');
+    expect(reviews).toHaveLength(2);
+    expect(reviews[0]!.prompt).toContain('behaves differently under conditions');
+    expect(reviews[0]!.prompt).toContain('+++ b/prompts/worker.md');
+  });
+
+  test('a heal that leaves changes uncommitted is rejected, and says so', async () => {
+    const t = await setup({}, true);
+    editPlan(t, (plan) => {
+      plan.heal = { files: { 'prompts/worker.md': t.original }, commit: true, message: 'restore', result: gap, shell: 'echo scratch > loop/notes.txt' };
+    });
+    const run = await t.run();
+    expect(run.exitCode).toBe(1);
+    const [entry] = JSON.parse((await t.cli('heals', '--json')).stdout).heals;
+    expect(entry.verdict).toBe('rejected');
+    expect(entry.reasons).toEqual([expect.stringMatching(/^the heal worktree has uncommitted changes \(loop\/notes\.txt\)/)]);
   });
 
   test('a heal that edits the oracle is rejected, kept for review, and the run ends 1 with the real stop', async () => {

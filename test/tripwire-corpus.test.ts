@@ -70,5 +70,8 @@ describe('the command line', () => {
     expect(missing.stderr).toContain('--candidate no-such-rev is neither a directory nor a commit of the trusted repo');
     const flag = await runTripwire(trusted, ['--candidate', 'HEAD', '--fast']);
     expect(flag.exitCode).toBe(2);
+    const seed = await runTripwire(trusted, ['--candidate', 'HEAD', '--seed', '12x']);
+    expect(seed.exitCode).toBe(2);
+    expect(seed.stderr).toContain('--seed takes a whole number');
   });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // A scripted agent for tests: a real executable speaking nightshift's `command:` protocol for every
 // role. What it does comes from the JSON plan named by its first argument, keyed by
-// "<ROLE>:<TICKET>:<PASS>", then "<ROLE>:<TICKET>", then "<ROLE>":
+// "<ROLE>:<TICKET>:<PASS>", then "<ROLE>:<TICKET>", then "<ROLE>" (the heal pass's reviewers have no ticket: "reviewer:"):
 //   { "files": {path: content}, "commit": true, "message": "...", "shell": "cmd", "result": {...} | null, "exit": 0 }
 // It appends one line per call to <plan>.calls so tests can see who was called with what prompt.
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,9 @@ import { dirname } from 'node:path';
 const planPath = process.argv[2];
 const plan = JSON.parse(readFileSync(planPath, 'utf8'));
 const { NIGHTSHIFT_ROLE: role, NIGHTSHIFT_TICKET: ticket = '', NIGHTSHIFT_PASS: pass } = process.env;
-const step = plan[`${role}:${ticket}:${pass}`] ?? plan[`${role}:${ticket}`] ?? plan[role] ?? {};
+// a second argument names the agent (`scripted.mjs plan.json b`): "<ROLE>:<TICKET>@<NAME>" is looked up first
+const as = process.argv[3];
+const step = (as === undefined ? undefined : plan[`${role}:${ticket}@${as}`]) ?? plan[`${role}:${ticket}:${pass}`] ?? plan[`${role}:${ticket}`] ?? plan[role] ?? {};
 const prompt = readFileSync(process.env.NIGHTSHIFT_PROMPT_FILE, 'utf8');
 appendFileSync(`${planPath}.calls`, `${JSON.stringify({ role, ticket, pass: Number(pass), prompt, cwd: process.cwd(), env: Object.keys(process.env).filter((k) => /TOKEN|API_KEY|NIGHTSHIFT/.test(k)) })}\n`);
 
