@@ -27,6 +27,19 @@ if (!existsSync(patch)) {
   process.stderr.write(`real-worker: no upstream patch for ${ticket} (${patch})\n`);
   process.exit(1);
 }
+const applied = (() => {
+  try {
+    git('apply', '--reverse', '--check', patch);
+    return true;
+  } catch {
+    return false;
+  }
+})();
+if (applied) {
+  // a later pass on a branch that already holds the change (the finish line failed for another reason)
+  report({ status: 'complete', summary: `the upstream change is already on this branch: ${git('log', '-1', '--format=%h %s').trim()}` });
+  process.exit(0);
+}
 let how = 'git am';
 try {
   git('am', '--quiet', patch);
@@ -38,7 +51,7 @@ try {
     git('add', '-A');
     git('commit', '--quiet', '-m', `${ticket}: upstream change (${patch})`);
   } catch (error) {
-    process.stderr.write(`real-worker: the upstream patch for ${ticket} does not apply here: ${String(error.stderr ?? error.message)}\n`);
+    process.stderr.write(`real-worker: the upstream patch for ${ticket} does not apply here: ${String(error.stderr || error.message)}\n`);
     process.exit(1);
   }
 }

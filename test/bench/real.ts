@@ -7,9 +7,9 @@
 // makespan, worktree setup time (first vs cached install), finish-line and replay time against the
 // bare `npm test`, agent end to ticket done, the oracle's exit code, and whether a fresh clone of the
 // final target branch passes `npm ci && npm test`. Needs the npm registry for a first install.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
@@ -24,7 +24,24 @@ export const FIXTURES_DIR = join(ROOT, 'test', 'fixtures');
 
 const IDENTITY = { GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' };
 
-export type RealSetup = { dir: string; repo: string; tickets: string; state: string; batch: string; keys: string[]; runArgs: string[] };
+export type RealSetup = { dir: string; repo: string; tickets: string; state: string; batch: string; keys: string[]; runArgs: string[]; env: Record<string, string> };
+
+/**
+ * The environment a person's shell would give the run: this node first on PATH (a `node` link in
+ * `<dir>/bin`, so `npm` runs on it), and no `node_modules/.bin` directory nor `npm_*` variable of
+ * nightshift's own `npm run` (the project's tools must come from the project's own install).
+ */
+function personEnv(dir: string): Record<string, string> {
+  const bin = join(dir, 'bin');
+  mkdirSync(bin, { recursive: true });
+  symlinkSync(process.execPath, join(bin, 'node'));
+  const path = (process.env.PATH ?? '').split(delimiter).filter((p) => p !== '' && !p.includes(`${sep}node_modules${sep}.bin`));
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) {
+    if (value !== undefined && !/^npm_/i.test(name) && name !== 'INIT_CWD' && !name.startsWith('NIGHTSHIFT_') && !name.startsWith('VITEST')) env[name] = value;
+  }
+  return { ...env, PATH: [bin, ...path].join(delimiter) };
+}
 
 type Event = ReturnType<typeof readEventsFile>[number];
 
@@ -50,23 +67,22 @@ export async function setupRealBatch(dir: string, options: { fixture?: string; w
     '--agent', `command:${quote([process.execPath, WORKER, join(fixture, 'patches')])}`,
     '--review', `${reviewer},${reviewer}`, '--workers', String(options.workers ?? 2),
   ];
-  return { dir, repo, tickets, state, batch, keys, runArgs };
+  return { dir, repo, tickets, state, batch, keys, runArgs, env: personEnv(dir) };
 }
 
 /** `nightshift run` as a person starts it, from `dir` (which holds no nightshift.config.json). */
 export async function runRealBatch(setup: RealSetup): Promise<{ exitCode: number; ms: number }> {
   const started = Date.now();
   const result = await execa(process.execPath, [CLI, 'run', ...setup.runArgs], {
-    reject: false, stdin: 'ignore', cwd: setup.dir,
+    reject: false, stdin: 'ignore', cwd: setup.dir, extendEnv: false, env: { ...setup.env, NIGHTSHIFT_VIEW: 'plain' },
     stdout: { file: join(setup.dir, 'run.log') }, stderr: { file: join(setup.dir, 'run.err') },
-    env: { NIGHTSHIFT_VIEW: 'plain' },
   });
   return { exitCode: result.exitCode ?? -1, ms: Date.now() - started };
 }
 
 /** The frozen oracle's verdict on the batch (its exit code: 0 done, 1 not done, 2 cannot tell). */
 export async function askOracle(setup: RealSetup): Promise<{ exitCode: number; answer: unknown }> {
-  const result = await execa(process.execPath, [CLI, 'oracle', setup.batch, '--tracker', 'local', '--tickets', setup.tickets, '--repo', setup.repo, '--target-branch', 'main', '--json'], { reject: false, cwd: setup.dir });
+  const result = await execa(process.execPath, [CLI, 'oracle', setup.batch, '--tracker', 'local', '--tickets', setup.tickets, '--repo', setup.repo, '--target-branch', 'main', '--json'], { reject: false, cwd: setup.dir, extendEnv: false, env: setup.env });
   let answer: unknown = result.stdout;
   try {
     answer = JSON.parse(result.stdout);
@@ -80,8 +96,9 @@ export async function checkFreshClone(setup: RealSetup, runs = 1): Promise<{ hea
   rmSync(clone, { recursive: true, force: true });
   await execa('git', ['clone', '-q', '--branch', 'main', setup.repo, clone]);
   const head = (await execa('git', ['rev-parse', 'HEAD'], { cwd: clone })).stdout.trim();
+  const options = { cwd: clone, reject: false, all: true, extendEnv: false, env: setup.env } as const;
   let started = Date.now();
-  const ci = await execa('npm', ['ci', '--no-audit', '--no-fund'], { cwd: clone, reject: false, all: true });
+  const ci = await execa('npm', ['ci', '--no-audit', '--no-fund'], options);
   const ciMs = Date.now() - started;
   if (ci.exitCode !== 0) return { head, ciPassed: false, ciMs, testPassed: false, testMs: [], output: String(ci.all).slice(-4_000) };
   const testMs: number[] = [];
@@ -89,7 +106,7 @@ export async function checkFreshClone(setup: RealSetup, runs = 1): Promise<{ hea
   let output = '';
   for (let i = 0; i < runs; i++) {
     started = Date.now();
-    const test = await execa('npm', ['test'], { cwd: clone, reject: false, all: true });
+    const test = await execa('npm', ['test'], options);
     testMs.push(Date.now() - started);
     if (i === 0) {
       testPassed = test.exitCode === 0;
@@ -233,7 +250,7 @@ export async function runRealBench(argv: readonly string[]): Promise<number> {
       load_average_after_run: loadAfterRun.map((n) => round(n, 2)),
       load_average_after: loadAfter.map((n) => round(n, 2)),
       node: process.version,
-      npm: (await execa('npm', ['--version'], { reject: false })).stdout.trim(),
+      npm: (await execa('npm', ['--version'], { reject: false, extendEnv: false, env: setup.env })).stdout.trim(),
     },
     dir: values.keep ? dir : undefined,
   };
