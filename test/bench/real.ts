@@ -142,6 +142,8 @@ export function realFiguresFromEvents(events: readonly Event[]) {
   const time = (e: Event) => Date.parse(e.ts);
   const id = (e: Event) => `${e.ticket ?? ''}#${String(e.pass)}`;
   const agentEnd = new Map<string, number>();
+  const passStart = new Map<string, number>();
+  const startToAgentMs: number[] = [];
   const replayStart = new Map<string, number>();
   const finishLineMs: number[] = [];
   const replayMs: number[] = [];
@@ -157,6 +159,13 @@ export function realFiguresFromEvents(events: readonly Event[]) {
       if (e.ok === false || e.result === 'failed' || e.outcome === 'failed') setup.failed++;
     }
     switch (e.type) {
+      case 'pass-start': passStart.set(id(e), time(e)); break;
+      // whatever a pass does before its agent (worktree, environment): in start order, the first is the cold one
+      case 'agent-start': {
+        const start = passStart.get(id(e));
+        if (start !== undefined && e.rerun === undefined) startToAgentMs.push(time(e) - start);
+        break;
+      }
       case 'agent-end': agentEnd.set(id(e), time(e)); break;
       // the finish line starts as the agent ends (loop/pass.ts startChecks) and its `verify` event marks its end
       case 'verify': {
@@ -182,7 +191,7 @@ export function realFiguresFromEvents(events: readonly Event[]) {
         break;
     }
   }
-  return { finishLineMs, replayMs, agentEndToDoneMs, setup, passes, outcomes, doneTickets: done.size };
+  return { finishLineMs, replayMs, agentEndToDoneMs, startToAgentMs, setup, passes, outcomes, doneTickets: done.size };
 }
 
 export async function runRealBench(argv: readonly string[]): Promise<number> {
@@ -238,6 +247,12 @@ export async function runRealBench(argv: readonly string[]): Promise<number> {
         ...(f.setup.unknown.length > 0 ? { unclassified: stats(f.setup.unknown) } : {}),
         failed: f.setup.failed,
       },
+    // independent of the setup events' names: a pass's time before its agent starts, the run's first
+    // passes (one per worker, started together: the cold install) apart from the later ones
+    pass_start_to_agent_start: {
+      first_ms: f.startToAgentMs.slice(0, workers).map((n) => round(n)),
+      later: stats(f.startToAgentMs.slice(workers)),
+    },
     finish_line: { basis: 'agent-end to verify event, per pass', ...stats(f.finishLineMs), ratio_p50_to_bare: ratio(f.finishLineMs) },
     replay: { basis: 'replay-start to replay event, per landing', ...stats(f.replayMs), ratio_p50_to_bare: ratio(f.replayMs) },
     bare_npm_test_ms: { median_of_3: bareMs, runs: fresh.testMs },
