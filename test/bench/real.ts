@@ -118,9 +118,10 @@ export async function checkFreshClone(setup: RealSetup, runs = 1): Promise<{ hea
 }
 
 /** Setup events written by worktree environment preparation, whatever their names: type and a duration. */
-const SETUP_TYPE = /^(env|environment|setup|prepare|install|deps|preflight)([-_].*)?$/;
+const SETUP_TYPE = /^(worktree-)?(env|environment|setup|prepare|prepared|preparation|install|deps|preflight)([-_].*)?$/;
+const setupMs = (e: Event) => e.duration_ms ?? e.ms ?? e.durationMs;
 function isSetupEvent(e: Event): boolean {
-  return SETUP_TYPE.test(e.type) && typeof (e.duration_ms ?? e.ms) === 'number';
+  return SETUP_TYPE.test(e.type) && typeof setupMs(e) === 'number';
 }
 /** Whether a setup event installed afresh or reused a cached install. */
 function setupKind(e: Event): 'first' | 'cached' | 'unknown' {
@@ -155,8 +156,8 @@ export function realFiguresFromEvents(events: readonly Event[]) {
   for (const e of events) {
     if (isSetupEvent(e)) {
       setup.types.add(e.type);
-      setup[setupKind(e)].push(Number(e.duration_ms ?? e.ms));
-      if (e.ok === false || e.result === 'failed' || e.outcome === 'failed') setup.failed++;
+      setup[setupKind(e)].push(Number(setupMs(e)));
+      if (e.ok === false || [e.result, e.outcome, e.kind].includes('failed')) setup.failed++;
     }
     switch (e.type) {
       case 'pass-start': passStart.set(id(e), time(e)); break;
