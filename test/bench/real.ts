@@ -29,7 +29,8 @@ export type RealSetup = { dir: string; repo: string; tickets: string; state: str
 /**
  * The environment a person's shell would give the run: this node first on PATH (a `node` link in
  * `<dir>/bin`, so `npm` runs on it), and no `node_modules/.bin` directory nor `npm_*` variable of
- * nightshift's own `npm run` (the project's tools must come from the project's own install).
+ * nightshift's own `npm run` (the project's tools must come from the project's own install), and an
+ * empty store of prepared environments of its own.
  */
 function personEnv(dir: string): Record<string, string> {
   const bin = join(dir, 'bin');
@@ -40,7 +41,9 @@ function personEnv(dir: string): Record<string, string> {
   for (const [name, value] of Object.entries(process.env)) {
     if (value !== undefined && !/^npm_/i.test(name) && name !== 'INIT_CWD' && !name.startsWith('NIGHTSHIFT_') && !name.startsWith('VITEST')) env[name] = value;
   }
-  return { ...env, PATH: [bin, ...path].join(delimiter) };
+  // the store of prepared environments starts empty, so the run's first install is measured (not one
+  // left by an earlier run); npm's own cache stays the host's
+  return { ...env, PATH: [bin, ...path].join(delimiter), NIGHTSHIFT_CACHE_DIR: join(dir, 'env-store') };
 }
 
 type Event = ReturnType<typeof readEventsFile>[number];
@@ -117,20 +120,16 @@ export async function checkFreshClone(setup: RealSetup, runs = 1): Promise<{ hea
   return { head, ciPassed: true, ciMs, testPassed, testMs, output };
 }
 
-/** Setup events written by worktree environment preparation, whatever their names: type and a duration. */
-const SETUP_TYPE = /^(worktree-)?(env|environment|setup|prepare|prepared|preparation|install|deps|preflight)([-_].*)?$/;
-const setupMs = (e: Event) => e.duration_ms ?? e.ms ?? e.durationMs;
-function isSetupEvent(e: Event): boolean {
-  return SETUP_TYPE.test(e.type) && typeof setupMs(e) === 'number';
-}
-/** Whether a setup event installed afresh or reused a cached install. */
-function setupKind(e: Event): 'first' | 'cached' | 'unknown' {
-  for (const field of ['cached', 'cache_hit', 'hit', 'reused', 'linked', 'hardlinked']) {
-    if (typeof e[field] === 'boolean') return e[field] ? 'cached' : 'first';
-  }
-  const words = [e.cache, e.source, e.result, e.mode, e.how, e.kind, e.outcome, e.type].filter((v) => typeof v === 'string').join(' ');
-  if (/\b(hit|cached|reused?|link(ed)?|hardlink(ed)?|copy|copied|warm)\b/i.test(words) || /-(hit|cached|linked|reused)$/.test(e.type)) return 'cached';
-  if (/\b(miss|fresh|install(ed)?|first|cold|npm ci)\b/i.test(words) || /-(miss|installed|install)$/.test(e.type)) return 'first';
+/**
+ * Worktree environment preparation writes one `setup` event per prepared worktree: `where` (pass,
+ * replay, preflight), `result` (`installed`: the setup commands ran; `cached`: a stored install was
+ * linked in; `failed`), `duration_ms`. The run's `preflight` event times the check before any pass.
+ */
+type SetupSample = { ms: number; where: string; ticket: string };
+function setupKind(e: Event): 'first' | 'cached' | 'failed' | 'unknown' {
+  if (e.result === 'installed') return 'first';
+  if (e.result === 'cached') return 'cached';
+  if (e.result === 'failed') return 'failed';
   return 'unknown';
 }
 
@@ -149,16 +148,13 @@ export function realFiguresFromEvents(events: readonly Event[]) {
   const finishLineMs: number[] = [];
   const replayMs: number[] = [];
   const agentEndToDoneMs: number[] = [];
-  const setup = { first: [] as number[], cached: [] as number[], unknown: [] as number[], types: new Set<string>(), failed: 0 };
+  const setup = { first: [] as SetupSample[], cached: [] as SetupSample[], failed: [] as SetupSample[], unknown: [] as SetupSample[], preflight: [] as Array<{ ms: number; result: string }> };
   const outcomes: Record<string, number> = {};
   let passes = 0;
   const done = new Set<string>();
   for (const e of events) {
-    if (isSetupEvent(e)) {
-      setup.types.add(e.type);
-      setup[setupKind(e)].push(Number(setupMs(e)));
-      if (e.ok === false || [e.result, e.outcome, e.kind].includes('failed')) setup.failed++;
-    }
+    if (e.type === 'setup' && typeof e.duration_ms === 'number') setup[setupKind(e)].push({ ms: e.duration_ms, where: String(e.where), ticket: e.ticket ?? '' });
+    if (e.type === 'preflight' && typeof e.duration_ms === 'number') setup.preflight.push({ ms: e.duration_ms, result: String(e.result) });
     switch (e.type) {
       case 'pass-start': passStart.set(id(e), time(e)); break;
       // whatever a pass does before its agent (worktree, environment): in start order, the first is the cold one
@@ -193,6 +189,32 @@ export function realFiguresFromEvents(events: readonly Event[]) {
     }
   }
   return { finishLineMs, replayMs, agentEndToDoneMs, startToAgentMs, setup, passes, outcomes, doneTickets: done.size };
+}
+
+const ms = (samples: readonly SetupSample[]) => samples.map((x) => x.ms);
+
+function setupFigures(setup: ReturnType<typeof realFiguresFromEvents>['setup']) {
+  const all = [...setup.first, ...setup.cached, ...setup.failed, ...setup.unknown];
+  if (all.length === 0 && setup.preflight.length === 0) {
+    return { events: 0, note: 'the run wrote no setup events (no worktree environment preparation in this build)' };
+  }
+  const byWhere: Record<string, { first: number; cached: number; failed: number }> = {};
+  for (const [kind, samples] of [['first', setup.first], ['cached', setup.cached], ['failed', setup.failed]] as const) {
+    for (const x of samples) {
+      const counts = byWhere[x.where] ?? { first: 0, cached: 0, failed: 0 };
+      counts[kind]++;
+      byWhere[x.where] = counts;
+    }
+  }
+  return {
+    events: all.length,
+    first_install: { ...stats(ms(setup.first)), all_ms: ms(setup.first) },
+    cached: stats(ms(setup.cached)),
+    failed: setup.failed.length,
+    ...(setup.unknown.length > 0 ? { unclassified: stats(ms(setup.unknown)) } : {}),
+    by_where: byWhere,
+    preflight: setup.preflight.map((p) => ({ ms: p.ms, result: p.result })),
+  };
 }
 
 export async function runRealBench(argv: readonly string[]): Promise<number> {
@@ -239,15 +261,8 @@ export async function runRealBench(argv: readonly string[]): Promise<number> {
     passes: f.passes,
     pass_outcomes: f.outcomes,
     makespan_s: round(run.ms / 1000, 2),
-    setup_per_worktree: f.setup.types.size === 0
-      ? { events: 0, note: 'the run wrote no environment-setup events (no worktree environment preparation in this build)' }
-      : {
-        event_types: [...f.setup.types],
-        first: stats(f.setup.first),
-        cached: stats(f.setup.cached),
-        ...(f.setup.unknown.length > 0 ? { unclassified: stats(f.setup.unknown) } : {}),
-        failed: f.setup.failed,
-      },
+    env_store: 'fresh for this run (NIGHTSHIFT_CACHE_DIR in its temp dir); npm\'s own cache as the host has it',
+    setup_per_worktree: setupFigures(f.setup),
     // independent of the setup events' names: a pass's time before its agent starts, the run's first
     // passes (one per worker, started together: the cold install) apart from the later ones
     pass_start_to_agent_start: {
