@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import { fileURLToPath } from 'node:url';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/*.mjs', '**/*.js'] },
+  { ignores: ['node_modules/**', '**/*.mjs', '**/*.js', 'test/fixtures/real-*/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: {

@@ -6,6 +6,8 @@ const SLOW = ['test/**/*.slow.test.ts', 'test/**/*-real.test.ts', 'test/demo.tes
   'test/report-html.test.ts', 'test/merge-gate.test.ts', 'test/loop.test.ts', 'test/scheduler.test.ts', 'test/view-tty.test.ts', 'test/config.test.ts', 'test/heal.test.ts', 'test/ratchet-run.test.ts'];
 /** The oracle's own suites: a heal cannot change the oracle, and the tripwire's golden check runs its tracker read path. */
 const ORACLE = ['test/oracle.test.ts', 'test/contract-oracle.test.ts'];
+/** Real projects packed as fixtures (test/fixtures/real-*): their own tests run inside them, never here. */
+const FIXTURES = ['test/fixtures/**'];
 /** The tripwire's own corpus and golden runs: never part of `fast`, which a tripwire verdict runs (no recursion). */
 const TRIPWIRE = ['test/tripwire*.test.ts', 'test/golden*.test.ts'];
 
@@ -17,7 +19,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     projects: [
-      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...SLOW, ...ORACLE, ...TRIPWIRE] } },
+      { extends: true, test: { name: 'fast', include: ['test/**/*.test.ts'], exclude: [...SLOW, ...ORACLE, ...TRIPWIRE, ...FIXTURES] } },
       { extends: true, test: { name: 'slow', include: SLOW } },
       { extends: true, test: { name: 'oracle', include: ORACLE } },
       { extends: true, test: { name: 'tripwire', include: TRIPWIRE } },
