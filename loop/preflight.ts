@@ -2,6 +2,7 @@
 // in a prepared worktree. A set-up that fails, or a command that cannot start (the shell finds no such
 // program), stops the run with exit 2 and says what to do, before a cent is spent. A finish line that
 // runs and fails is the baseline (the work is not done yet): reported, not a problem.
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../trackers/errors.ts';
 import type { Ticket } from '../trackers/types.ts';
@@ -29,6 +30,7 @@ export async function runPreflight(ctx: LoopContext, tickets: readonly Ticket[])
   const target = ctx.options.targetBranch;
   const dir = ctx.paths.scratch('preflight');
   const logDir = ctx.paths.passDir('preflight', 0);
+  mkdirSync(logDir, { recursive: true });
   await ctx.worktrees.acquire(dir, { kind: 'detached', commit: rev });
   try {
     const prepared = await environment.prepare(dir, { trusted: true, logFile: join(logDir, 'setup.log'), where: 'preflight' });
