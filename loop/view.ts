@@ -91,6 +91,10 @@ function describeSetup(e: LoopEvent): string {
 function describePreflight(e: LoopEvent): string {
   if (e.result === 'setup-failed') return `preflight: the set-up failed at \`${String(e.command)}\` (${String(e.exit)})`;
   const results = Array.isArray(e.results) ? (e.results as Array<{ command: string; result: string; exit?: string }>) : [];
+  if (results.length > 3) {
+    const failing = results.filter((r) => r.result === 'failed').length;
+    return `preflight on the target head: ${results.length} finish-line commands start, ${failing} of them fail there (the work to do)`;
+  }
   const each = results.map((r) => `\`${r.command}\` ${r.result === 'failed' ? `fails (${r.exit ?? '?'}: not done yet)` : r.result}`).join('; ');
   return `preflight on the target head: ${each || 'no finish lines'}`;
 }
