@@ -79,7 +79,7 @@ describe('self-heal', () => {
     })]);
     expect(entry.review_note).toBeUndefined();
     expect((await t.cli('heals')).stdout).toContain(`commit:  ${after}`);
-  }, 300_000); // two loop runs, two heal reviews and a whole tripwire verdict
+  }, 600_000); // two loop runs, two heal reviews and a whole tripwire verdict (minutes on a busy 2-core host)
 
   test('a heal one reviewer asks changes for is rejected before the tripwire, with the finding as the reason', async () => {
     const t = await setup({}, true);
