@@ -10,9 +10,14 @@ export type SetupPlan = {
   detected: string[];
   /** Top-level files whose contents key the cache (lockfiles and manifests). */
   keyFiles: string[];
+  /**
+   * Whether what the set-up adds may be stored and linked into other worktrees. Not for Python: a
+   * virtualenv's scripts name the absolute path it was made at, so a linked one points elsewhere.
+   */
+  cacheable: boolean;
 };
 
-type Ecosystem = { lockfiles: RegExp; manifests: string[]; commands: (files: readonly string[]) => string[] };
+type Ecosystem = { lockfiles: RegExp; manifests: string[]; commands: (files: readonly string[]) => string[]; relocatable?: false };
 
 const ECOSYSTEMS: Ecosystem[] = [
   { lockfiles: /^(package-lock\.json|npm-shrinkwrap\.json)$/, manifests: ['package.json'], commands: () => ['npm ci --no-audit --no-fund'] },
@@ -20,11 +25,12 @@ const ECOSYSTEMS: Ecosystem[] = [
   // Yarn 2+ (a .yarnrc.yml) refuses --frozen-lockfile: --immutable is its word for it
   { lockfiles: /^yarn\.lock$/, manifests: ['package.json', '.yarnrc.yml'], commands: (files) => [files.includes('.yarnrc.yml') ? 'yarn install --immutable' : 'yarn install --frozen-lockfile'] },
   { lockfiles: /^bun\.lockb?$/, manifests: ['package.json'], commands: () => ['bun install --frozen-lockfile'] },
-  { lockfiles: /^uv\.lock$/, manifests: ['pyproject.toml'], commands: () => ['uv sync --frozen'] },
-  { lockfiles: /^poetry\.lock$/, manifests: ['pyproject.toml'], commands: () => ['poetry install --no-root --sync'] },
+  { lockfiles: /^uv\.lock$/, manifests: ['pyproject.toml'], commands: () => ['uv sync --frozen'], relocatable: false },
+  { lockfiles: /^poetry\.lock$/, manifests: ['pyproject.toml'], commands: () => ['poetry install --no-root --sync'], relocatable: false },
   {
     lockfiles: /^requirements.*\.txt$/, manifests: ['pyproject.toml', 'setup.py', 'setup.cfg'],
     commands: (files) => ['python3 -m venv .venv', `.venv/bin/pip install --disable-pip-version-check -q ${files.filter((f) => /^requirements.*\.txt$/.test(f)).sort().map((f) => `-r ${f}`).join(' ')}`],
+    relocatable: false,
   },
   { lockfiles: /^Cargo\.lock$/, manifests: ['Cargo.toml'], commands: () => ['cargo fetch --locked'] },
   { lockfiles: /^go\.sum$/, manifests: ['go.mod'], commands: () => ['go mod download'] },
@@ -43,6 +49,7 @@ export function planSetup(files: readonly string[], configured: readonly string[
   const keyFiles = new Set<string>();
   const detected: string[] = [];
   const commands: string[] = [];
+  let cacheable = true;
   for (const eco of ECOSYSTEMS) {
     const locks = files.filter((f) => eco.lockfiles.test(f));
     if (locks.length === 0) continue;
@@ -50,11 +57,12 @@ export function planSetup(files: readonly string[], configured: readonly string[
     detected.push(...locks);
     for (const f of [...locks, ...eco.manifests]) if (files.includes(f)) keyFiles.add(f);
     commands.push(...eco.commands(files));
+    if (eco.relocatable === false) cacheable = false;
   }
   if (configured !== undefined) {
-    return { commands: [...configured], source: configured.length > 0 ? 'config' : 'none', detected: [], keyFiles: [...keyFiles].sort() };
+    return { commands: [...configured], source: configured.length > 0 ? 'config' : 'none', detected: [], keyFiles: [...keyFiles].sort(), cacheable: true };
   }
-  return { commands, source: commands.length > 0 ? 'detected' : 'none', detected, keyFiles: [...keyFiles].sort() };
+  return { commands, source: commands.length > 0 ? 'detected' : 'none', detected, keyFiles: [...keyFiles].sort(), cacheable };
 }
 
 /** One line for the run's start: what prepares every worktree, and why. */

@@ -152,6 +152,8 @@ export async function prepareWorktree(input: PrepareInput): Promise<Prepared> {
   const entry = join(input.cacheRoot, key);
   mkdirSync(input.cacheRoot, { recursive: true });
   mkdirSync(dirname(input.logFile), { recursive: true });
+  // a set-up whose result cannot move (a Python virtualenv) runs in every worktree
+  if (!input.plan.cacheable) return installHere(input, key, started, undefined);
   // a stored entry is only ever replaced whole (a rename), so a hand-out needs no lock
   const linked: Linked = await linkStored(input, entry, key, started);
   if (linked.kind === 'cached') return linked;

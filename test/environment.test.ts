@@ -28,6 +28,8 @@ test('the set-up is detected from the lockfiles at the top of the repo, as its o
   expect(plan(['package-lock.json', 'package.json'], ['make deps'])).toEqual({ commands: ['make deps'], keyFiles: ['package-lock.json', 'package.json'], source: 'config' });
   expect(plan(['package-lock.json'], []).source).toBe('none');
   expect(describeSetup(planSetup(['package-lock.json'], undefined))).toBe('setup: npm ci --no-audit --no-fund (detected package-lock.json)');
+  // a virtualenv names the path it was made at: Python set-ups run in every worktree, never linked
+  expect([planSetup(['package-lock.json'], undefined).cacheable, planSetup(['requirements.txt'], undefined).cacheable, planSetup(['uv.lock'], undefined).cacheable]).toEqual([true, false, false]);
 });
 
 /** A repo whose set-up writes deps/ (ignored) and counts its runs in a file outside the worktree. */
@@ -103,4 +105,12 @@ test('a failing set-up is its own outcome, with the command, the exit and the ou
   mkdirSync(join(w.dir, 'cache'), { recursive: true });
   expect(existsSync(join(w.dir, 'cache', environmentKey(a, failing.plan), 'manifest.json'))).toBe(false);
   expect(await prepareWorktree({ ...w.input(a, true), plan: { ...w.plan, commands: [] } })).toEqual({ kind: 'none' });
+});
+
+test('a set-up that cannot be moved (a Python virtualenv) runs in every worktree and is never stored', async () => {
+  const w = await world();
+  const pinned = (path: string) => ({ ...w.input(path, true), plan: { ...w.plan, cacheable: false } });
+  expect(await prepareWorktree(pinned(await w.worktree('a')))).toMatchObject({ kind: 'installed', stored: false });
+  expect(await prepareWorktree(pinned(await w.worktree('b')))).toMatchObject({ kind: 'installed', stored: false });
+  expect(w.installs()).toBe(2);
 });
