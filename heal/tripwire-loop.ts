@@ -15,6 +15,8 @@ import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { quote } from 'shell-quote';
 import { cleanEnv } from './golden.ts';
+// the simulators' seeded PRNG (frozen with the golden check that starts them): one draw per seed
+import { seededRandom } from '../test/sim/faults.ts';
 
 export type WorkerKind = 'idle' | 'liar' | 'dirty';
 export const WORKER_KINDS: readonly WorkerKind[] = ['idle', 'liar', 'dirty'];
@@ -42,18 +44,6 @@ export type LoopDraw = {
   flags: string[];
 };
 
-/** mulberry32: a small, fast PRNG whose whole state is the 32-bit seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const USERS = ['alice', 'sam', 'jlee', 'dev', 'mkowalski', 'priya', 'runner', 'build', 'o.ng', 'tomas'];
 const PROJECTS = ['app', 'api', 'web', 'billing-service', 'shop', 'backend', 'monorepo', 'site', 'platform', 'ingest'];
 const WORDS = ['export', 'search', 'invoice', 'login', 'avatar', 'report', 'webhook', 'cache', 'filter', 'audit', 'theme', 'upload'];
@@ -62,7 +52,7 @@ const FLAGS = ['tracker', 'tickets', 'repo', 'agent', 'review', 'max-passes', 'w
 
 /** Draws a loop check from `seed` (a pure function: the same seed gives the same check). */
 export function drawLoopCheck(seed: number): LoopDraw {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const shuffle = <T>(items: readonly T[]): T[] => {
