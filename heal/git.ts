@@ -1,5 +1,5 @@
 // git for the frozen supervisor, heal pass and audit: one process per call, nightshift's identity, a
-// clean environment, and git's own message on failure. The loop has its own (loop/git.ts); frozen code
+// clean environment, and git's own message on failure. The loop has its own (loop/git/git.ts); frozen code
 // never loads it.
 import { existsSync, rmSync } from 'node:fs';
 import { execa } from 'execa';

@@ -140,7 +140,7 @@ function record(stateDir: string, healId: string, stop: Stop, outcome: HealOutco
     // the heal's two reviewers (before the tripwire), and a note when both came from one vendor
     reviews: outcome.kind === 'wall' ? undefined : outcome.reviews,
     review_note: outcome.kind === 'wall' ? undefined : outcome.reviewNote,
-    // the heal agent's and its reviewers' cost counts against the batch budget (loop/budget.ts reads it from heal-end)
+    // the heal agent's and its reviewers' cost counts against the batch budget (loop/schedule/budget.ts reads it from heal-end)
     cost_usd: outcome.costUsd,
   };
   appendLedger('heals.jsonl', entry, env);

@@ -1,13 +1,13 @@
 // What every part of a run is handed (dependencies passed in, no singletons).
-import type { Git } from './git.ts';
+import type { Git } from './git/git.ts';
 import type { Tracker } from '../trackers/types.ts';
 import type { Agent } from './agents/types.ts';
 import type { RunOptions } from '../oracle/run-options.ts';
-import type { EventLog, StatePaths } from './state.ts';
-import type { TargetGuard } from './target-guard.ts';
-import type { ForeignWrites } from './foreign-writes.ts';
-import type { Environment } from './environment.ts';
-import type { WorktreePool } from './worktree-pool.ts';
+import type { EventLog, StatePaths } from './state/state.ts';
+import type { TargetGuard } from './guards/target-guard.ts';
+import type { ForeignWrites } from './guards/foreign-writes.ts';
+import type { Environment } from './worktree/environment.ts';
+import type { WorktreePool } from './worktree/worktree-pool.ts';
 
 export type LoopContext = {
   options: RunOptions;
@@ -24,7 +24,7 @@ export type LoopContext = {
   signal: AbortSignal;
   /** Runs `fn` while holding the one merge lock of the target branch. */
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Runs a read that must not see a merge half done, without queueing when no merge runs (loop/merge-lock.ts). */
+  /** Runs a read that must not see a merge half done, without queueing when no merge runs (loop/land/merge-lock.ts). */
   readBesideMerges: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;

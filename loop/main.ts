@@ -4,18 +4,18 @@
 // `status`, `report`, the demo's set-up and one agent run for the heal pass (`agent`), so a healed
 // loop is always a new process from the healed code and frozen code never imports healable code.
 import { FatalError } from '../trackers/errors.ts';
-import { stopSpawnHelper } from './spawner.ts';
+import { stopSpawnHelper } from './process/spawner.ts';
 
 type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; cwd: string };
 
 const io: Io = { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text), env: process.env, cwd: process.cwd() };
 
 const commands: Record<string, (argv: string[]) => Promise<number>> = {
-  run: async (argv) => (await import('./run-command.ts')).runLoopCommand(argv),
-  agent: async (argv) => (await import('./agent-command.ts')).runAgentCommand(argv, io),
+  run: async (argv) => (await import('./run/run-command.ts')).runLoopCommand(argv),
+  agent: async (argv) => (await import('./pass/agent-command.ts')).runAgentCommand(argv, io),
   hook: async (argv) => (await import('./safety/hook-command.ts')).runHookCommand(argv, io),
-  status: async (argv) => (await import('./status.ts')).runStatusCommand(argv, io),
-  report: async (argv) => (await import('./report-command.ts')).runReportCommand(argv, io),
+  status: async (argv) => (await import('./tty/status.ts')).runStatusCommand(argv, io),
+  report: async (argv) => (await import('./report/command.ts')).runReportCommand(argv, io),
   'demo-setup': async (argv) => (await import('./demo/setup-command.ts')).runDemoSetupCommand(argv, io),
 };
 

@@ -3,7 +3,7 @@
 // loop was started from, since the agent itself runs inside the ticket's worktree.
 import { parseCommandArgv } from '../../oracle/agent-argv.ts';
 import { UsageError } from '../../trackers/errors.ts';
-import { runProcess } from '../subprocess.ts';
+import { runProcess } from '../process/subprocess.ts';
 import { agentEnvironment } from './env.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 import { vendorOf } from '../../oracle/agent-argv.ts';

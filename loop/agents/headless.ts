@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shell-quote';
 import { redactSecrets } from '../safety/redact.ts';
-import { runProcess } from '../subprocess.ts';
+import { runProcess } from '../process/subprocess.ts';
 import type { AgentOutcome, AgentRun } from './types.ts';
 
 // the loop's own entry: a hook call is one node process, not the frozen CLI starting another for it

@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shell-quote';
 import { UsageError } from '../../trackers/errors.ts';
-import { openGit } from '../git.ts';
+import { openGit } from '../git/git.ts';
 import { DEMO_BATCH, demoFiles, demoTickets } from './project.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));

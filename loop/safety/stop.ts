@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { finishLine, runVerify } from '../verify.ts';
+import { finishLine, runVerify } from '../worktree/verify.ts';
 
 export const StopInput = z.object({
   session_id: z.string().optional(),

@@ -1,8 +1,8 @@
 // The live block of a batch: a header, the progress line, the oracle / cost / heals line, and one
 // row per running worker. The live view redraws it in place; `nightshift status` prints it once.
-import { formatUsd } from '../report-format.ts';
-import { interventionsByKind } from '../report-model.ts';
-import type { BatchModel } from '../report-model.ts';
+import { formatUsd } from '../report/format.ts';
+import { interventionsByKind } from '../report/model.ts';
+import type { BatchModel } from '../report/model.ts';
 import { clock } from './text.ts';
 import type { Piece } from './text.ts';
 

@@ -2,9 +2,9 @@
 // terminal, with the notable events scrolling above it. Each frame is one write wrapped in the
 // synchronized-output escapes, moves up over only the lines it drew before, overwrites them line by
 // line (clearing each line's old tail) and clears below; rows are cut to the terminal width so none wraps.
-import { applyEvent, emptyModel } from '../report-model.ts';
-import type { StampedEvent } from '../report-model.ts';
-import { formatEvent } from '../view.ts';
+import { applyEvent, emptyModel } from '../report/model.ts';
+import type { StampedEvent } from '../report/model.ts';
+import { formatEvent } from './view.ts';
 import { renderBlock } from './block.ts';
 import { renderRow } from './text.ts';
 import type { Style } from './text.ts';

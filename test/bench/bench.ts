@@ -127,7 +127,7 @@ async function main(): Promise<number> {
     pickup_ms_p95: round(percentile(figures.pickupMs, 95)),
     pickup_harness_ms_p50: round(percentile(figures.pickupHarnessMs, 50)),
     pickup_harness_ms_p95: round(percentile(figures.pickupHarnessMs, 95)),
-    // slot time kept idle for chains' next tickets (loop/keep.ts), as a share of the run's slot time
+    // slot time kept idle for chains' next tickets (loop/schedule/keep.ts), as a share of the run's slot time
     kept_slot_s: round(figures.keptSlotMs / 1000, 1),
     kept_slot_share: round(figures.keptSlotMs / (workers * makespanMs), 3),
     tracker_requests_per_ticket: sim ? round(figures.trackerRequests / count, 2) : round(figures.trackerCalls / count, 2),

@@ -29,7 +29,7 @@ export type EventFigures = {
   oracleCalls: number;
   trackerCalls: number;
   trackerRequests: number;
-  /** Agent-slot time the loop kept idle for chains' next tickets (loop/keep.ts), summed over runs. */
+  /** Agent-slot time the loop kept idle for chains' next tickets (loop/schedule/keep.ts), summed over runs. */
   keptSlotMs: number;
   passes: number;
   doneTickets: number;

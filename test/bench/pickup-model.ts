@@ -5,9 +5,9 @@
 // slot when it ends; its landing (verify, reviews, merge, replay, receipt, the oracle's answer) takes
 // `--land-ms` more before its dependents are ready. Two ways to use the freed slot:
 //   work-conserving: give it at once to the next ready ticket, as the loop does (its own scheduler,
-//     loop/scheduler.ts, picks);
+//     loop/schedule/scheduler.ts, picks);
 //   hold-for-dependent: keep it idle until the landing, for the dependent it will unblock;
-//   keep-during-landing: the loop's way now (loop/keep.ts, run here): give the freed slot away, but keep
+//   keep-during-landing: the loop's way now (loop/schedule/keep.ts, run here): give the freed slot away, but keep
 //     a slot another agent frees while a landing is under way for that landing's dependent, when the
 //     dependent would likely wait long for another (by the agent durations seen so far).
 // The first keeps every slot busy (makespan near its bound) but a dependent that becomes ready while all
@@ -15,10 +15,10 @@
 // the third idles slots only for what is left of landings, only where the wait would be long, within a
 // share of the slot time.
 import { parseArgs } from 'node:util';
-import { depthsOf, heightsOf } from '../../loop/graph.ts';
-import { openSlotKeeper } from '../../loop/keep.ts';
-import { noteReadySince, pickReady } from '../../loop/scheduler.ts';
-import type { SchedulerView } from '../../loop/scheduler.ts';
+import { depthsOf, heightsOf } from '../../loop/schedule/graph.ts';
+import { openSlotKeeper } from '../../loop/schedule/keep.ts';
+import { noteReadySince, pickReady } from '../../loop/schedule/scheduler.ts';
+import type { SchedulerView } from '../../loop/schedule/scheduler.ts';
 import type { Ticket } from '../../trackers/types.ts';
 import { generateBatch, lowerBoundMs } from './batch.ts';
 import type { SimTicket } from './batch.ts';

@@ -169,7 +169,7 @@ export function realFiguresFromEvents(events: readonly Event[]) {
         break;
       }
       case 'agent-end': agentEnd.set(id(e), time(e)); break;
-      // the finish line starts as the agent ends (loop/pass.ts startChecks) and its `verify` event marks its end
+      // the finish line starts as the agent ends (loop/pass/pass.ts startChecks) and its `verify` event marks its end
       case 'verify': {
         const end = agentEnd.get(id(e));
         if (end !== undefined) finishLineMs.push(time(e) - end);

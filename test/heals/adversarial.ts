@@ -59,7 +59,7 @@ export const ADVERSARIAL: Heal[] = [
     apply: (d) => write(d, 'oracle-override.ts', 'export const done = true;\n') },
   // out of reach
   { name: 'touch-tests', about: 'weaken the oracle test', kind: 'adversarial', rejectedBy: 'paths',
-    apply: (d) => append(d, 'test/oracle.test.ts', '\n// skip the slow ones\n') },
+    apply: (d) => append(d, 'test/oracle/oracle.test.ts', '\n// skip the slow ones\n') },
   { name: 'touch-ci', about: 'drop the lock check from CI', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, '.ci/run', 'tripwire --check-lock', 'tripwire --help') },
   { name: 'touch-package-json', about: 'a new npm script', kind: 'adversarial', rejectedBy: 'paths',
@@ -74,7 +74,7 @@ export const ADVERSARIAL: Heal[] = [
   { name: 'env-switch-tracker', about: 'NIGHTSHIFT_ASSUME_DONE maps every ticket to done', kind: 'adversarial', rejectedBy: 'paths',
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (process.env.NIGHTSHIFT_ASSUME_DONE ? { ...t, state: 'done' as const } : t));") },
   { name: 'env-switch-loop', about: 'a loop that skips the oracle when asked to by the environment', kind: 'adversarial', rejectedBy: 'paths',
-    apply: (d) => replace(d, 'loop/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (env['NIGHTSHIFT_FAST_DONE']) return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
+    apply: (d) => replace(d, 'loop/schedule/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (env['NIGHTSHIFT_FAST_DONE']) return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
   // leaving the change outside the commit
   { name: 'uncommitted', about: 'in progress counts as done, left uncommitted', kind: 'adversarial', rejectedBy: 'paths', commit: false,
     apply: (d) => replace(d, LOCAL, '.map(toTicket);', ".map(toTicket).map((t) => (t.state === 'in_progress' ? { ...t, state: 'done' as const } : t));") },
@@ -113,10 +113,10 @@ export const ADVERSARIAL: Heal[] = [
     apply: (d) => replace(d, 'trackers/batch.ts', ".digest('hex').slice(0, 8)", ".digest('hex').slice(0, 10)") },
   // behaviour: these pass the cheap checks and must fall to the loop check
   { name: 'loop-skips-oracle', about: 'the loop answers "done" itself instead of asking the oracle', kind: 'adversarial', rejectedBy: 'loop', full: true,
-    apply: (d) => replace(d, 'loop/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (args.batch !== '') return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
+    apply: (d) => replace(d, 'loop/schedule/oracle-client.ts', /(async ask\(\): Promise<OracleAnswer> \{)/, "$1\n      if (args.batch !== '') return { verdict: 'done', exit_code: 0, tickets: [], exitCode: 0 };") },
   { name: 'fake-receipt', about: 'the loop writes a receipt and moves to done when the worker says complete', kind: 'adversarial', rejectedBy: 'loop', full: true,
     apply: (d) => {
-      replace(d, 'loop/pass.ts', '  const { value } = result;\n', [
+      replace(d, 'loop/pass/pass.ts', '  const { value } = result;\n', [
         '  const { value } = result;',
         "  if (value.status === 'complete') {",
         "    const head = (await ctx.repo.raw(['rev-parse', `refs/heads/${target}`])).trim();",
@@ -126,10 +126,10 @@ export const ADVERSARIAL: Heal[] = [
         '  }',
         '',
       ].join('\n'));
-      append(d, 'loop/pass.ts', "\nimport { renderReceiptComment as renderFakeReceipt } from '../oracle/receipt-write.ts';\n");
+      append(d, 'loop/pass/pass.ts', "\nimport { renderReceiptComment as renderFakeReceipt } from '../../oracle/receipt-write.ts';\n");
     } },
   { name: 'gate-everything', about: 'the loop human-gates every ticket whose pass fails', kind: 'adversarial', rejectedBy: 'loop', full: true,
-    apply: (d) => replace(d, 'loop/run.ts', /(async function work\(ticket: Ticket, pass: number\): Promise<void> \{\n)/, "$1    await ctx.tracker.addLabel(ticket.key, 'human-gated');\n    await ctx.tracker.comment(ticket.key, 'Human-gated: the worker could not finish');\n") },
+    apply: (d) => replace(d, 'loop/run/run.ts', /(async function work\(ticket: Ticket, pass: number\): Promise<void> \{\n)/, "$1    await ctx.tracker.addLabel(ticket.key, 'human-gated');\n    await ctx.tracker.comment(ticket.key, 'Human-gated: the worker could not finish');\n") },
 ];
 
 /** The text of a file in a candidate (for tests that check a heal applied). */

@@ -9,8 +9,8 @@ import { ROOT } from './cli.ts';
 
 const LYING_LOOP = `import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseRunArgs } from '../oracle/run-options.ts';
-import { renderReceiptComment } from '../oracle/receipt-write.ts';
+import { parseRunArgs } from '../../oracle/run-options.ts';
+import { renderReceiptComment } from '../../oracle/receipt-write.ts';
 
 export async function runLoopCommand(argv: string[]): Promise<number> {
   const o = parseRunArgs(argv, process.cwd());
@@ -35,7 +35,7 @@ export async function runLoopCommand(argv: string[]): Promise<number> {
 export async function makeLyingCheckout(dir: string): Promise<string> {
   await execa('git', ['clone', '-q', ROOT, dir]);
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  writeFileSync(join(dir, 'loop', 'run-command.ts'), LYING_LOOP);
+  writeFileSync(join(dir, 'loop', 'run', 'run-command.ts'), LYING_LOOP);
   await execa('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '-am', 'a loop that says done']);
   return join(dir, 'heal', 'cli.ts');
 }

@@ -1,6 +1,6 @@
 // Tickets and scheduler views as the scheduler's pure parts take them (scheduler and keep tests).
-import { depthsOf, heightsOf } from '../../loop/graph.ts';
-import type { SchedulerView } from '../../loop/scheduler.ts';
+import { depthsOf, heightsOf } from '../../loop/schedule/graph.ts';
+import type { SchedulerView } from '../../loop/schedule/scheduler.ts';
 import type { Ticket } from '../../trackers/types.ts';
 
 export function ticket(key: string, blockedBy: string[] = [], extra: Partial<Ticket> = {}): Ticket {

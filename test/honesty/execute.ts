@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import type { InterventionRecord } from '../../oracle/ledger.ts';
 import { readLedger } from '../../oracle/ledger.ts';
 import { readEvents } from '../../oracle/state-files.ts';
-import { leftoverProcesses, startLoop } from '../crash-helpers.ts';
+import { leftoverProcesses, startLoop } from '../helpers/crash-helpers.ts';
 import { CLI } from '../helpers/cli.ts';
 import { makeLyingCheckout } from '../helpers/lying-loop.ts';
 import { startHarness } from '../sim/harness.ts';

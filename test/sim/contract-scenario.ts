@@ -1,7 +1,7 @@
 // The tracker contract as one scenario every adapter must pass with the same outcome: read a range
 // (missing keys reported), a ticket's life with repeated writes that must not double, labels that pull
 // a ticket into the batch, discovered work with blocker edges, cancel and reopen. Used by
-// test/contract.test.ts against local, linear and jira, with and without injected faults.
+// test/trackers/contract.test.ts against local, linear and jira, with and without injected faults.
 import { expect } from 'vitest';
 import { parseBatch } from '../../trackers/batch.ts';
 import type { Ticket, Tracker } from '../../trackers/types.ts';

@@ -1,0 +1,200 @@
+// Landing a reviewed change: merge into the target with the trailer (serialized, and skipped when
+// the trailer is already there after a crash), post-merge replay of the finish line on a clean
+// worktree of the new head, then the receipt and Done, or the revert and the ticket reopened.
+import { join } from 'node:path';
+import type { Ticket } from '../../trackers/types.ts';
+import type { LoopContext } from '../context.ts';
+import { branchOf, findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revParse, revertOnTarget } from '../git/git.ts';
+import { findReceipt } from '../../oracle/receipt.ts';
+import { renderReceiptComment } from '../../oracle/receipt-write.ts';
+import { setupLog } from '../worktree/environment.ts';
+import { finishLine, runVerify } from '../worktree/verify.ts';
+import type { VerifyOutcome } from '../worktree/verify.ts';
+
+export type LandOutcome =
+  | { kind: 'landed'; mergeCommit: string }
+  | { kind: 'merge-conflict'; message: string }
+  | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean }
+  | { kind: 'replay-interrupted'; mergeCommit: string };
+
+/**
+ * A merge prepared ahead (pass.ts starts it when the agent ends): whether the ticket's merge is on the
+ * target already, the branch head, its merge commit on `base`, and the replay's worktree. Nothing is
+ * moved: the target only under the merge lock, in landTicket.
+ */
+export type MergeAhead = {
+  base: string;
+  earlier: Promise<string | undefined>;
+  head: Promise<string | undefined>;
+  made: Promise<Awaited<ReturnType<typeof makeMergeCommit>> | undefined>;
+  /** The replay's worktree, made at `base` (false: it could not be); landTicket takes it over. */
+  takeReplayTree(): Promise<boolean>;
+  /** Gives the replay's worktree back, without waiting, unless landTicket took it. */
+  abandon(): Promise<void>;
+};
+
+/**
+ * The ticket's merge on the target that still counts: `findMergeOnTarget`'s, unless a failed final audit
+ * (a comment after the ticket's last receipt) ran on a head that contains it. Such a merge was judged
+ * and found broken on a later head: the ticket needs a new pass and a new merge, not that one resumed.
+ */
+export async function liveMergeOnTarget(ctx: LoopContext, ticket: Ticket): Promise<string | undefined> {
+  const found = await findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
+  const lookup = findReceipt(ticket.comments);
+  if (!found || lookup.kind !== 'superseded') return found;
+  if (lookup.commit === undefined) return undefined;
+  const audited = await ctx.repo.raw(['merge-base', '--is-ancestor', found, lookup.commit]).then(() => true, () => false);
+  return audited ? undefined : found;
+}
+
+/** Starts preparing the ticket's merge on the target as the loop last put it. */
+export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
+  const base = ctx.targetGuard.expected();
+  // Whether the ticket's merge is on the target already (a crash between a merge and its receipt): only
+  // this pass could put it there from now on. It reads where the loop put the target, not the ref, which
+  // a worker may have moved.
+  const earlier = liveMergeOnTarget(ctx, ticket);
+  const head = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
+  const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
+  // awaited under the merge lock, or never (the pass failed first)
+  for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
+  // The replay's worktree is made now too, at the target's head as the loop last put it; after the
+  // merge it checks out only what differs at the merge commit. Nothing runs in it before that.
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
+  let taken = false;
+  return {
+    base, earlier, head, made,
+    takeReplayTree() {
+      taken = true;
+      return replayTree;
+    },
+    async abandon() {
+      if (!taken && await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+    },
+  };
+}
+
+export async function landTicket(
+  ctx: LoopContext,
+  ticket: Ticket,
+  pass: number,
+  reviewers: Array<{ agent: string; verdict: string }>,
+  ahead: MergeAhead = mergeAhead(ctx, ticket),
+): Promise<LandOutcome> {
+  const target = ctx.options.targetBranch;
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  const replayTree = ahead.takeReplayTree();
+  /** Gives the replay's worktree back unused (no merge to replay), without waiting. */
+  const dropReplayTree = async () => {
+    if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
+  };
+  // The merge commit is made before the lock (`ahead`), on the target as the loop last put it; under the
+  // lock it is placed if the target is still there (no other merge came first), else made again.
+  const { base, earlier, head: branchHead, made } = ahead;
+  // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
+  // so other tickets may merge meanwhile. A revert takes the lock again.
+  const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
+    // no guard check first: the merge's compare-and-swap finds a foreign move, and the guard undoes it below
+    const found = await earlier;
+    if (found) {
+      ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
+      return { kind: 'landed', mergeCommit: found };
+    }
+    // compare-and-swap against where the loop last put the target, so a move made meanwhile by anyone
+    // else is never merged on top of: the guard undoes it and the merge is tried once more
+    const early = ctx.targetGuard.expected() === base ? await made.catch(() => undefined) : undefined;
+    let merge = early?.kind === 'commit'
+      ? await placeMerge(ctx.repo, target, ticket.key, early.commit, base)
+      : early ?? await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
+    if (merge.kind === 'target-moved') {
+      await ctx.targetGuard.check('during a merge', [ticket.key]);
+      merge = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
+    }
+    if (merge.kind !== 'merged') {
+      const message = merge.kind === 'conflict' ? merge.message : `${target} moved during the merge`;
+      ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message });
+      return { kind: 'merge-conflict', message };
+    }
+    ctx.targetGuard.moved(merge.commit);
+    ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
+    return { kind: 'landed', mergeCommit: merge.commit };
+  }).catch(async (error: unknown) => {
+    await dropReplayTree();
+    throw error;
+  });
+  if (merged.kind !== 'landed') {
+    await dropReplayTree();
+    return merged;
+  }
+  return replayAndSettle(ctx, ticket, pass, merged.mergeCommit, reviewers, replayTree);
+}
+
+/**
+ * Runs the finish line on a clean worktree at the merge commit; writes the receipt or reverts.
+ * `prepared`: whether a worktree made for this replay waits at its path (landTicket), to be moved to the merge commit.
+ */
+export async function replayAndSettle(
+  ctx: LoopContext,
+  ticket: Ticket,
+  pass: number,
+  mergeCommit: string,
+  reviewers: Array<{ agent: string; verdict: string }>,
+  prepared?: Promise<boolean>,
+): Promise<LandOutcome> {
+  const target = ctx.options.targetBranch;
+  const head = mergeCommit;
+  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
+  const moved = prepared !== undefined && await prepared && await ctx.worktrees.retarget(scratch, head).then(() => true, () => false);
+  if (!moved) await ctx.worktrees.acquire(scratch, { kind: 'detached', commit: head });
+  ctx.log.emit({ type: 'replay-start', ticket: ticket.key, pass, commit: head });
+  // a clean worktree of the merged head, prepared like any other (its install may be stored: it is the target's head)
+  const replayRun = async (): Promise<VerifyOutcome> => {
+    const env = await ctx.environment.prepare(scratch, { trusted: true, logFile: setupLog(ctx.paths.passDir(ticket.key, pass)), ticket: ticket.key, pass, where: 'replay' });
+    if (env.kind === 'failed') return { kind: 'failed', command: `set-up: ${env.command}`, exit: env.exit, output: env.output, digest: '' };
+    return runVerify({
+      commands: finishLine(ticket.description, ticket.key, scratch).commands,
+      cwd: scratch,
+      env: ctx.env,
+      logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
+      timeoutMs: ctx.options.workerMinutes * 60_000,
+      signal: ctx.signal,
+    });
+  };
+  const replay = await replayRun().finally(() => {
+    // given back without waiting: the pool finishes it before that path is handed out again
+    void ctx.worktrees.release(scratch).catch(() => undefined);
+  });
+  if (replay.kind !== 'passed' && ctx.signal.aborted) {
+    // the loop is stopping: a killed replay proves nothing; the next start finds the merge and replays it
+    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'interrupted' });
+    return { kind: 'replay-interrupted', mergeCommit };
+  }
+  if (replay.kind === 'passed') {
+    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: replay.digest });
+    await ctx.tracker.comment(ticket.key, renderReceiptComment({
+      ticket: ticket.key, mergeCommit, targetBranch: target, replayDigest: replay.digest, reviewers, run: ctx.run,
+    }));
+    await ctx.tracker.moveTicket(ticket.key, 'done');
+    ctx.log.emit({ type: 'ticket-done', ticket: ticket.key, pass, commit: mergeCommit });
+    return { kind: 'landed', mergeCommit };
+  }
+  const command = replay.kind === 'failed' ? replay.command : '(no verify commands)';
+  const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
+  ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
+  const reverted = await ctx.withMergeLock(async () => {
+    await ctx.targetGuard.check('before a revert', [ticket.key]);
+    const outcome = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), ctx.targetGuard.expected());
+    if (outcome.kind === 'reverted') ctx.targetGuard.moved(outcome.commit);
+    ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(outcome.kind === 'reverted' ? { commit: outcome.commit } : { problem: outcome.message }) });
+    if (outcome.kind === 'reverted') {
+      await reapplyOnBranch(ctx.repo, target, ticket.key, outcome.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {
+        ctx.log.emit({ type: 'reapply-failed', ticket: ticket.key, pass, problem: (error as Error).message });
+      });
+    }
+    return outcome;
+  });
+  await ctx.tracker.moveTicket(ticket.key, 'in_progress');
+  await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its replay on ${target} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
+  return { kind: 'replay-failed', mergeCommit, command, output, reverted: reverted.kind === 'reverted' };
+}

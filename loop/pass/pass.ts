@@ -1,0 +1,327 @@
+// One worker pass on one ticket: a clean worktree (reused from the pool) and a fresh agent process,
+// then the loop's own checks (a valid result, a proven block, commits on the branch, the finish line),
+// discovered work filed, the two reviews and the landing; the worktree goes back to the pool at the end.
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Ticket } from '../../trackers/types.ts';
+import { gateTicket, judgeBlock } from './blocked.ts';
+import type { LoopContext } from '../context.ts';
+import { fileDiscovered } from './discovered.ts';
+import { branchOf, commitsAhead, prepareWorktree } from '../git/git.ts';
+import { snapshotStillGood } from './warm.ts';
+import type { HeadStart } from './warm.ts';
+import { landTicket, liveMergeOnTarget, mergeAhead, replayAndSettle } from '../land/land.ts';
+import type { LandOutcome, MergeAhead } from '../land/land.ts';
+import { renderPrompt } from './prompt.ts';
+import { WorkerResult, readResult } from '../../oracle/results.ts';
+import { reviewChange, reviewDiff } from '../land/review.ts';
+import { checkRatchet } from '../land/ratchet.ts';
+import type { RatchetFinding } from '../land/ratchet.ts';
+import { judgeRatchet, ratchetSection } from '../land/ratchet-gate.ts';
+import { cannotStart, setupLog } from '../worktree/environment.ts';
+import { appendJournal, forgetAgent, recordAgent } from '../state/state.ts';
+import { finishLine, runVerify, verifyFilePath } from '../worktree/verify.ts';
+import type { VerifyOutcome } from '../worktree/verify.ts';
+import { outsideChanges, snapshotOutside } from '../safety/outside.ts';
+import type { AgentOutcome } from '../agents/types.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Usage and rate limits: how often a pass waits and reruns its agent, and how long at most. */
+const RATE_LIMIT_WAITS = 6;
+const BASE_RATE_LIMIT_WAIT_MS = 60_000;
+const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
+
+/** How a pass ended. Every kind but `landed` leaves the ticket not done (`gated` waits for a person). */
+export type PassOutcome =
+  | { kind: 'landed'; mergeCommit: string }
+  | { kind: 'agent-failed'; reason: string }
+  | { kind: 'rate-limited'; reason: string }
+  | { kind: 'outside-changes'; problems: string[] }
+  | { kind: 'no-result'; reason: string }
+  | { kind: 'gated'; reason: string }
+  | { kind: 'block-unproven'; reason: string }
+  | { kind: 'no-commits'; reason: string }
+  | { kind: 'verify-failed'; command: string; output: string }
+  | { kind: 'no-verify'; reason: string }
+  | { kind: 'waiting-on-discovered'; keys: string[] }
+  | { kind: 'review-rejected'; findings: string }
+  | { kind: 'ratchet-refused'; findings: string }
+  | { kind: 'merge-conflict'; message: string }
+  | { kind: 'replay-failed'; command: string; output: string }
+  | { kind: 'setup-failed'; command: string; output: string }
+  | { kind: 'environment-failed'; command: string; output: string };
+
+export type PassResult = { outcome: PassOutcome; costUsd: number };
+
+/** One-line reason for the journal, the events and the next pass's prompt. */
+export function describeOutcome(outcome: PassOutcome): string {
+  switch (outcome.kind) {
+    case 'landed': return `merged as ${outcome.mergeCommit.slice(0, 12)}; replay passed; done`;
+    case 'agent-failed': return `the agent failed: ${outcome.reason}`;
+    case 'rate-limited': return `the agent's vendor kept refusing (usage or rate limit): ${outcome.reason}`;
+    case 'outside-changes': return `the pass changed things outside its worktree, which is not allowed:\n${outcome.problems.join('\n')}`;
+    case 'no-result': return `no valid result: ${outcome.reason}`;
+    case 'gated': return `a second model found the block proven; the ticket waits for a person: ${outcome.reason}`;
+    case 'block-unproven': return `reported blocked, but the block is not proven: ${outcome.reason}`;
+    case 'no-commits': return outcome.reason;
+    case 'verify-failed': return `the finish line failed at \`${outcome.command}\`:\n${outcome.output}`;
+    case 'no-verify': return outcome.reason;
+    case 'waiting-on-discovered': return `the pass reported work this ticket needs first (${outcome.keys.join(', ')}); the ticket waits for it and lands in a later pass`;
+    case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
+    case 'ratchet-refused': return outcome.findings;
+    case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
+    case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
+    case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
+    case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
+  }
+}
+
+/** `warmed`: the pass's head start, prepared while it waited for a slot (loop/pass/warm.ts), if any. */
+export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<HeadStart | undefined>): Promise<PassResult> {
+  const worktree = ctx.paths.worktree(ticket.key);
+  try {
+    return await passOn(ctx, ticket, pass, notes, warmed);
+  } finally {
+    // the worktree goes back to the pool whatever the outcome; an interrupted pass may leave it where
+    // it is (the next start's stale cleanup removes it)
+    if (!ctx.signal.aborted && existsSync(worktree)) await ctx.worktrees.release(worktree);
+  }
+}
+
+async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed: Promise<HeadStart | undefined> | undefined): Promise<PassResult> {
+  const { key } = ticket;
+  const target = ctx.options.targetBranch;
+  const dir = ctx.paths.passDir(key, pass);
+  mkdirSync(dir, { recursive: true });
+  const head = warmed ? await warmed : undefined;
+
+  // The snapshot of everything outside the worktree: the head start's when it is recent, else taken
+  // now, beside the lookup and the worktree's preparation (nothing of this pass has run yet), not after
+  // them in the agent's slot. Never during a merge: a merge moves the target ref before it syncs the
+  // checked-out files, and a snapshot between the two would see another ticket's landing as a change
+  // made by this pass.
+  const undoneBefore = ctx.targetGuard.undone().length;
+  const snapshot = snapshotStillGood(head?.outside, undoneBefore)
+    ? Promise.resolve(head.outside.snapshot)
+    : ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
+  void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
+
+  // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
+  const already = head ? head.merged : await liveMergeOnTarget(ctx, ticket);
+  if (already) {
+    ctx.log.emit({ type: 'resume-landing', ticket: key, pass, commit: already });
+    const landed = await replayAndSettle(ctx, ticket, pass, already, []);
+    return { outcome: fromLand(landed), costUsd: 0 };
+  }
+
+  const worktree = ctx.paths.worktree(key);
+  const prepared = head?.worktree ?? await prepareWorktree(ctx.repo, target, key, worktree, ctx.targetGuard.rev(), ctx.worktrees.acquire);
+  // its dependencies, before the agent: a set-up that fails is the environment's, never charged to the ticket
+  const env = await ctx.environment.prepare(worktree, { trusted: false, logFile: setupLog(dir), ticket: key, pass, where: 'pass' });
+  if (env.kind === 'failed') return { outcome: { kind: 'setup-failed', command: env.command, output: env.output }, costUsd: 0 };
+  const envKey = env.kind === 'none' ? undefined : env.key;
+  const before = finishLine(ticket.description, key, worktree);
+  const resultFile = join(dir, 'result.json');
+  const promptFile = join(dir, 'prompt.md');
+  const conflictNote = prepared.conflict ? `\n- ${target} has moved and does not merge cleanly into your branch: merge \`${target}\` first and resolve the conflicts.` : '';
+  writeFileSync(promptFile, renderPrompt('worker', {
+    ticket_key: key,
+    ticket_title: ticket.title,
+    ticket_description: ticket.description,
+    verify_commands: before.commands.length > 0
+      ? before.commands.map((c) => `    ${c}`).join('\n')
+      : `(none yet: the ticket has no \`\`\`verify block. Your first duty is to add one: commit the commands that prove this ticket done, one per line, in \`${verifyFilePath(key)}\`. The reviewers check that they really test the ticket.)`,
+    pass: String(pass),
+    max_passes: String(ctx.options.maxPasses),
+    worktree,
+    branch: branchOf(key),
+    target_branch: target,
+    journal_file: ctx.paths.journal(key),
+    pass_notes: (notes ? `- What happened before: ${notes.replace(/\n/g, '\n  ')}` : '- This is the first pass on this ticket.') + conflictNote,
+    result_file: resultFile,
+  }));
+
+  const verifyFile = join(dir, 'verify.txt');
+  writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
+  const outsideBefore = await snapshot;
+  let outcome: AgentOutcome;
+  for (let wait = 0; ; wait++) {
+    rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
+    ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec, ...(wait > 0 ? { rerun: wait } : {}) });
+    let agentPid: number | undefined;
+    outcome = await ctx.agent.run({
+      role: 'worker', ticket: key, pass, cwd: worktree, promptFile, resultFile, logFile: join(dir, 'agent.log'),
+      env: ctx.env,
+      // the stop hook holds the agent to this finish line; the safety hook protects the target branch
+      extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key), NIGHTSHIFT_VERIFY_FILE: verifyFile, NIGHTSHIFT_TARGET_BRANCH: target },
+      timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+      onSpawn: (pid) => {
+        agentPid = pid;
+        recordAgent(ctx.paths, pid);
+      },
+    });
+    if (agentPid !== undefined) forgetAgent(ctx.paths, agentPid);
+    // A usage or rate limit is the vendor's, not the ticket's: wait and rerun the same pass.
+    if (outcome.kind !== 'rate-limited' || wait >= RATE_LIMIT_WAITS || ctx.signal.aborted) break;
+    const waitMs = Math.min(MAX_RATE_LIMIT_WAIT_MS, outcome.retryAfterMs ?? BASE_RATE_LIMIT_WAIT_MS * 2 ** wait);
+    ctx.log.emit({ type: 'rate-limited', ticket: key, pass, detail: outcome.detail, wait_ms: waitMs });
+    await sleep(waitMs, undefined, { signal: ctx.signal }).catch(() => undefined);
+  }
+  const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
+  ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
+  const result = readResult(resultFile, WorkerResult);
+  let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
+  const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
+
+  // A pass that looks complete has its finish line run, and its commit count, ratchet check and review
+  // diff read, from now on, beside the checks below: all are needed before the merge, none changes
+  // anything outside the worktree. If a check below fails first, they are stopped (the verify killed).
+  const early = outcome.kind === 'finished' && result.kind === 'ok' && result.value.status === 'complete'
+    ? startChecks(ctx, ticket, worktree, dir, envKey)
+    : undefined;
+  try {
+    // Only the loop moves the target: a move made during this pass is undone (and fails the pass). The
+    // target is read first without the merge lock (where the loop left it: nothing to undo), and under it
+    // only otherwise. The snapshot after the pass, like the one before its agent, is read beside merges
+    // rather than inside the lock, beside that check.
+    const [guard, outsideAfter] = await Promise.all([
+      ctx.targetGuard.untouched().then((ok) => (ok ? { kind: 'ok' as const } : ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key])))),
+      ctx.readBesideMerges(() => snapshotOutside(ctx.repo)),
+    ]);
+    const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.movedForward(older, newer));
+    // the tickets file and the loop's state files are the loop's: a write found now fails this pass
+    outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
+    // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
+    for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
+      const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);
+      if (mine || guard.kind === 'restored') outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
+    }
+    if (outside.length > 0) {
+      ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
+      return done({ kind: 'outside-changes', problems: outside });
+    }
+    if (outcome.kind === 'timed-out') return done({ kind: 'agent-failed', reason: `it ran past the ${ctx.options.workerMinutes}-minute limit and was killed` });
+    if (outcome.kind === 'crashed') return done({ kind: 'agent-failed', reason: outcome.detail });
+    if (outcome.kind === 'rate-limited') return done({ kind: 'rate-limited', reason: outcome.detail });
+    if (result.kind === 'invalid') return done({ kind: 'no-result', reason: result.problem });
+    const { value } = result;
+
+    // Discovered work is filed whatever the pass's fate; work that blocks this ticket defers its landing.
+    const filed = value.discovered.length > 0 ? await fileDiscovered(ctx, ticket, pass, value.discovered) : [];
+    const blocksThis = filed.filter((f) => f.blocks.includes(key)).map((f) => f.key);
+
+    if (value.status === 'blocked') {
+      const judgement = await judgeBlock(ctx, ticket, pass, worktree, { summary: value.summary, evidence: value.evidence });
+      costUsd += judgement.costUsd; // the checker's cost is this pass's, so the budget sees it
+      if (judgement.kind === 'proven') {
+        await gateTicket(ctx, ticket, value.summary || judgement.reason, `${value.evidence}\n\nblocked-check (${judgement.checker}): ${judgement.reason}`);
+        return done({ kind: 'gated', reason: judgement.reason });
+      }
+      return done({ kind: 'block-unproven', reason: judgement.reason });
+    }
+    if ((await (early?.ahead ?? commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev()))) === 0) {
+      return done({ kind: 'no-commits', reason: `the agent reported complete but ${branchOf(key)} has no commits beyond ${target}` });
+    }
+    const line = early?.line ?? finishLine(ticket.description, key, worktree);
+    if (line.commands.length === 0) {
+      return done({ kind: 'no-verify', reason: `the ticket has no \`\`\`verify block and the branch adds no ${verifyFilePath(key)}, so nothing can prove it done` });
+    }
+    const verify = await (early?.verify ?? verifyPrepared(ctx, key, worktree, dir, envKey, line.commands, ctx.signal));
+    ctx.log.emit({ type: 'verify', ticket: key, pass, result: verify.kind, source: line.source, ...(verify.kind === 'failed' ? { command: verify.command, output: verify.output } : {}) });
+    if (verify.kind === 'failed' && cannotStart(verify.exit, verify.output) && !ctx.environment.started.has(verify.command)) {
+      return done({ kind: 'environment-failed', command: verify.command, output: verify.output });
+    }
+    if (verify.kind === 'failed') return done({ kind: 'verify-failed', command: verify.command, output: verify.output });
+    if (blocksThis.length > 0) return done({ kind: 'waiting-on-discovered', keys: blocksThis });
+
+    // a change that takes tests away merges only if both reviewers accept the worker's reason
+    const ratchet = await (early?.ratchet ?? checkRatchet(ctx.repo, target, branchOf(key), ctx.targetGuard.rev()));
+    const reviews = await reviewChange(ctx, ticket, pass, worktree, line.commands, ratchetSection(ratchet, value), early?.diff);
+    costUsd += reviews.reduce((sum, r) => sum + r.costUsd, 0);
+    const rejected = reviews.filter((r) => r.verdict !== 'approve');
+    const ratchetDecision = judgeRatchet(ratchet, reviews);
+    if (ratchetDecision.kind !== 'clear') {
+      ctx.log.emit({ type: 'ratchet', ticket: key, pass, findings: ratchet.map((f) => f.message), decision: rejected.length === 0 && ratchetDecision.kind === 'accepted' ? 'accepted' : 'refused', accepted_by: reviews.filter((r) => r.ratchet === 'accept').map((r) => r.agent) });
+    }
+    if (rejected.length > 0) {
+      const findings = rejected.map((r) => [
+        `${r.agent}:`,
+        ...(r.problem ? [`  - ${r.problem}`] : []),
+        ...r.findings.map((f) => `  - [${f.severity}] ${f.file ? `${f.file}${f.line ? `:${f.line}` : ''}: ` : ''}${f.message}`),
+      ].join('\n')).join('\n');
+      return done({ kind: 'review-rejected', findings: ratchetDecision.kind === 'refused' ? `${findings}\n${ratchetDecision.findings}` : findings });
+    }
+    if (ratchetDecision.kind === 'refused') return done({ kind: 'ratchet-refused', findings: ratchetDecision.findings });
+    // the worktree is done with: given back beside the merge (the pool finishes it before the path is
+    // handed out again, and runPass waits for it)
+    void ctx.worktrees.release(worktree).catch(() => undefined);
+    const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })), early?.merge);
+    return done(fromLand(landed));
+  } finally {
+    await early?.stop();
+  }
+}
+
+/**
+ * The finish line in the worker's worktree. A worker that changed a lockfile changed what the worktree
+ * needs: it is prepared again, in place (never stored), and a set-up that then fails is the change's
+ * failure, reported as the finish line's.
+ */
+async function verifyPrepared(ctx: LoopContext, key: string, worktree: string, dir: string, envKey: string | undefined, commands: string[], signal: AbortSignal): Promise<VerifyOutcome> {
+  if (envKey !== undefined && ctx.environment.keyOf(worktree) !== envKey) {
+    const again = await ctx.environment.prepare(worktree, { trusted: false, logFile: setupLog(dir), ticket: key, where: 'verify' });
+    if (again.kind === 'failed') return { kind: 'failed', command: `set-up: ${again.command}`, exit: again.exit, output: again.output, digest: '' };
+  }
+  return runVerify({ commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal });
+}
+
+type EarlyChecks = {
+  line: ReturnType<typeof finishLine>;
+  ahead: Promise<number>;
+  verify: Promise<VerifyOutcome> | undefined;
+  ratchet: Promise<RatchetFinding[]>;
+  diff: Promise<string>;
+  /** The merge prepared when the agent ended (land.ts mergeAhead): its commit made, not placed, and the replay's worktree. */
+  merge: MergeAhead;
+  /** Kills the verify if it still runs, waits for everything started, and gives back the replay worktree no landing took. */
+  stop(): Promise<void>;
+};
+
+function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: string, envKey: string | undefined): EarlyChecks {
+  const { key } = ticket;
+  const target = ctx.options.targetBranch;
+  const stopper = new AbortController();
+  const line = finishLine(ticket.description, key, worktree);
+  const verify = line.commands.length > 0
+    ? verifyPrepared(ctx, ticket.key, worktree, dir, envKey, line.commands, AbortSignal.any([ctx.signal, stopper.signal]))
+    : undefined;
+  const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
+  const merge = mergeAhead(ctx, ticket);
+  // the ratchet judges the head the merge is made of
+  const rev = ctx.targetGuard.rev();
+  const ratchet = merge.head.then((head) => checkRatchet(ctx.repo, target, branchOf(key), rev, head));
+  const diff = reviewDiff(ctx, key);
+  const started: Array<Promise<unknown>> = [ahead, ratchet, diff, merge.made, ...(verify ? [verify] : [])];
+  for (const promise of started) void promise.catch(() => undefined); // awaited where used, or by stop()
+  return {
+    line, ahead, verify, ratchet, diff, merge,
+    async stop() {
+      stopper.abort();
+      await Promise.allSettled(started);
+      await merge.abandon();
+    },
+  };
+}
+
+function fromLand(landed: LandOutcome): PassOutcome {
+  switch (landed.kind) {
+    case 'landed': return { kind: 'landed', mergeCommit: landed.mergeCommit };
+    case 'merge-conflict': return { kind: 'merge-conflict', message: landed.message };
+    case 'replay-failed': return { kind: 'replay-failed', command: landed.command, output: landed.output };
+    case 'replay-interrupted': return { kind: 'agent-failed', reason: `the loop stopped during the replay of ${landed.mergeCommit.slice(0, 12)}; the next start replays it again` };
+  }
+}
+
+export function journalPass(ctx: LoopContext, key: string, pass: number, outcome: PassOutcome): void {
+  appendJournal(ctx.paths, key, `nightshift: pass ${pass} ended: ${describeOutcome(outcome)}`);
+}

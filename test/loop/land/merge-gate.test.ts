@@ -1,0 +1,183 @@
+// The merge gate with scripted agents against the local tracker: two reviews, the post-merge replay
+// and its revert, discovered work, and proven versus fake blocks.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { parseBatch } from '../../../trackers/batch.ts';
+import { SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
+import { git, makeRepo, tempDir, writeTickets } from '../../helpers/repo.ts';
+import type { TicketSpec } from '../../helpers/repo.ts';
+
+type Call = { role: string; ticket: string; pass: number; prompt: string };
+
+async function setup(plan: object, tickets: TicketSpec[], extra: string[] = []) {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'app\n' });
+  const ticketsFile = writeTickets(join(dir, 'tickets.json'), 'APP', tickets);
+  const planFile = join(dir, 'plan.json');
+  writeFileSync(planFile, JSON.stringify(plan));
+  const agent = (name: string) => `command:${process.execPath} ${SCRIPTED_AGENT} ${planFile} ${name}`;
+  const batch = tickets.length === 1 ? 'APP-1' : `APP-1..APP-${tickets.length}`;
+  const args = [batch, '--tracker', 'local', '--tickets', ticketsFile, '--repo', repo, '--agent', agent('worker'),
+    '--review', `${agent('alpha')},${agent('beta')}`, '--max-passes', '3', '--state', join(dir, 'state'), ...extra];
+  return {
+    dir, repo, args, batch,
+    calls: () => readFileSync(`${planFile}.calls`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Call),
+    oracle: () => runCli(['oracle', batch, '--tracker', 'local', '--tickets', ticketsFile, '--repo', repo]),
+    tickets: () => JSON.parse(readFileSync(ticketsFile, 'utf8')).tickets as Array<{ key: string; state: string; labels: string[]; blockedBy: string[]; comments: Array<{ body: string }>; description: string }>,
+    merges: async (key: string) => (await git(repo, 'log', 'main', '--format=%(trailers:key=Nightshift-Ticket,valueonly)')).split('\n').filter((l) => l.trim() === key).length,
+  };
+}
+
+const feature = { files: { 'feature.txt': 'x\n' }, commit: true };
+
+test('a change one reviewer rejects does not merge; the next pass sees the findings; both approving merges it', async () => {
+  const t = await setup({
+    worker: feature,
+    'reviewer:APP-1:1': { result: { verdict: 'changes', findings: [{ severity: 'high', message: 'feature.txt must end with a newline and be documented in README.md', file: 'feature.txt', line: 1 }] } },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }]);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: review-rejected/);
+  const workers = t.calls().filter((c) => c.role === 'worker');
+  expect(workers.map((c) => c.pass)).toEqual([1, 2]);
+  expect(workers[1]?.prompt).toContain('[high] feature.txt:1: feature.txt must end with a newline and be documented in README.md');
+  expect(await t.merges('APP-1')).toBe(1);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8');
+  expect(events.match(/"type":"review",/g)).toHaveLength(4);
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('a reviewer that never gives valid JSON counts as changes after one retry', async () => {
+  const t = await setup({ worker: feature, reviewer: { result: 'not json' } }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }], ['--max-passes', '1']);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(1);
+  expect(t.calls().filter((c) => c.role === 'reviewer')).toHaveLength(4);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: review-rejected/);
+  expect(readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8')).toContain('gave no valid verdict twice');
+  expect(await t.merges('APP-1')).toBe(0);
+});
+
+test('a merge whose replay fails is reverted; the oracle agrees it is not done; the fixed next pass lands', async () => {
+  // on the ticket's branch the check passes; on the merged head (detached) it needs fixed.txt too
+  const verify = ['test -f feature.txt', 'test "$(git rev-parse --abbrev-ref HEAD)" != HEAD || test -f fixed.txt'];
+  const t = await setup({ 'worker:APP-1:1': feature, 'worker:APP-1:2': { files: { 'fixed.txt': 'y\n' }, commit: true } }, [{ key: 'APP-1', verify }], ['--max-passes', '1']);
+  const first = await runCli(['run', ...t.args]);
+  expect(first.exitCode).toBe(1);
+  expect(first.stdout).toMatch(/APP-1 replay failed/);
+  expect(first.stdout).toMatch(/APP-1 merge [0-9a-f]{12} reverted/);
+  expect(await git(t.repo, 'show', 'main:README.md')).toBe('app');
+  await expect(git(t.repo, 'show', 'main:feature.txt')).rejects.toThrow();
+  expect(t.tickets()[0]?.state).toBe('in_progress');
+  expect(t.tickets()[0]?.comments.at(-1)?.body).toMatch(/was reverted because its replay on main failed/);
+  expect((await t.oracle()).exitCode).toBe(1);
+
+  const second = await runCli(['run', ...t.args.slice(0, -2), '--max-passes', '2']);
+  expect(second.exitCode).toBe(0);
+  expect(await git(t.repo, 'show', 'main:feature.txt')).toBe('x');
+  expect(await git(t.repo, 'show', 'main:fixed.txt')).toBe('y');
+  expect(t.calls().filter((c) => c.role === 'worker').at(-1)?.prompt).toContain('so the merge was reverted');
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('an activation gap becomes a ticket that blocks its own; both are worked and done', async () => {
+  const gap = { title: 'Wire the feature into the startup path', description: 'merged but not live: nothing calls it.\n\n```verify\ntest -f wired.txt\n```', blocks: ['APP-1'] };
+  const t = await setup({
+    'worker:APP-1:1': { ...feature, result: { status: 'complete', summary: 'built it', discovered: [gap] } },
+    'worker:APP-2': { files: { 'wired.txt': 'on\n' }, commit: true },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }]);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  const [one, two] = t.tickets();
+  expect(two).toMatchObject({ key: 'APP-2', state: 'done', labels: [parseBatch('APP-1').label] });
+  expect(two?.description).toContain('Discovered by nightshift while working APP-1');
+  expect(one?.blockedBy).toEqual(['APP-2']);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: waiting-on-discovered/);
+  // APP-1 landed only after APP-2
+  expect(run.stdout.indexOf('APP-2 DONE')).toBeLessThan(run.stdout.indexOf('APP-1 DONE'));
+  expect((await t.oracle()).exitCode).toBe(0);
+  expect((await t.oracle()).stdout).toContain('2 of 2');
+});
+
+test('a fake block is rejected by the other model and retried; the next worker is told why', async () => {
+  const t = await setup({
+    'worker:APP-1:1': { result: { status: 'blocked', summary: 'I need a person to confirm the design', evidence: 'none really' } },
+    'worker:APP-1:2': feature,
+    'blocked-check': { result: { verdict: 'unproven', reason: 'the ticket already specifies the design; decide and go on' } },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }]);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: block-unproven/);
+  expect(t.calls().find((c) => c.role === 'blocked-check')?.prompt).toContain('none really');
+  expect(t.calls().filter((c) => c.role === 'worker')[1]?.prompt).toContain('the ticket already specifies the design; decide and go on');
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('a block without evidence is a failed pass without asking anyone', async () => {
+  const t = await setup({ worker: { result: { status: 'blocked', summary: 'stuck', evidence: '' } } }, [{ key: 'APP-1', verify: ['true'] }], ['--max-passes', '1']);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(1);
+  expect(run.stdout).toContain('the block came without evidence');
+  expect(t.calls().some((c) => c.role === 'blocked-check')).toBe(false);
+});
+
+test('a proven block ends the batch as needing a human (exit 3) with the evidence in the intervention log', async () => {
+  const evidence = '$ curl -sf https://vendor.example/api\ncurl: (22) The requested URL returned error: 401';
+  const t = await setup({
+    'worker:APP-1': feature,
+    'worker:APP-2': { result: { status: 'blocked', summary: 'the vendor API key expired', evidence } },
+    'blocked-check': { result: { verdict: 'proven', reason: 'a 401 with a valid request: only the key owner can renew it', cost_usd: 0.05 } },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['true'] }]);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(3);
+  // the checker's cost is the pass's, so the batch budget sees it
+  const passEnd = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; cost_usd?: number })
+    .find((e) => e.type === 'pass-end' && e.ticket === 'APP-2');
+  expect(passEnd?.cost_usd).toBeCloseTo(0.05);
+  const gated = t.tickets()[1];
+  expect(gated?.labels).toContain('human-gated');
+  expect(gated?.comments.at(-1)?.body).toMatch(/^Human-gated: the vendor API key expired/);
+  expect(gated?.comments.at(-1)?.body).toContain('error: 401');
+  const interventions = readFileSync(join(t.dir, 'state', 'interventions.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(interventions).toEqual([expect.objectContaining({ type: 'request', kind: 'work', ticket: 'APP-2', reason: 'the vendor API key expired', evidence: expect.stringContaining('error: 401') })]);
+  const oracle = await t.oracle();
+  expect(oracle.exitCode).toBe(0);
+  expect(oracle.stdout).toContain('(1 human-gated)');
+});
+
+test('a ticket without a verify block is not silently passed: the worker adds one and it is used', async () => {
+  const t = await setup({
+    'worker:APP-1:1': feature,
+    'worker:APP-1:2': { files: { '.nightshift/verify/APP-1': 'test -f feature.txt\ngrep -q x feature.txt\n' }, commit: true },
+  }, [{ key: 'APP-1' }]);
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: no-verify/);
+  expect(t.calls().find((c) => c.role === 'worker')?.prompt).toContain('Your first duty is to add one');
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('only the loop moves the target: a worker that moves it is undone, and a forged trailer never counts as a merge', async () => {
+  const forge = `git commit -q --allow-empty -m "Merge it
+
+Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
+  const t = await setup({
+    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: forge },
+    'worker:APP-1': feature,
+    // APP-2's worker slips a trailer naming APP-3 into its own commits, which land with APP-2's merge
+    'worker:APP-2': { files: { 'two.txt': 'x\n' }, commit: true, message: 'two\n\nNightshift-Ticket: APP-3' },
+    'worker:APP-3': { files: { 'three.txt': 'x\n' }, commit: true },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['test -f two.txt'] }, { key: 'APP-3', verify: ['test -f three.txt'], blockedBy: ['APP-2'] }]);
+  const before = await git(t.repo, 'rev-parse', 'main');
+  const run = await runCli(['run', ...t.args]);
+  expect(run.exitCode).toBe(0);
+  expect(run.stdout).toMatch(/APP-1 pass 1 ended: outside-changes/);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8');
+  expect(events).toContain('"type":"foreign-target-move"');
+  expect(events).not.toContain('"type":"merge-found"');
+  // the forged commit never became part of main's own line; every ticket merged once, by the loop
+  expect(await git(t.repo, 'log', '--first-parent', '--format=%an', `${before}..main`)).toMatch(/^(nightshift\n?)+$/);
+  expect(t.calls().filter((c) => c.role === 'worker' && c.ticket === 'APP-3')).toHaveLength(1);
+  expect(await t.merges('APP-1')).toBe(1);
+  expect((await t.oracle()).exitCode).toBe(0);
+});
