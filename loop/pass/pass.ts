@@ -12,7 +12,7 @@ import { snapshotStillGood } from './warm.ts';
 import type { HeadStart } from './warm.ts';
 import { landTicket, liveMergeOnTarget, mergeAhead, replayAndSettle } from '../land/land.ts';
 import type { LandOutcome, MergeAhead } from '../land/land.ts';
-import { renderPrompt } from './prompt.ts';
+import { renderPrompt } from '../agents/prompt.ts';
 import { WorkerResult, readResult } from '../../oracle/results.ts';
 import { reviewChange, reviewDiff } from '../land/review.ts';
 import { checkRatchet } from '../land/ratchet.ts';
