@@ -22,6 +22,16 @@ export function branchOf(key: string): string {
 /** Variables git may see from our environment: enough to find itself and the user's config, no editors or pagers. */
 const PASSED_TO_GIT = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME'];
 
+/** `git:<subcommand>` for the CPU counted per kind of command (options before the subcommand skipped). */
+export function gitKind(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? '';
+    if (arg === '-C' || arg === '-c') i++;
+    else if (!arg.startsWith('-')) return `git:${arg}`;
+  }
+  return 'git';
+}
+
 /** A repository (or worktree) to run git in: `raw` resolves with stdout, or rejects with git's message. */
 export type Git = { raw(args: readonly string[]): Promise<string> };
 
@@ -38,7 +48,7 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
   const gitEnv = { ...clean, ...IDENTITY, GIT_TERMINAL_PROMPT: '0' };
   const run = async (args: readonly string[]): Promise<string> => {
     for (let attempt = 0; ; attempt++) {
-      const result = await captureProcess('git', args, { cwd: dir, env: gitEnv });
+      const result = await captureProcess('git', args, { cwd: dir, env: gitEnv, kind: gitKind(args) });
       if (result.exitCode === 0) return result.stdout;
       const message = (result.stderr.trim() || result.stdout.trim() || `git ${args.join(' ')} exited ${result.exitCode}`).slice(0, 8_000);
       const lock = LOCK_EXISTS.exec(message)?.[1];

@@ -158,6 +158,7 @@ export async function replayAndSettle(
       cwd: scratch,
       env: ctx.env,
       logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
+      kind: 'replay',
       timeoutMs: ctx.options.workerMinutes * 60_000,
       signal: ctx.signal,
     });

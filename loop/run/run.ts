@@ -12,6 +12,8 @@ import { openAgent } from '../agents/open.ts';
 import { openBudget, spentInHistory, workerCost } from '../schedule/budget.ts';
 import type { LoopContext } from '../context.ts';
 import { onStaleGitLock, openGit } from '../git/git.ts';
+import { spawnHelperCpu } from '../process/subprocess.ts';
+import type { ProcessCpu } from '../process/subprocess.ts';
 import { checkGraph, depthsOf, heightsOf, noteNewOutsideBlockers, outsideBlockers } from '../schedule/graph.ts';
 import { openOracleSession } from '../schedule/oracle-client.ts';
 import type { OracleAnswer, OracleSession } from '../schedule/oracle-client.ts';
@@ -105,10 +107,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
     const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
-    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
+    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals(), ...await processCpu() });
     return { ...summary, stateDir, run };
   } catch (error) {
-    if (error instanceof FatalError) log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals() });
+    if (error instanceof FatalError) log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals(), ...await processCpu() });
     throw error;
   } finally {
     controller.abort();
@@ -117,6 +119,12 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     await worktrees.close();
     await lock.release().catch(() => undefined);
   }
+}
+
+/** The commands the spawn helper ran this run, per kind, with their CPU (`process_cpu` of run-end). */
+async function processCpu(): Promise<{ process_cpu?: ProcessCpu }> {
+  const cpu = await spawnHelperCpu().catch(() => undefined);
+  return cpu ? { process_cpu: cpu } : {};
 }
 
 async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper): Promise<{ exitCode: ExitCodeValue; reason: string }> {
