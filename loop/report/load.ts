@@ -17,6 +17,8 @@ const RunJson = z.looseObject({
   batch: z.string().optional(),
   repo: z.string().optional(),
   budgetUsd: z.number().optional(),
+  budgetUsdPerDay: z.number().optional(),
+  budgetUsdPerTicket: z.number().optional(),
   started: z.string().optional(),
 });
 const InterventionLine = z.looseObject({
