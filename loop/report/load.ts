@@ -9,7 +9,7 @@ import { UsageError } from '../../trackers/errors.ts';
 import { closeOpenPasses, foldEvents } from './model.ts';
 import type { BatchModel, InterventionRecord, StampedEvent } from './model.ts';
 import { readEvents } from '../../oracle/state-files.ts';
-import { isAlive } from '../process/subprocess.ts';
+import { isAlive } from '../process/alive.ts';
 
 const RunJson = z.looseObject({
   run: z.string().optional(),

@@ -6,6 +6,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerResult, readResult } from '../../oracle/results.ts';
+import type { LoadedState } from '../report/load.ts';
+import { statePaths } from '../state/state.ts';
 import type { LoopEvent, StatePaths } from '../state/state.ts';
 
 /** What was spent, in all, per UTC day (`YYYY-MM-DD`) and per ticket. */
@@ -120,4 +122,33 @@ export function workerCost(paths: StatePaths, key: string, pass: number): number
   if (!existsSync(file)) return 0;
   const result = readResult(file, WorkerResult);
   return result.kind === 'ok' ? result.value.cost_usd : 0;
+}
+
+/** The three caps, each with what is spent against it: the batch's, today's (UTC) and the costliest ticket's. */
+export type BudgetsView = {
+  batch: { limit_usd: number | null; spent_usd: number };
+  day: { limit_usd: number | null; spent_usd: number; day: string };
+  ticket: { limit_usd: number | null; max_spent_usd: number; ticket: string | null };
+};
+
+/** `day`: today (UTC) while the loop runs, else the day of the batch's last event. */
+export function budgetsOf(state: LoadedState, now = new Date()): BudgetsView {
+  const ledger = ledgerOf(state.events, statePaths(state.dir));
+  const day = (state.liveness === 'running' || !state.model.last ? now.toISOString() : state.model.last).slice(0, 10);
+  const costliest = [...ledger.byTicket].sort((a, b) => b[1] - a[1])[0];
+  const round = (n: number) => Number(n.toFixed(4));
+  return {
+    batch: { limit_usd: state.runJson?.budgetUsd ?? null, spent_usd: round(Math.max(ledger.total, state.model.spentUsd)) },
+    day: { limit_usd: state.runJson?.budgetUsdPerDay ?? null, spent_usd: round(ledger.byDay.get(day) ?? 0), day },
+    ticket: { limit_usd: state.runJson?.budgetUsdPerTicket ?? null, max_spent_usd: round(costliest?.[1] ?? 0), ticket: costliest?.[0] ?? null },
+  };
+}
+
+export function describeBudgets(b: BudgetsView): string {
+  const of = (limit: number | null) => (limit === null ? 'no cap' : usd(limit));
+  return [
+    `batch ${usd(b.batch.spent_usd)} of ${of(b.batch.limit_usd)}`,
+    `${b.day.day} ${usd(b.day.spent_usd)} of ${of(b.day.limit_usd)} a day`,
+    `per ticket ${b.ticket.ticket ? `${usd(b.ticket.max_spent_usd)} (${b.ticket.ticket})` : usd(0)} of ${of(b.ticket.limit_usd)}`,
+  ].join(' · ');
 }

@@ -12,8 +12,7 @@ import type { LoadedState } from '../report/load.ts';
 import { formatUsd } from '../report/format.ts';
 import { interventionsByKind } from '../report/model.ts';
 import { describeLastAudit, htmlReportCommand } from '../report/text.ts';
-import { ledgerOf } from '../schedule/budget.ts';
-import { statePaths } from '../state/state.ts';
+import { budgetsOf, describeBudgets } from '../schedule/budget.ts';
 import { renderBlock } from './block.ts';
 import { renderRow } from './text.ts';
 import { formatEvent } from './view.ts';
@@ -126,33 +125,4 @@ export function statusJson(state: LoadedState): Record<string, unknown> {
     audit: model.audits.at(-1) ?? null,
     last_event_at: model.last ?? null,
   };
-}
-
-/** The three caps, each with what is spent against it: the batch's, today's (UTC) and the costliest ticket's. */
-export type BudgetsView = {
-  batch: { limit_usd: number | null; spent_usd: number };
-  day: { limit_usd: number | null; spent_usd: number; day: string };
-  ticket: { limit_usd: number | null; max_spent_usd: number; ticket: string | null };
-};
-
-/** `day`: today (UTC) while the loop runs, else the day of the batch's last event. */
-export function budgetsOf(state: LoadedState, now = new Date()): BudgetsView {
-  const ledger = ledgerOf(state.events, statePaths(state.dir));
-  const day = (state.liveness === 'running' || !state.model.last ? now.toISOString() : state.model.last).slice(0, 10);
-  const costliest = [...ledger.byTicket].sort((a, b) => b[1] - a[1])[0];
-  const round = (n: number) => Number(n.toFixed(4));
-  return {
-    batch: { limit_usd: state.runJson?.budgetUsd ?? null, spent_usd: round(Math.max(ledger.total, state.model.spentUsd)) },
-    day: { limit_usd: state.runJson?.budgetUsdPerDay ?? null, spent_usd: round(ledger.byDay.get(day) ?? 0), day },
-    ticket: { limit_usd: state.runJson?.budgetUsdPerTicket ?? null, max_spent_usd: round(costliest?.[1] ?? 0), ticket: costliest?.[0] ?? null },
-  };
-}
-
-export function describeBudgets(b: BudgetsView): string {
-  const of = (limit: number | null) => (limit === null ? 'no cap' : formatUsd(limit));
-  return [
-    `batch ${formatUsd(b.batch.spent_usd)} of ${of(b.batch.limit_usd)}`,
-    `${b.day.day} ${formatUsd(b.day.spent_usd)} of ${of(b.day.limit_usd)} a day`,
-    `per ticket ${b.ticket.ticket ? `${formatUsd(b.ticket.max_spent_usd)} (${b.ticket.ticket})` : formatUsd(0)} of ${of(b.ticket.limit_usd)}`,
-  ].join(' · ');
 }
