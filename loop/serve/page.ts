@@ -158,7 +158,7 @@ const parts = location.pathname.split('/').filter(Boolean);
 export function renderPage(): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>nightshift dashboard</title><style>${CSS}</style></head><body>
+<link rel="icon" href="data:,"><title>nightshift dashboard</title><style>${CSS}</style></head><body>
 <header><h1 id="title">nightshift</h1><span id="live" class="live">connecting</span></header>
 <p class="muted" id="sub"></p>
 <main id="main">
