@@ -2,8 +2,11 @@
 // stream per batch. With a token, every request must carry it (`Authorization: Bearer T`, or `?token=T`
 // for the browser's page and event stream), compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { isAlive } from '../process/alive.ts';
 import { loadStateDir } from '../report/load.ts';
 import type { LoadedState } from '../report/load.ts';
 import { renderTimeline } from '../report/timeline.ts';
@@ -36,7 +39,23 @@ const problem = (res: ServerResponse, status: number, error: string, message: st
 export function openServer(options: ServeOptions): Server {
   const tails = new Map<string, Tail>();
   const find = (id: string): string | undefined => options.dirs().find((dir) => batchId(dir) === id);
-  const load = (dir: string): LoadedState => loadStateDir(dir);
+  // a state dir is read again only when one of its files changed (or its running loop died)
+  const cache = new Map<string, { key: string; state: LoadedState }>();
+  const load = (dir: string): LoadedState => {
+    const key = ['events.jsonl', 'run.json', 'loop.pid', 'oracle.last.json', 'interventions.jsonl'].map((name) => {
+      try {
+        const stat = statSync(join(dir, name));
+        return `${stat.size}:${stat.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    }).join('|');
+    const hit = cache.get(dir);
+    if (hit && hit.key === key && !(hit.state.liveness === 'running' && hit.state.pid !== undefined && !isAlive(hit.state.pid))) return hit.state;
+    const state = loadStateDir(dir);
+    cache.set(dir, { key, state });
+    return state;
+  };
 
   const server = createServer((req, res) => {
     try {

@@ -52,7 +52,7 @@ test.skipIf(skip)('a running batch\'s page updates without reload when a pass en
       { ts, run: DASHBOARD_RUN, type: 'pass-end', ticket: 'ENG-40', pass: 1, outcome: 'landed', reason: 'landed', cost_usd: 0.3 },
     ].map((e) => `${JSON.stringify(e)}\n`).join(''));
     await page.waitForSelector('#graph g[data-key="ENG-40"][data-state="done"]');
-    await page.waitForFunction(() => document.querySelectorAll('#running tr[data-ticket]').length === 2);
+    await page.waitForFunction("document.querySelectorAll('#running tr[data-ticket]').length === 2");
     await expect(page.locator('#events li').first().textContent()).resolves.toMatch(/pass-end ENG-40 {2}pass=1 outcome=landed/);
     expect(loads).toBe(loadsBefore);
 
