@@ -122,7 +122,7 @@ export function batchDetail(state: LoadedState, now = Date.now()): Record<string
     heals: model.heals.map((x) => ({ started: x.start, ended: x.end ?? null, reason: x.reason, classification: x.classification ?? null, tripwire: x.tripwire ?? null, summary: x.summary ?? null, reasons: x.reasons, files: x.files })),
     interventions: model.interventions.map((i) => ({ ts: i.ts, type: i.type, kind: i.kind, ticket: i.ticket ?? null, note: i.note })),
     runs_detail: model.runs.map((r) => ({ id: r.id, started: r.start, ended: r.end ?? null, exit_code: r.exitCode ?? null, reason: r.reason ?? null })),
-    notifications: state.events.filter((e) => e.type === 'notify-failed').length,
+    notifications_failed: state.events.filter((e) => e.type === 'notify-failed').length,
     event_count: state.events.length,
   };
 }

@@ -44,7 +44,7 @@ export const BatchDetail = BatchSummary.extend({
   heals: z.array(z.strictObject({ started: ts, ended: nullable(ts), reason: z.string(), classification: nullable(z.string()), tripwire: nullable(z.string()), summary: nullable(z.string()), reasons: z.array(z.string()), files: z.array(z.string()) })),
   interventions: z.array(z.strictObject({ ts, type: z.enum(['request', 'touch']), kind: z.string(), ticket: nullable(z.string()), note: z.string() })),
   runs_detail: z.array(z.strictObject({ id: z.string(), started: ts, ended: nullable(ts), exit_code: nullable(z.number().int()), reason: nullable(z.string()) })),
-  notifications: z.number().int().min(0),
+  notifications_failed: z.number().int().min(0),
   event_count: z.number().int().min(0),
 });
 

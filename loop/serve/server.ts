@@ -21,6 +21,14 @@ export type ServeOptions = {
   token: string | undefined;
 };
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The host of a Host header, without its port. */
+function hostnameOf(host: string | undefined): string {
+  if (!host) return '';
+  return host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.replace(/:\d+$/, '');
+}
+
 const digest = (text: string) => createHash('sha256').update(text).digest();
 
 /** Whether `given` is the token, in time that does not depend on where they differ. */
@@ -68,6 +76,10 @@ export function openServer(options: ServeOptions): Server {
   function handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method !== 'GET' && req.method !== 'HEAD') return problem(res, 405, 'read-only', 'the dashboard is read-only: only GET and HEAD');
+    // without a token the dashboard is loopback's only: a page elsewhere must not reach it by DNS rebinding
+    if (options.token === undefined && !LOOPBACK_HOSTS.has(hostnameOf(req.headers.host))) {
+      return problem(res, 403, 'not-loopback', `this dashboard answers only requests addressed to 127.0.0.1, localhost or [::1], not "${req.headers.host ?? ''}"; serve it with --host and --token to reach it otherwise`);
+    }
     if (options.token !== undefined) {
       const header = req.headers.authorization;
       const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : url.searchParams.get('token') ?? undefined;
