@@ -70,7 +70,7 @@ export function budgetNotices(ctx: NoticeContext, uses: readonly BudgetUse[], wa
   return notices;
 }
 
-/** The `about`s already told in earlier runs (from `notify-sent`/`notify-failed` events). */
+/** The `about`s already told in earlier runs (from `notify-sent`/`notify-failed` and `budget-warning` events). */
 export function toldBefore(history: ReadonlyArray<LoopEvent>): Set<string> {
-  return new Set(history.filter((e) => e.type === 'notify-sent' || e.type === 'notify-failed').map((e) => String(e.about)));
+  return new Set(history.filter((e) => e.type === 'notify-sent' || e.type === 'notify-failed' || e.type === 'budget-warning').map((e) => String(e.about)));
 }

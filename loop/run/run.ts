@@ -112,11 +112,11 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   if (options.notify.length > 0) for (const notice of healNotices(noticeCtx, readEvents(paths.events))) notifier.send(notice);
   const counters = { oracle: 0 };
   const warned = toldBefore(readEvents(paths.events));
+  // a cap at 80% is an event once (per day for the day's cap), and a notice where webhooks are set
   const onSpend = (budget: Budget) => {
-    if (options.notify.length === 0) return;
     for (const notice of budgetNotices(noticeCtx, budget.uses(), warned, new Date().toISOString().slice(0, 10))) {
-      log.emit({ type: 'budget-warning', scope: notice.facts.scope ?? null, spent_usd: notice.facts.spent_usd ?? null, limit_usd: notice.facts.limit_usd ?? null });
-      notifier.send(notice);
+      log.emit({ type: 'budget-warning', about: notice.about, scope: notice.facts.scope ?? null, spent_usd: notice.facts.spent_usd ?? null, limit_usd: notice.facts.limit_usd ?? null });
+      if (options.notify.length > 0) notifier.send(notice);
     }
   };
   // a slot freed while a landing is under way may be kept for the ticket it will unblock (loop/schedule/keep.ts)
