@@ -138,7 +138,7 @@ export function budgetsOf(state: LoadedState, now = new Date()): BudgetsView {
   const costliest = [...ledger.byTicket].sort((a, b) => b[1] - a[1])[0];
   const round = (n: number) => Number(n.toFixed(4));
   return {
-    batch: { limit_usd: state.runJson?.budgetUsd ?? null, spent_usd: round(Math.max(ledger.total, state.model.spentUsd)) },
+    batch: { limit_usd: state.runJson?.budgetUsd ?? null, spent_usd: round(ledger.total) },
     day: { limit_usd: state.runJson?.budgetUsdPerDay ?? null, spent_usd: round(ledger.byDay.get(day) ?? 0), day },
     ticket: { limit_usd: state.runJson?.budgetUsdPerTicket ?? null, max_spent_usd: round(costliest?.[1] ?? 0), ticket: costliest?.[0] ?? null },
   };
