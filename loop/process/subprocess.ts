@@ -128,14 +128,7 @@ export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void
 }
 
 /** Whether a process is alive. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive } from './alive.ts';
 
 /** The last `maxBytes` of a log file, for prompts and events. */
 export function readTail(path: string, maxBytes = 4_000): string {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `npm run bench -- --real [--json] [--workers N] [--keep]`: a batch on a real npm project instead (test/bench/real.ts).
+// `npm run bench -- --serve [--json] [--tickets 200]`: the dashboard's load time and memory (test/bench/serve.ts).
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]
 //                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
@@ -47,6 +48,10 @@ function positive(name: string, text: string): number {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--serve')) {
+    const { runServeBench } = await import('./serve.ts');
+    return runServeBench(process.argv.slice(2).filter((arg) => arg !== '--serve'));
+  }
   if (process.argv.includes('--real')) {
     const { runRealBench } = await import('./real.ts');
     return runRealBench(process.argv.slice(2).filter((arg) => arg !== '--real'));
