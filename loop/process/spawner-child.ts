@@ -7,7 +7,6 @@
 // `agent:<role>`, `verify`, ...), how many ran and the CPU they used, which the loop asks for at its end.
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { setPriority } from 'node:os';
 
 type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; logFile?: string; kind?: string; niceness?: number };
 type StatsRequest = { id: number; stats: true };
@@ -58,12 +57,10 @@ function runLong(message: Request & { logFile: string }): void {
   let fd: number | undefined;
   try {
     fd = openSync(message.logFile, 'a');
-    const child = spawn(message.file, message.args, { cwd: message.cwd, env: message.env, detached: true, stdio: ['ignore', fd, fd] });
+    // through nice(1), so the command and everything it starts run at that priority from their first instruction
+    const [file, args] = message.niceness ? ['nice', ['-n', String(message.niceness), message.file, ...message.args]] : [message.file, message.args];
+    const child = spawn(file, args, { cwd: message.cwd, env: message.env, detached: true, stdio: ['ignore', fd, fd] });
     const startedAt = Date.now();
-    // before it forks anything: what it starts inherits the priority
-    if (message.niceness && child.pid !== undefined) {
-      try { setPriority(child.pid, message.niceness); } catch { /* gone already, or not permitted: runs at ours */ }
-    }
     let spawned = false;
     child.on('spawn', () => {
       spawned = true;

@@ -3,7 +3,6 @@
 // Commands are started by the spawn helper of spawner.ts (which this module owns) so that the loop's
 // own event loop never blocks in fork(); without a helper they start here, through execa.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
-import { setPriority } from 'node:os';
 import { execa } from 'execa';
 import { spawnViaHelper, startViaHelper } from './spawner.ts';
 import type { Captured, LongStart } from './spawner.ts';
@@ -50,7 +49,9 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   if (viaHelper) return superviseGroup(spec, await viaHelper, started);
   let pid: number | undefined;
   try {
-    const child = execa(spec.file, [...spec.args], {
+    // through nice(1), so the command and everything it starts run at that priority from their first instruction
+    const [file, args] = spec.niceness ? ['nice', ['-n', String(spec.niceness), spec.file, ...spec.args]] : [spec.file, [...spec.args]];
+    const child = execa(file, args, {
       cwd: spec.cwd,
       env: spec.env,
       extendEnv: false,
@@ -64,9 +65,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       cancelSignal: spec.signal,
     });
     pid = child.pid;
-    if (pid !== undefined && spec.niceness) {
-      try { setPriority(pid, spec.niceness); } catch { /* gone already: nothing to lower */ }
-    }
     if (pid !== undefined) spec.onSpawn?.(pid);
     const result = await child;
     const durationMs = Date.now() - started;
