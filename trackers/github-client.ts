@@ -65,7 +65,10 @@ function nextLink(link: string | undefined): string | undefined {
 }
 
 export function connectGithub(options: { token: string; baseUrl: string; gate?: GateOptions }): GithubConnection {
-  const octokit = new Octokit({ auth: options.token, baseUrl: options.baseUrl.replace(/\/+$/, ''), userAgent: 'nightshift' });
+  const quiet = () => undefined;
+  // failed requests are the gate's to report (with what it did about them), not one stderr line each
+  const log = { debug: quiet, info: quiet, warn: (message: string) => console.warn(message), error: quiet };
+  const octokit = new Octokit({ auth: options.token, baseUrl: options.baseUrl.replace(/\/+$/, ''), userAgent: 'nightshift', log });
   const gate = createGate('github', classifyGithubError, options.gate);
 
   /** Holds the gate when GitHub says the window is spent, so the next request waits rather than fails. */

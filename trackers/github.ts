@@ -103,7 +103,7 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
       labels: issue.labels.map(labelName).filter((l) => l !== IN_PROGRESS_LABEL),
       blockedBy: (await blockers(repo, issue)).map((n) => `${prefix}-${n}`),
       comments: [...comments].sort((a, b) => a.created_at.localeCompare(b.created_at))
-        .map((c) => ({ author: c.user?.login ?? 'ghost', body: c.body ?? '', at: c.created_at })),
+        .map((c) => ({ author: c.user?.login ?? 'ghost', body: c.body ?? '', at: new Date(c.created_at).toISOString() })),
       url: issue.html_url,
     };
   }
