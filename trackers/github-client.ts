@@ -5,7 +5,7 @@
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import { z } from 'zod';
-import { TrackerError, formatZodIssues } from './errors.ts';
+import { formatZodIssues } from './errors.ts';
 import { createGate, parseReset, parseRetryAfter } from './retry.ts';
 import type { Failure, Gate, GateOptions } from './retry.ts';
 
@@ -13,8 +13,6 @@ export type GithubConnection = {
   gate: Gate;
   /** One GET, retried when safe, checked against `schema`; `null` when GitHub answers 404 or 410. */
   find<S extends z.ZodType>(label: string, url: string, params: Record<string, unknown>, schema: S): Promise<z.infer<S> | null>;
-  /** One GET that must be there (a 404 is an error). */
-  read<S extends z.ZodType>(label: string, url: string, params: Record<string, unknown>, schema: S): Promise<z.infer<S>>;
   /** Every page of a list (Link rel="next"), each page a read; `limit` stops after that many items. */
   list<S extends z.ZodType>(label: string, url: string, params: Record<string, unknown>, item: S, limit?: number): Promise<Array<z.infer<S>>>;
   /** One write (POST/PATCH/DELETE route), counted and timed, not retried here. */
@@ -103,11 +101,6 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
   return {
     gate,
     find,
-    async read(label, url, params, schema) {
-      const found = await find(label, url, params, schema);
-      if (found === null) throw new TrackerError('github-not-found', `github ${label}: GitHub answered 404 for ${url}. Check the repository and the token's access to it.`);
-      return found;
-    },
     async list(label, url, params, item, limit = Infinity) {
       const items: unknown[] = [];
       let next: string | undefined = url;

@@ -121,9 +121,7 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
     return repo;
   }
 
-  async function write(label: string, route: string, params: Record<string, unknown>): Promise<unknown> {
-    return gh.write(label, route, params);
-  }
+  const write = gh.write;
 
   return {
     kind: 'github',

@@ -3,6 +3,7 @@
 // list pages followed by their Link header, blockers from `Blocked by #N` lines where the API has no
 // issue dependencies, what a batch read costs, and credentials checked before any request.
 import { describe, expect, test } from 'vitest';
+import { parseOracleArgs } from '../../oracle/options.ts';
 import { parseGithubBatch } from '../../trackers/github-batch.ts';
 import { openGithubTracker } from '../../trackers/github.ts';
 import { openTracker } from '../../trackers/open.ts';
@@ -32,6 +33,11 @@ describe('batch syntax', () => {
     expect(parseGithubBatch('octo-org/widgets label:sprint 12')).toMatchObject({ keys: [], label: 'sprint 12', spec: 'octo-org/widgets label:sprint 12' });
     expect(parseGithubBatch('ENG-1..ENG-2').keys).toEqual(['ENG-1', 'ENG-2']);
     expect(parseGithubBatch('acme/eng#1').label).toMatch(/^nightshift-[0-9a-f]{8}$/);
+  });
+
+  test('the oracle takes the GitHub forms with --tracker github only', () => {
+    expect(parseOracleArgs(['acme/eng label:sprint', '--tracker', 'github', '--repo', '.'], '/tmp').batch).toMatchObject({ keys: [], label: 'sprint' });
+    expect(() => parseOracleArgs(['acme/eng#1', '--tracker', 'jira', '--repo', '.'], '/tmp')).toThrow(/not a ticket key/);
   });
 
   test.each(['acme/eng#0', 'acme/eng#1..#2..#3', 'acme/eng#x', 'acme/#1', 'acme/eng label:'])('"%s" is a usage error saying what to write', (spec) => {
