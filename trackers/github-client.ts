@@ -15,12 +15,34 @@ export type GithubConnection = {
   find<S extends z.ZodType>(label: string, url: string, params: Record<string, unknown>, schema: S): Promise<z.infer<S> | null>;
   /** Every page of a list (Link rel="next"), each page a read; `limit` stops after that many items. */
   list<S extends z.ZodType>(label: string, url: string, params: Record<string, unknown>, item: S, limit?: number): Promise<Array<z.infer<S>>>;
+  /**
+   * One GraphQL query, retried when safe, its `data` checked against `schema`. Errors of type NOT_FOUND
+   * (a number that is no issue) come back beside the data; any other error fails the read.
+   */
+  graphql<S extends z.ZodType>(label: string, query: string, variables: Record<string, unknown>, schema: S): Promise<{ data: z.infer<S>; notFound: string[] }>;
   /** One write (POST/PATCH/DELETE route), counted and timed, not retried here. */
   write(label: string, route: string, params: Record<string, unknown>): Promise<unknown>;
 };
 
 /** An answer that did not have the expected shape: most often a body cut short, so worth one more read. */
 class MalformedAnswer extends Error {}
+
+/** GraphQL errors other than NOT_FOUND: the query was refused (e.g. a field this GitHub does not have). */
+export class GraphqlRefused extends Error {}
+
+/** GitHub's GraphQL form of the rate limit: 200 with an error of type RATE_LIMITED. */
+class GraphqlRateLimited extends Error {
+  readonly headers: Headers;
+  constructor(message: string, headers: Headers) {
+    super(message);
+    this.headers = headers;
+  }
+}
+
+const GraphqlAnswer = z.object({
+  data: z.unknown().optional(),
+  errors: z.array(z.object({ type: z.string().optional(), message: z.string(), path: z.array(z.union([z.string(), z.number()])).optional() })).optional(),
+});
 
 type Headers = Record<string, string | number | undefined>;
 const header = (headers: Headers | undefined, name: string): string | undefined => {
@@ -38,6 +60,8 @@ function messageOf(error: RequestError): string {
 /** Sorts an error thrown by octokit (or by fetch underneath it) into a retry decision. */
 export function classifyGithubError(error: unknown): Failure {
   if (error instanceof MalformedAnswer) return { kind: 'ambiguous', message: `malformed answer: ${error.message}` };
+  if (error instanceof GraphqlRateLimited) return { kind: 'rejected', message: `rate limited (GraphQL: ${error.message})`, waitMs: parseRetryAfter(header(error.headers, 'retry-after')) ?? parseReset(header(error.headers, 'x-ratelimit-reset')) };
+  if (error instanceof GraphqlRefused) return { kind: 'fatal', message: `GitHub refused the GraphQL query: ${error.message.slice(0, 300)}` };
   if (error instanceof RequestError) {
     const headers = error.response?.headers as Headers | undefined;
     const retryAfter = parseRetryAfter(header(headers, 'retry-after'));
@@ -117,6 +141,16 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
       }
       return items as Array<z.infer<typeof item>>;
     },
+    graphql: (label, query, variables, schema) => gate.read(label, async (signal) => {
+      const answer = await octokit.request('POST /graphql', { query, variables, request: { signal } });
+      watch(answer.headers as Headers);
+      const body = check(answer.data, GraphqlAnswer);
+      const notFound = (body.errors ?? []).filter((e) => e.type === 'NOT_FOUND');
+      const other = (body.errors ?? []).filter((e) => e.type !== 'NOT_FOUND');
+      if (other.some((e) => e.type === 'RATE_LIMITED')) throw new GraphqlRateLimited(other[0]?.message ?? 'rate limited', answer.headers as Headers);
+      if (other.length > 0 || body.data === undefined || body.data === null) throw new GraphqlRefused(other.map((e) => e.message).join('; ') || 'no data');
+      return { data: check(body.data, schema), notFound: notFound.map((e) => String(e.path?.at(-1) ?? '')) };
+    }),
     write: (label, route, params) => gate.request(label, async (signal) => {
       const answer = await octokit.request(route, { ...params, request: { signal } });
       watch(answer.headers as Headers);

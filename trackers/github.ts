@@ -8,10 +8,12 @@ import type { Batch } from './batch.ts';
 import { TrackerError, UsageError } from './errors.ts';
 import { batchRepo, keyPrefix, namesRepo, parseRepo } from './github-batch.ts';
 import type { RepoRef } from './github-batch.ts';
-import { connectGithub } from './github-client.ts';
+import { GraphqlRefused, connectGithub } from './github-client.ts';
+import { BatchAnswer, NUMBERS_PER_QUERY, aliased, batchQuery, whole } from './github-graphql.ts';
+import type { GqlIssue } from './github-graphql.ts';
 import { Issue, IssueComment, labelName } from './github-schemas.ts';
 import type { GateOptions } from './retry.ts';
-import type { NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
+import type { BatchRead, NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
 
 export type GithubTrackerOptions = {
   token: string;
@@ -45,6 +47,7 @@ export function bodyBlockers(body: string | null | undefined): number[] {
 }
 
 const sameRepo = (issue: Issue, repo: RepoRef) => issue.repository_url.toLowerCase().endsWith(`/repos/${repo.owner}/${repo.name}`.toLowerCase());
+const sameName = (nameWithOwner: string, repo: RepoRef) => nameWithOwner.toLowerCase() === `${repo.owner}/${repo.name}`.toLowerCase();
 
 export function openGithubTracker(options: GithubTrackerOptions): Tracker {
   const gh = connectGithub(options);
@@ -123,10 +126,70 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
 
   const write = gh.write;
 
+  function fromGraphql(repo: RepoRef, issue: GqlIssue): Ticket {
+    const prefix = keyPrefix(repo);
+    const labels = (issue.labels?.nodes ?? []).map((l) => l.name);
+    return {
+      key: `${prefix}-${issue.number}`,
+      title: issue.title,
+      description: issue.body.replace(MARKER, ''),
+      state: githubCategory({ state: issue.state === 'OPEN' ? 'open' : 'closed', state_reason: issue.stateReason?.toLowerCase() ?? null, labels }),
+      labels: labels.filter((l) => l !== IN_PROGRESS_LABEL),
+      blockedBy: issue.blockedBy.nodes.filter((b) => sameName(b.repository.nameWithOwner, repo)).map((b) => `${prefix}-${b.number}`),
+      comments: [...issue.comments.nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
+        .map((c) => ({ author: c.author?.login ?? 'ghost', body: c.body, at: new Date(c.createdAt).toISOString() })),
+      url: issue.url,
+    };
+  }
+
+  /** The batch in GraphQL queries of up to 50 numbers (the labelled issues ride along, 50 a page). */
+  async function readBatchGraphql(repo: RepoRef, batch: Batch): Promise<BatchRead> {
+    const numbers = batch.keys.map((k) => locate(k).number);
+    const chunks: number[][] = [];
+    for (let i = 0; i < numbers.length; i += NUMBERS_PER_QUERY) chunks.push(numbers.slice(i, i + NUMBERS_PER_QUERY));
+    const prefix = keyPrefix(repo);
+    const tickets = new Map<number, Ticket>();
+    const missing: string[] = [];
+    const add = async (issue: GqlIssue) => {
+      if (tickets.has(issue.number)) return;
+      tickets.set(issue.number, whole(issue) ? fromGraphql(repo, issue) : await toTicket(repo, await mustRead(`${prefix}-${issue.number}`)));
+    };
+    let after: string | null = null;
+    let labelDone = false;
+    for (let i = 0; i < chunks.length || !labelDone; i++) {
+      const chunk = chunks[i] ?? [];
+      const withLabel: boolean = !labelDone;
+      const { data }: { data: BatchAnswer } = await gh.graphql('batch read', batchQuery(chunk), { owner: repo.owner, name: repo.name, label: batch.label, after, withLabel }, BatchAnswer);
+      if (!data.repository) throw new TrackerError('github-repo-missing', `GitHub has no repository ${repo.owner}/${repo.name} that the token can read. Check the batch and the token's repository access.`);
+      for (const n of chunk) {
+        const node = aliased(data.repository, n);
+        if (!node || (node.__typename === 'Issue' && !sameName(node.repository.nameWithOwner, repo))) missing.push(`${prefix}-${n}`);
+        else if (node.__typename === 'Issue') await add(node);
+      }
+      if (withLabel) {
+        for (const issue of data.repository.labelled?.nodes ?? []) await add(issue);
+        after = data.repository.labelled?.pageInfo.hasNextPage ? data.repository.labelled.pageInfo.endCursor : null;
+        labelDone = after === null;
+      }
+    }
+    return { tickets: [...tickets.values()], missing };
+  }
+
+  /** Where GraphQL refuses the query (no `blockedBy` on an older GitHub Enterprise Server): REST reads. */
+  let graphqlRefused = false;
+
   return {
     kind: 'github',
     async readBatch(batch: Batch) {
       const repo = batchRepoOf(batch);
+      if (!graphqlRefused) {
+        try {
+          return await readBatchGraphql(repo, batch);
+        } catch (error) {
+          if (!((error as { cause?: unknown }).cause instanceof GraphqlRefused)) throw error;
+          graphqlRefused = true;
+        }
+      }
       const issues = new Map<number, Issue>();
       const missing: string[] = [];
       for (const key of batch.keys) {

@@ -1,4 +1,5 @@
-// A loopback GitHub REST API: the issue endpoints nightshift uses (github-routes.ts) on 127.0.0.1,
+// A loopback GitHub API: the REST issue endpoints nightshift uses (github-routes.ts) and the GraphQL
+// batch read (github-graphql.ts) on 127.0.0.1,
 // stateful and seeded, answering in GitHub's shapes with GitHub's rate-limit headers on every answer
 // (x-ratelimit-limit/remaining/used/reset/resource). It counts requests, keeps the primary limit (403
 // with x-ratelimit-remaining: 0 once the hour's requests are spent) and injects seeded faults: the
@@ -13,6 +14,7 @@ import { createFaultDraw, sendTruncated } from './faults.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import type { SimTicket } from './fixtures.ts';
 import { seedTickets, splitKey } from './fixtures.ts';
+import { GRAPHQL_ROUTES } from './github-graphql.ts';
 import { ISSUE_ROUTES, createRouter } from './github-routes.ts';
 import type { GithubReply, Route } from './github-routes.ts';
 import { IN_PROGRESS, seedGithubWorld } from './github-state.ts';
@@ -66,7 +68,7 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
   const tickets = seedTickets(options.tickets);
   const name = splitKey(tickets[0]?.key ?? 'ENG-1').prefix.toLowerCase();
   const world = seedGithubWorld(tickets, { owner: options.owner ?? 'acme', name, login: options.login ?? 'nightshift', dependencies: options.dependencies ?? true });
-  const route = createRouter([...ISSUE_ROUTES, ...(options.routes ?? [])]);
+  const route = createRouter([...ISSUE_ROUTES, ...GRAPHQL_ROUTES, ...(options.routes ?? [])]);
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const limit = options.rateLimit ?? 5000;
   const windowStart = Math.floor(Date.now() / 1000);

@@ -1,7 +1,7 @@
 // The GitHub adapter beyond the shared contract: its batch syntax, GitHub's rate-limit answers (the
 // secondary limit's 429 + retry-after, the primary limit's 403 + x-ratelimit-reset, an hour spent),
-// list pages followed by their Link header, blockers from `Blocked by #N` lines where the API has no
-// issue dependencies, what a batch read costs, and credentials checked before any request.
+// GraphQL and REST list pages, blockers from `Blocked by #N` lines where the API has no issue
+// dependencies, what a batch read costs, and credentials checked before any request.
 import { describe, expect, test } from 'vitest';
 import { parseOracleArgs } from '../../oracle/options.ts';
 import { parseGithubBatch } from '../../trackers/github-batch.ts';
@@ -72,10 +72,11 @@ describe("GitHub's rate limits and failures", () => {
   });
 
   test("an hour's requests spent: a clear rate-limit error, not a hang, and no request sent into the closed window", async () => {
-    await withSim({ tickets: TICKETS, rateLimit: 3 }, { baseDelayMs: 1 }, async (sim, tracker) => {
+    await withSim({ tickets: TICKETS, rateLimit: 1 }, { baseDelayMs: 1 }, async (sim, tracker) => {
+      await tracker.readBatch(BATCH);
+      // that answer said x-ratelimit-remaining: 0 with the reset an hour away
       await expect(tracker.readBatch(BATCH)).rejects.toMatchObject({ code: 'tracker-rate-limited', exitCode: 2, message: expect.stringMatching(/Run again later/) });
-      // the third answer said x-ratelimit-remaining: 0 with the reset an hour away
-      expect(sim.requests()).toBe(3);
+      expect(sim.requests()).toBe(1);
     });
   });
 
@@ -89,9 +90,18 @@ describe("GitHub's rate limits and failures", () => {
     });
   });
 
-  test('list pages are followed by their Link header, short pages included', async () => {
+  test('labelled issues are read 50 a query (GraphQL cursor pages)', async () => {
     const tickets = generateTickets('ENG', 1, 120, 5).map((t) => ({ ...t, labels: ['sprint'] }));
-    await withSim({ tickets, faults: { rate: 1, kinds: ['short-page'] } }, undefined, async (sim, tracker) => {
+    await withSim({ tickets }, undefined, async (sim, tracker) => {
+      const read = await tracker.readBatch(parseGithubBatch('acme/eng label:sprint'));
+      expect(normalize(read.tickets)).toEqual(normalize(tickets));
+      expect(sim.requests()).toBe(3);
+    });
+  });
+
+  test('REST list pages are followed by their Link header, short pages included', async () => {
+    const tickets = generateTickets('ENG', 1, 120, 5).map((t) => ({ ...t, labels: ['sprint'] }));
+    await withSim({ tickets, dependencies: false, faults: { rate: 1, kinds: ['short-page'] } }, undefined, async (sim, tracker) => {
       const read = await tracker.readBatch(parseGithubBatch('acme/eng label:sprint'));
       expect(read.tickets.map((t) => t.key).sort()).toEqual(tickets.map((t) => t.key).sort());
       expect(sim.injected.length).toBeGreaterThan(3);
@@ -99,32 +109,35 @@ describe("GitHub's rate limits and failures", () => {
   });
 
   test('the per-run request budget stops the request over it before it is sent', async () => {
-    await withSim({ tickets: TICKETS }, { budget: 3 }, async (sim, tracker) => {
-      await expect(tracker.readBatch(BATCH)).rejects.toMatchObject({ code: 'tracker-request-budget', exitCode: 2 });
-      expect(sim.requests()).toBe(3);
+    await withSim({ tickets: TICKETS }, { budget: 2 }, async (sim, tracker) => {
+      await tracker.readBatch(BATCH);
+      await expect(tracker.moveTicket('ENG-1', 'done')).rejects.toMatchObject({ code: 'tracker-request-budget', exitCode: 2 });
+      expect(sim.requests()).toBe(2);
     });
   });
 });
 
 describe('what a batch read costs', () => {
-  test('one GET per issue, the label list, and one more per issue with comments or blockers', async () => {
+  test('one GraphQL query per 50 issues; an issue with more than a query holds is read over REST', async () => {
     const blockers = Array.from({ length: 12 }, (_, i): SimTicket => ({ key: `ENG-${i + 2}`, title: `b${i}`, description: '', state: 'done', labels: [], blockedBy: [], comments: [] }));
     const chatty: SimTicket = {
       key: 'ENG-1', title: 'chatty', description: 'd', state: 'todo', labels: Array.from({ length: 12 }, (_, i) => `label-${String(i).padStart(2, '0')}`),
       blockedBy: blockers.map((b) => b.key),
-      comments: Array.from({ length: 45 }, (_, i) => ({ author: 'Ada Lovelace', body: `comment ${i}`, at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() })),
+      comments: Array.from({ length: 60 }, (_, i) => ({ author: 'Ada Lovelace', body: `comment ${i}`, at: new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString() })),
     };
     await withSim({ tickets: [chatty, ...blockers] }, undefined, async (sim, tracker) => {
       const read = await tracker.readBatch(parseGithubBatch('acme/eng#1..#13'));
       expect(normalize(read.tickets)).toEqual(normalize([chatty, ...blockers]));
-      expect(sim.requests()).toBe(13 + 1 + 2);
+      expect(sim.requests()).toBe(4);
+      expect(normalize((await tracker.readBatch(parseGithubBatch('acme/eng#2..#13'))).tickets)).toEqual(normalize(blockers));
+      expect(sim.requests()).toBe(4 + 1);
       expect(sim.rejected).toEqual([]);
     });
   });
 });
 
 describe('without the issue dependencies API (GitHub Enterprise Server before it)', () => {
-  test('blockers are read from and written as "Blocked by #N" lines', async () => {
+  test('GraphQL refuses the query (no blockedBy): REST reads; blockers are read from and written as "Blocked by #N" lines', async () => {
     const tickets: SimTicket[] = [
       { key: 'ENG-1', title: 'a', description: 'first', state: 'todo', labels: [], blockedBy: [], comments: [] },
       { key: 'ENG-2', title: 'b', description: 'second', state: 'todo', labels: [], blockedBy: ['ENG-1'], comments: [] },
