@@ -92,6 +92,8 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
   const log = { debug: quiet, info: quiet, warn: (message: string) => console.warn(message), error: quiet };
   const octokit = new Octokit({ auth: options.token, baseUrl: options.baseUrl.replace(/\/+$/, ''), userAgent: 'nightshift', log });
   const gate = createGate('github', classifyGithubError, options.gate);
+  // GitHub Enterprise Server serves REST under /api/v3 and GraphQL at /api/graphql (as @octokit/graphql maps it)
+  const graphqlUrl = `${options.baseUrl.replace(/\/+$/, '').replace(/\/api\/v3$/, '/api')}/graphql`;
 
   /** Holds the gate when GitHub says the window is spent, so the next request waits rather than fails. */
   function watch(headers: Headers): void {
@@ -142,7 +144,7 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
       return items as Array<z.infer<typeof item>>;
     },
     graphql: (label, query, variables, schema) => gate.read(label, async (signal) => {
-      const answer = await octokit.request('POST /graphql', { query, variables, request: { signal } });
+      const answer = await octokit.request({ method: 'POST', url: graphqlUrl, query, variables, request: { signal } });
       watch(answer.headers as Headers);
       const body = check(answer.data, GraphqlAnswer);
       const notFound = (body.errors ?? []).filter((e) => e.type === 'NOT_FOUND');
