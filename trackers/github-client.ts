@@ -144,7 +144,10 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
       return items as Array<z.infer<typeof item>>;
     },
     graphql: (label, query, variables, schema) => gate.read(label, async (signal) => {
-      const answer = await octokit.request({ method: 'POST', url: graphqlUrl, query, variables, request: { signal } });
+      const answer = await octokit.request({ method: 'POST', url: graphqlUrl, query, variables, request: { signal } }).catch((error: unknown) => {
+        // a GitHub without the GraphQL endpoint (or a proxy without it): the adapter reads over REST
+        throw error instanceof RequestError && error.status === 404 ? new GraphqlRefused(`no GraphQL endpoint at ${graphqlUrl} (404)`) : error;
+      });
       watch(answer.headers as Headers);
       const body = check(answer.data, GraphqlAnswer);
       const notFound = (body.errors ?? []).filter((e) => e.type === 'NOT_FOUND');

@@ -38,7 +38,7 @@ export type GithubSimOptions = {
 };
 
 export type GithubSim = {
-  /** The API root, for `GITHUB_API_URL`. */
+  /** The API root, for `GITHUB_API_URL` (`${url}/api/v3` answers as GitHub Enterprise Server does). */
   url: string;
   token: string;
   /** `owner/name`, for `GITHUB_REPOSITORY`. */
@@ -102,6 +102,9 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
       return send(res, { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' } }, {});
     }
     const url = new URL(req.url ?? '/', base);
+    // GitHub Enterprise Server's paths: REST under /api/v3, GraphQL at /api/graphql
+    const enterprise = url.pathname.startsWith('/api/');
+    url.pathname = url.pathname.replace(/^\/api\/v3(?=\/(?!graphql$))/, '').replace(/^\/api\/graphql$/, '/graphql');
     if (url.pathname === '/rate_limit') {
       const core = { limit, used, remaining: Math.max(0, limit - used), reset: windowStart + 3600 };
       return send(res, { status: 200, body: { resources: { core }, rate: core } }, rateHeaders());
@@ -126,7 +129,7 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
       rejected.push(`${req.method} ${url.pathname}: body is not JSON`);
       return send(res, { status: 400, body: { message: 'Problems parsing JSON', documentation_url: 'https://docs.github.com/rest', status: '400' } }, rateHeaders());
     }
-    const reply = route(world, { method: req.method ?? 'GET', url, body, base, shortPage: fault === 'short-page' });
+    const reply = route(world, { method: req.method ?? 'GET', url, body, base: enterprise ? `${base}/api/v3` : base, shortPage: fault === 'short-page' });
     if (reply.status === 422 || reply.status === 400) rejected.push(`${req.method} ${url.pathname}: ${JSON.stringify(reply.body)}`);
     if (fault === 'server-error-after') return send(res, { status: 500, body: { message: 'Server Error' } }, rateHeaders());
     if (fault === 'truncated') {

@@ -155,6 +155,18 @@ describe('without the issue dependencies API (GitHub Enterprise Server before it
   });
 });
 
+test('GitHub Enterprise Server: REST under /api/v3, GraphQL at /api/graphql', async () => {
+  const sim = await startGithubSim({ tickets: TICKETS });
+  try {
+    const tracker = openGithubTracker({ token: sim.token, baseUrl: `${sim.url}/api/v3/`, repository: sim.repository });
+    expect((await tracker.readBatch(parseGithubBatch('ENG-1..ENG-5'))).tickets).toHaveLength(5);
+    await tracker.comment('ENG-1', 'through the enterprise paths');
+    expect(sim.tickets()[0]?.comments.at(-1)?.body).toBe('through the enterprise paths');
+  } finally {
+    await sim.close();
+  }
+});
+
 describe('credentials and settings, checked before any request', () => {
   test('a missing GITHUB_TOKEN is named with where to get one', async () => {
     await expect(openTracker({ kind: 'github' }, { GITHUB_REPOSITORY: 'acme/eng' })).rejects.toMatchObject({ code: 'github-credentials-missing', exitCode: 2, message: expect.stringMatching(/GITHUB_TOKEN: a fine-grained/) });
