@@ -32,6 +32,7 @@ commands:
   nightshift tripwire --check-lock               nightshift lock
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
   nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report
+  nightshift serve [--state DIR|--all] [--port 7390] [--host 127.0.0.1] [--token T]   live web dashboard + JSON API
   nightshift heals [--json]                      every heal this checkout has seen, with the tripwire's verdict
   nightshift interventions [--json]              every human touch and request, by kind
   nightshift intervene --kind work|harness "<note>"   record a human touch
@@ -71,6 +72,7 @@ const commands: Record<string, Command> = {
   intervene: async (argv, io) => (await import('./review-commands.ts')).runInterveneCommand(argv, io),
   status: (argv, io) => inLoopProcess('status', argv, io),
   report: (argv, io) => inLoopProcess('report', argv, io),
+  serve: (argv, io) => inLoopProcess('serve', argv, io),
   lock: async (_argv, io) => {
     let lock;
     try {
@@ -89,7 +91,7 @@ const commands: Record<string, Command> = {
 };
 
 /**
- * Commands that are the loop's (its hooks, `status`, `report`) run in a child process from the loop's
+ * Commands that are the loop's (its hooks, `status`, `report`, `serve`) run in a child process from the loop's
  * own entry: frozen code never loads healable code into its own process.
  */
 async function inLoopProcess(command: string, argv: string[], io: Io): Promise<number> {

@@ -11,6 +11,12 @@ import { parseGithubBatch } from '../trackers/github-batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import { parseCommandArgv } from './agent-argv.ts';
 
+/** A webhook the loop posts to (http or https). */
+const NotifyUrl = z.url({ protocol: /^https?$/, error: 'a webhook URL must be http:// or https://' });
+
+/** A webhook: a Slack incoming webhook (`{text}`) or a generic JSON POST (`{text, kind, ...facts}`). */
+export type NotifyTarget = { url: string; format: 'slack' | 'json' };
+
 export const RunConfig = z.strictObject({
   tracker: z.enum(['local', 'linear', 'jira', 'github']).optional(),
   tickets: z.string().optional(),
@@ -22,6 +28,9 @@ export const RunConfig = z.strictObject({
   workers: z.number().int().min(1).max(64).optional(),
   maxPasses: z.number().int().min(1).max(100).optional(),
   budgetUsd: z.number().positive().optional(),
+  budgetUsdPerDay: z.number().positive().optional(),
+  budgetUsdPerTicket: z.number().positive().optional(),
+  notify: z.array(z.union([NotifyUrl, z.strictObject({ url: NotifyUrl, format: z.enum(['slack', 'json']).optional() })])).optional(),
   state: z.string().optional(),
   workerMinutes: z.number().positive().optional(),
   maxDiscovered: z.number().int().min(0).optional(),
@@ -42,6 +51,12 @@ export type RunOptions = {
   workers: number;
   maxPasses: number;
   budgetUsd: number | undefined;
+  /** Spent across every run of the batch on one UTC day. */
+  budgetUsdPerDay: number | undefined;
+  /** Spent on one ticket across every run of the batch. */
+  budgetUsdPerTicket: number | undefined;
+  /** Webhooks told when the run ends, a ticket is gated, a heal is judged, or a budget is at 80%. */
+  notify: NotifyTarget[];
   state: string | undefined;
   workerMinutes: number;
   maxDiscovered: number;
@@ -68,6 +83,8 @@ SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
   {"tracker": "linear", "repo": "..", "workers": 3, "budgetUsd": 40, "review": ["claude", "codex"]}
+Keys of the file only: "budgetUsdPerDay" and "budgetUsdPerTicket" (spent across every run of the batch, per
+UTC day and per ticket), "notify": webhooks, ["https://hooks.slack.com/...", {"url": "...", "format": "json"}].
 
 exit codes: 0 done, 1 not done / stopped, 2 usage or input error, 3 needs a human, 4 budget spent.
 
@@ -204,6 +221,9 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     workers: positiveNumber('workers', values.workers, true, 64) ?? config.workers ?? 1,
     maxPasses: positiveNumber('max-passes', values['max-passes'], true, 100) ?? config.maxPasses ?? 4,
     budgetUsd: positiveNumber('budget-usd', values['budget-usd'], false) ?? config.budgetUsd,
+    budgetUsdPerDay: config.budgetUsdPerDay,
+    budgetUsdPerTicket: config.budgetUsdPerTicket,
+    notify: (config.notify ?? []).map((n) => (typeof n === 'string' ? { url: n, format: defaultFormat(n) } : { url: n.url, format: n.format ?? defaultFormat(n.url) })),
     state,
     workerMinutes: positiveNumber('worker-minutes', values['worker-minutes'], false) ?? config.workerMinutes ?? 90,
     maxDiscovered: config.maxDiscovered ?? 20,
@@ -211,6 +231,11 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     preflight: !values['no-preflight'] && config.preflight !== false,
     cwd,
   };
+}
+
+/** Slack's own webhook host gets Slack's shape; any other URL a generic JSON POST unless it says otherwise. */
+function defaultFormat(url: string): 'slack' | 'json' {
+  return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'json';
 }
 
 function configPath(path: string | undefined, cwd: string): string {

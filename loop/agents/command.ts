@@ -3,7 +3,7 @@
 // loop was started from, since the agent itself runs inside the ticket's worktree.
 import { parseCommandArgv } from '../../oracle/agent-argv.ts';
 import { UsageError } from '../../trackers/errors.ts';
-import { runProcess } from '../process/subprocess.ts';
+import { AGENT_NICENESS, runProcess } from '../process/subprocess.ts';
 import { agentEnvironment } from './env.ts';
 import type { Agent, AgentOutcome, AgentRun } from './types.ts';
 import { vendorOf } from '../../oracle/agent-argv.ts';
@@ -25,6 +25,8 @@ export function commandAgent(spec: string, argv: string[]): Agent {
         signal: input.signal,
         logFile: input.logFile,
         onSpawn: input.onSpawn,
+        kind: `agent:${input.role}`,
+        niceness: AGENT_NICENESS,
       });
       switch (result.kind) {
         case 'exited':

@@ -1,9 +1,10 @@
 // Environment hygiene: an agent inherits the environment minus the tracker credentials and
 // nightshift's own secrets, plus the protocol variables of DESIGN.md.
+import { SECRET_VARIABLES } from '../safety/secrets.ts';
 import type { AgentRun } from './types.ts';
 
-/** Variables an agent must never see. */
-export const SECRET_VARIABLES = ['LINEAR_API_KEY', 'JIRA_API_TOKEN', 'JIRA_EMAIL', 'JIRA_HOST', 'NIGHTSHIFT_SECRET'];
+export { SECRET_VARIABLES };
+
 
 export function isSecretVariable(name: string): boolean {
   return SECRET_VARIABLES.includes(name) || name.startsWith('NIGHTSHIFT_SECRET_') || name.startsWith('NIGHTSHIFT_');

@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quote } from 'shell-quote';
 import { redactSecrets } from '../safety/redact.ts';
-import { runProcess } from '../process/subprocess.ts';
+import { AGENT_NICENESS, runProcess } from '../process/subprocess.ts';
 import type { AgentOutcome, AgentRun } from './types.ts';
 
 // the loop's own entry: a hook call is one node process, not the frozen CLI starting another for it
@@ -42,7 +42,7 @@ export type CliFinish = { kind: 'exited'; exitCode: number; durationMs: number; 
 /** Runs the CLI; `output` is what it printed during this run (the log may hold earlier runs). */
 export async function runHeadless(file: string, args: string[], env: NodeJS.ProcessEnv, input: AgentRun): Promise<CliFinish> {
   const before = existsSync(input.logFile) ? statSync(input.logFile).size : 0;
-  const result = await runProcess({ file, args, cwd: input.cwd, env, timeoutMs: input.timeoutMs, signal: input.signal, logFile: input.logFile, onSpawn: input.onSpawn });
+  const result = await runProcess({ file, args, cwd: input.cwd, env, timeoutMs: input.timeoutMs, signal: input.signal, logFile: input.logFile, onSpawn: input.onSpawn, kind: `agent:${input.role}`, niceness: AGENT_NICENESS });
   const output = redactLog(input.logFile, before, env);
   switch (result.kind) {
     case 'exited': return { kind: 'exited', exitCode: result.exitCode, durationMs: result.durationMs, output };

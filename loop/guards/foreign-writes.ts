@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { openGuardedLocalTracker } from '../../trackers/local-guard.ts';
 import type { ForeignTicketsWrite, GuardedLocalTracker } from '../../trackers/local-guard.ts';
 import type { Tracker } from '../../trackers/types.ts';
-import type { LoopContext } from '../context.ts';
 import { requestIntervention } from './interventions.ts';
-import type { LoopEvent } from '../state/state.ts';
+import type { LoopEvent, RunParts } from '../state/state.ts';
 import { openStateGuard } from './state-guard.ts';
 import type { ForeignStateWrite } from './state-guard.ts';
 
@@ -22,8 +21,6 @@ export type ForeignWrites = {
   /** Checks the tickets file and the owned state files now; one line per foreign write found and undone. */
   check(when: string, tickets: readonly string[]): Promise<{ ticketsFile: boolean; problems: string[] }>;
 };
-
-type RunParts = Pick<LoopContext, 'run' | 'options' | 'paths' | 'env' | 'log'>;
 
 function describeTickets(write: ForeignTicketsWrite): string {
   return `the tickets file was changed outside the loop (${write.when}); the loop put its own version back${write.kept ? ` and kept the foreign one at ${write.kept}` : ''}:\n${write.summary.map((l) => `  ${l}`).join('\n')}`;

@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
-import { branchOf, findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revParse, revertOnTarget } from '../git/git.ts';
+import { branchOf, revParse } from '../git/git.ts';
+import { findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revertOnTarget } from '../git/target.ts';
 import { findReceipt } from '../../oracle/receipt.ts';
 import { renderReceiptComment } from '../../oracle/receipt-write.ts';
 import { setupLog } from '../worktree/environment.ts';
@@ -157,6 +158,7 @@ export async function replayAndSettle(
       cwd: scratch,
       env: ctx.env,
       logFile: join(ctx.paths.passDir(ticket.key, pass), 'replay.log'),
+      kind: 'replay',
       timeoutMs: ctx.options.workerMinutes * 60_000,
       signal: ctx.signal,
     });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { branchOf } from '../git/git.ts';
-import { renderPrompt } from '../pass/prompt.ts';
+import { renderPrompt } from '../agents/prompt.ts';
 import { readResult } from '../../oracle/results.ts';
 import type { ReviewerResult } from '../../oracle/results.ts';
 import { RatchetReviewerResult } from './ratchet-gate.ts';

@@ -7,7 +7,7 @@ import type { Ticket } from '../../trackers/types.ts';
 import type { Agent } from '../agents/types.ts';
 import type { LoopContext } from '../context.ts';
 import { requestIntervention } from '../guards/interventions.ts';
-import { renderPrompt } from './prompt.ts';
+import { renderPrompt } from '../agents/prompt.ts';
 import { HUMAN_GATED_LABEL, renderGateComment } from '../../oracle/receipt-write.ts';
 import { BlockedCheckResult, readResult } from '../../oracle/results.ts';
 

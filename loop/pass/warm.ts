@@ -7,7 +7,7 @@
 // at the end.
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
-import { prepareWorktree } from '../git/git.ts';
+import { prepareWorktree } from '../git/worktrees.ts';
 import { liveMergeOnTarget } from '../land/land.ts';
 import { snapshotOutside } from '../safety/outside.ts';
 import type { OutsideSnapshot } from '../safety/outside.ts';

@@ -12,7 +12,16 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type Captured = { exitCode: number; stdout: string; stderr: string };
-type Request = { file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; input?: string };
+type Request = {
+  file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; input?: string;
+  /** What the command is, for the CPU kept per kind (`git:<subcommand>`, `agent:<role>`, `verify`, ...). */
+  kind?: string;
+  /** A nice value for a long command and all it starts (agents run below the loop and its landings). */
+  niceness?: number;
+};
+/** Commands the helper ran, per kind: how many, and the CPU they used with everything they reaped. */
+export type ProcessCpu = Record<string, { count: number; cpu_ms: number }>;
+type StatsReply = { id: number; phase: 'stats'; byKind: ProcessCpu };
 type Reply = { id: number; exitCode: number; stdout: string; stderr: string };
 type RunReply =
   | { id: number; phase: 'spawned'; pid: number }
@@ -34,6 +43,8 @@ const MAX_DEATHS = 3;
 const pending = new Map<number, { helper: ChildProcess; resolve: (reply: Captured) => void }>();
 /** Long commands in flight, with their helper: the first reply settles `start`, the exit settles `end`. */
 const runs = new Map<number, { helper: ChildProcess; start: (start: LongStart) => void; end: (end: LongEnd) => void }>();
+/** Questions for the helper's CPU per kind, in flight. */
+const statsAsked = new Map<number, (stats: ProcessCpu | undefined) => void>();
 /** Helpers ended on purpose (stopSpawnHelper): their exit is not a death. */
 const retired = new WeakSet<ChildProcess>();
 
@@ -86,7 +97,12 @@ function start(): ChildProcess | undefined {
       env: { PATH: process.env.PATH ?? '' },
       execArgv: ['--max-old-space-size=64', '--max-semi-space-size=1'],
     });
-    child.on('message', (reply: Reply | RunReply) => {
+    child.on('message', (reply: Reply | RunReply | StatsReply) => {
+      if ('phase' in reply && reply.phase === 'stats') {
+        statsAsked.get(reply.id)?.(reply.byKind);
+        statsAsked.delete(reply.id);
+        return;
+      }
       if ('phase' in reply) {
         onRunReply(child, reply);
         return;
@@ -132,7 +148,7 @@ export function spawnViaHelper(request: Request): Promise<Captured> | undefined 
   try {
     child.ref();
     child.channel?.ref();
-    child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, ...(request.input !== undefined ? { input: request.input } : {}) });
+    child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, ...(request.input !== undefined ? { input: request.input } : {}), ...(request.kind ? { kind: request.kind } : {}) });
   } catch {
     pending.delete(id); // never sent: the caller runs it itself
     if (inFlight(child) === 0) idle(child);
@@ -156,13 +172,41 @@ export function startViaHelper(request: Omit<Request, 'input'> & { logFile: stri
   try {
     child.ref();
     child.channel?.ref();
-    child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, logFile: request.logFile });
+    child.send({ id, file: request.file, args: [...request.args], cwd: request.cwd, env, logFile: request.logFile, ...(request.kind ? { kind: request.kind } : {}), ...(request.niceness ? { niceness: request.niceness } : {}) });
   } catch {
     runs.delete(id); // never sent: the caller starts it itself
     if (inFlight(child) === 0) idle(child);
     return undefined;
   }
   return started;
+}
+
+/**
+ * The commands the helper ran so far, per kind, with their CPU (undefined without a helper, or when it
+ * does not answer within a second).
+ */
+export async function spawnHelperCpu(): Promise<ProcessCpu | undefined> {
+  const child = helper;
+  if (!child?.connected) return undefined;
+  const id = nextId++;
+  let timer: NodeJS.Timeout | undefined;
+  const answer = new Promise<ProcessCpu | undefined>((resolve) => {
+    statsAsked.set(id, resolve);
+    timer = setTimeout(() => { statsAsked.delete(id); resolve(undefined); }, 1_000);
+  });
+  try {
+    child.ref();
+    child.channel?.ref();
+    child.send({ id, stats: true });
+  } catch {
+    statsAsked.delete(id);
+    clearTimeout(timer);
+    return undefined;
+  }
+  const stats = await answer;
+  clearTimeout(timer);
+  if (inFlight(child) === 0) idle(child);
+  return stats;
 }
 
 /**

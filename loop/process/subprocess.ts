@@ -3,6 +3,7 @@
 // Commands are started by the spawn helper of spawner.ts (which this module owns) so that the loop's
 // own event loop never blocks in fork(); without a helper they start here, through execa.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { execa } from 'execa';
 import { spawnViaHelper, startViaHelper } from './spawner.ts';
 import type { Captured, LongStart } from './spawner.ts';
@@ -21,7 +22,18 @@ export type ProcessSpec = {
   logFile: string;
   /** Called with the pid (= process group id) right after the spawn. */
   onSpawn?: (pid: number) => void;
+  /** What the command is, for the CPU counted per kind (`agent:worker`, `verify`, ...). */
+  kind?: string;
+  /** A nice value for the command and everything it starts (agents: AGENT_NICENESS). */
+  niceness?: number;
 };
+
+/**
+ * Agents run below the loop, its oracle, its spawn helper and the landing's own commands (git, verify,
+ * replay): an agent that loads every core must not slow the loop's answers. Nice 10 gives a loop
+ * process about nine times an agent's share of a contended core.
+ */
+export const AGENT_NICENESS = 10;
 
 export type ProcessResult =
   | { kind: 'exited'; exitCode: number; durationMs: number }
@@ -34,7 +46,7 @@ export type ProcessResult =
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = Date.now();
   closeSync(openSync(spec.logFile, 'a'));
-  const viaHelper = startViaHelper({ file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, logFile: spec.logFile });
+  const viaHelper = startViaHelper({ file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, logFile: spec.logFile, ...(spec.kind ? { kind: spec.kind } : {}), ...(spec.niceness ? { niceness: spec.niceness } : {}) });
   if (viaHelper) return superviseGroup(spec, await viaHelper, started);
   let pid: number | undefined;
   try {
@@ -52,6 +64,9 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       cancelSignal: spec.signal,
     });
     pid = child.pid;
+    if (pid !== undefined && spec.niceness) {
+      try { setPriority(pid, spec.niceness); } catch { /* gone already: nothing to lower */ }
+    }
     if (pid !== undefined) spec.onSpawn?.(pid);
     const result = await child;
     const durationMs = Date.now() - started;
@@ -113,14 +128,7 @@ export function killGroup(pid: number, signal: NodeJS.Signals = 'SIGKILL'): void
 }
 
 /** Whether a process is alive. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { isAlive } from './alive.ts';
 
 /** The last `maxBytes` of a log file, for prompts and events. */
 export function readTail(path: string, maxBytes = 4_000): string {
@@ -141,13 +149,14 @@ export function readTail(path: string, maxBytes = 4_000): string {
   }
 }
 
-export type { Captured } from './spawner.ts';
+export type { Captured, ProcessCpu } from './spawner.ts';
+export { spawnHelperCpu } from './spawner.ts';
 
 /**
  * Runs a short command and captures its output (git plumbing): no process group, no log file, a
  * missing program or a signal is exit code -1 with the reason in `stderr`.
  */
-export async function captureProcess(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<Captured> {
+export async function captureProcess(file: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; kind?: string }): Promise<Captured> {
   const viaHelper = spawnViaHelper({ file, args, ...options });
   if (viaHelper) return viaHelper;
   const result = await execa(file, [...args], {

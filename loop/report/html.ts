@@ -8,7 +8,7 @@ import type { LoadedState } from './load.ts';
 import { reviewSummary, sortedTickets, ticketStatus } from './text.ts';
 import { OUTCOME_COLORS, escapeHtml as h, renderTimeline } from './timeline.ts';
 
-const CSS = `
+export const REPORT_CSS = `
 :root{color-scheme:light dark;--fg:#1d2330;--muted:#667085;--bg:#fff;--card:#f6f7f9;--line:#e3e6eb}
 @media (prefers-color-scheme:dark){:root{--fg:#e6e8ec;--muted:#98a2b3;--bg:#14171c;--card:#1c2027;--line:#2c323c}}
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:24px;color:var(--fg);background:var(--bg)}
@@ -67,7 +67,7 @@ export function renderHtmlReport(state: LoadedState, options: { now?: string; ru
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>nightshift report: ${h(model.batch ?? '?')}</title><style>${CSS}</style></head><body>
+<title>nightshift report: ${h(model.batch ?? '?')}</title><style>${REPORT_CSS}</style></head><body>
 <h1>nightshift report: ${h(model.batch ?? '?')}${options.run ? ` <span class="muted">run ${h(options.run)}</span>` : ''}</h1>
 <p class="muted">${h(start.slice(0, 19).replace('T', ' '))}Z to ${h(end.slice(0, 19).replace('T', ' '))}Z · state dir <code>${h(state.dir)}</code> · loop ${h(state.liveness)}</p>
 <div class="cards">

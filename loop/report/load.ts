@@ -9,7 +9,7 @@ import { UsageError } from '../../trackers/errors.ts';
 import { closeOpenPasses, foldEvents } from './model.ts';
 import type { BatchModel, InterventionRecord, StampedEvent } from './model.ts';
 import { readEvents } from '../../oracle/state-files.ts';
-import { isAlive } from '../process/subprocess.ts';
+import { isAlive } from '../process/alive.ts';
 
 const RunJson = z.looseObject({
   run: z.string().optional(),
@@ -17,6 +17,8 @@ const RunJson = z.looseObject({
   batch: z.string().optional(),
   repo: z.string().optional(),
   budgetUsd: z.number().optional(),
+  budgetUsdPerDay: z.number().optional(),
+  budgetUsdPerTicket: z.number().optional(),
   started: z.string().optional(),
 });
 const InterventionLine = z.looseObject({

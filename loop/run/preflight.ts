@@ -41,7 +41,7 @@ export async function runPreflight(ctx: LoopContext, tickets: readonly Ticket[])
     const results: Array<{ command: string; result: 'passed' | 'failed' | 'cannot-start'; exit?: string }> = [];
     let index = 0;
     for (const commands of lines.values()) {
-      const outcome = await runVerify({ commands, cwd: dir, env: ctx.env, logFile: join(logDir, `finish-line-${++index}.log`), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal });
+      const outcome = await runVerify({ commands, cwd: dir, env: ctx.env, logFile: join(logDir, `finish-line-${++index}.log`), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal, kind: 'preflight' });
       const ran = outcome.kind === 'failed' ? commands.slice(0, commands.indexOf(outcome.command) + 1) : commands;
       for (const command of outcome.kind === 'failed' ? ran.slice(0, -1) : ran) if (!results.some((r) => r.command === command)) results.push({ command, result: 'passed' });
       if (outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) {

@@ -9,9 +9,15 @@ import type { ExitCodeValue } from '../../trackers/errors.ts';
 import { openTracker } from '../../trackers/open.ts';
 import type { BatchRead, Ticket } from '../../trackers/types.ts';
 import { openAgent } from '../agents/open.ts';
-import { openBudget, spentInHistory, workerCost } from '../schedule/budget.ts';
+import { ledgerOf, openBudget, workerCost } from '../schedule/budget.ts';
+import type { Budget } from '../schedule/budget.ts';
+import { openNotifier } from '../notify/notify.ts';
+import type { Notifier } from '../notify/notify.ts';
+import { budgetNotices, healNotices, noticeOfEvent, runEnded, toldBefore } from '../notify/notices.ts';
 import type { LoopContext } from '../context.ts';
 import { onStaleGitLock, openGit } from '../git/git.ts';
+import { spawnHelperCpu } from '../process/subprocess.ts';
+import type { ProcessCpu } from '../process/subprocess.ts';
 import { checkGraph, depthsOf, heightsOf, noteNewOutsideBlockers, outsideBlockers } from '../schedule/graph.ts';
 import { openOracleSession } from '../schedule/oracle-client.ts';
 import type { OracleAnswer, OracleSession } from '../schedule/oracle-client.ts';
@@ -45,6 +51,9 @@ export type RunDeps = {
   signal?: AbortSignal;
 };
 
+/** How long the end of a run waits for its notifications to be delivered (or given up) before the process exits. */
+const NOTIFY_DRAIN_MS = 10_000;
+
 export type RunSummary = { exitCode: ExitCodeValue; reason: string; stateDir: string; run: string };
 
 export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunSummary> {
@@ -59,8 +68,13 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const lock = await acquireRunLock(paths, () => controller.abort());
   const agentEnds = openWake();
   let foreign: ForeignWrites | undefined;
+  const noticeCtx = { batch: options.batch.spec, run, stateDir, env: deps.env };
+  // a webhook is told in the background: the loop never waits for one, except at its end (bounded)
+  const notifier: Notifier = openNotifier(options.notify, { emit: (event) => log.emit(event) });
   const log = openEventLog(paths.events, run, [(event) => foreign?.sawEvent(event), deps.onEvent, (event) => {
     if (event.type === 'agent-end' && event.ticket) agentEnds.notify(event.ticket);
+    const notice = options.notify.length > 0 ? noticeOfEvent(noticeCtx, event) : undefined;
+    if (notice) notifier.send(notice);
   }]);
   deps.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const env = { ...deps.env, [LOOP_MARKER]: stateDir };
@@ -93,10 +107,20 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
   };
-  writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
+  writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
   log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
+  // heals are judged between loop processes: this loop tells of those no earlier one did
+  if (options.notify.length > 0) for (const notice of healNotices(noticeCtx, readEvents(paths.events))) notifier.send(notice);
   const counters = { oracle: 0 };
+  const warned = toldBefore(readEvents(paths.events));
+  // a cap at 80% is an event once (per day for the day's cap), and a notice where webhooks are set
+  const onSpend = (budget: Budget) => {
+    for (const notice of budgetNotices(noticeCtx, budget.uses(), warned, new Date().toISOString().slice(0, 10))) {
+      log.emit({ type: 'budget-warning', about: notice.about, scope: notice.facts.scope ?? null, spent_usd: notice.facts.spent_usd ?? null, limit_usd: notice.facts.limit_usd ?? null });
+      if (options.notify.length > 0) notifier.send(notice);
+    }
+  };
   // a slot freed while a landing is under way may be kept for the ticket it will unblock (loop/schedule/keep.ts)
   const keeper = openSlotKeeper(options.workers, Date.now());
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle, kept_slot_ms: Math.round(keeper.spentMs(Date.now())) });
@@ -104,11 +128,17 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   try {
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
-    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
-    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals() });
+    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, onSpend);
+    log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals(), ...await processCpu() });
+    if (options.notify.length > 0) notifier.send(runEnded(noticeCtx, summary.exitCode, summary.reason));
+    await notifier.drain(NOTIFY_DRAIN_MS);
     return { ...summary, stateDir, run };
   } catch (error) {
-    if (error instanceof FatalError) log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals() });
+    if (error instanceof FatalError) {
+      log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals(), ...await processCpu() });
+      if (options.notify.length > 0) notifier.send(runEnded(noticeCtx, error.exitCode, error.message));
+    }
+    await notifier.drain(NOTIFY_DRAIN_MS);
     throw error;
   } finally {
     controller.abort();
@@ -119,11 +149,20 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   }
 }
 
-async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+/** The commands the spawn helper ran this run, per kind, with their CPU (`process_cpu` of run-end). */
+async function processCpu(): Promise<{ process_cpu?: ProcessCpu }> {
+  const cpu = await spawnHelperCpu().catch(() => undefined);
+  return cpu ? { process_cpu: cpu } : {};
+}
+
+async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper, onSpend: (budget: Budget) => void): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
-  const budget = openBudget(options.budgetUsd, spentInHistory(history, ctx.paths));
+  const budget = openBudget(options.budgetUsd, ledgerOf(history, ctx.paths), { dayUsd: options.budgetUsdPerDay, ticketUsd: options.budgetUsdPerTicket });
+  onSpend(budget);
+  /** Passes a ticket may still get: none once its own budget is spent. */
+  const passesCounted = (key: string) => (budget.allowsTicket(key) ? passesUsed.get(key) ?? 0 : options.maxPasses);
   const costSoFar = new Map<string, number>();
   let passEnded = false;
   const thrash = openThrashWatch(history);
@@ -140,7 +179,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   let read: BatchRead | undefined = await tracker.readBatch(options.batch);
   const outsideDone = await checkGraph(tracker, options.batch, read);
   const outsideKnown = new Set(outsideBlockers(read.tickets));
-  log.emit({ type: 'graph', tickets: read.tickets.length, outside_done: [...outsideDone], spent_usd: budget.spentUsd() });
+  log.emit({ type: 'graph', tickets: read.tickets.length, outside_done: [...outsideDone], spent_usd: budget.spentUsd(), blocked_by: Object.fromEntries(read.tickets.map((t) => [t.key, t.blockedBy])) });
   // the graph's chain lengths change only with a new read of the batch, not with every event
   let shape: { tickets: readonly Ticket[]; heights: Map<string, number>; depths: Map<string, number> } | undefined;
   const shapeOf = (batch: BatchRead) => (shape?.tickets === batch.tickets ? shape : shape = { tickets: batch.tickets, heights: heightsOf(batch.tickets), depths: depthsOf(batch.tickets) });
@@ -148,7 +187,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   // tickets that would be ready were the tracker's done ones all satisfied. One that does not start is
   // given back at the end (at most --workers of them).
   if (budget.allowsNewPass()) {
-    warm.offer(pickReady({ ...shapeOf(read), satisfied: new Set([...outsideDone, ...read.tickets.filter((t) => t.state === 'done').map((t) => t.key)]), running: new Set(), passesUsed: (key) => passesUsed.get(key) ?? 0, maxPasses: options.maxPasses }, options.workers), () => true, options.workers);
+    warm.offer(pickReady({ ...shapeOf(read), satisfied: new Set([...outsideDone, ...read.tickets.filter((t) => t.state === 'done').map((t) => t.key)]), running: new Set(), passesUsed: passesCounted, maxPasses: options.maxPasses }, options.workers), () => true, options.workers);
   }
 
   const ask = async (): Promise<OracleAnswer> => {
@@ -178,7 +217,7 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       tickets: batch.tickets,
       satisfied: new Set([...outsideDone, ...current.tickets.filter((t) => t.satisfied).map((t) => t.key)]),
       running: new Set(running.keys()),
-      passesUsed: (key) => passesUsed.get(key) ?? 0,
+      passesUsed: passesCounted,
       maxPasses: options.maxPasses,
       heights: shapeOf(batch).heights,
       depths: shapeOf(batch).depths,
@@ -207,8 +246,9 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       keeper.freed(key, Date.now());
       // the worker's cost counts from its agent's end, before the pass's review and landing finish
       const early = workerCost(ctx.paths, key, passNumbers.get(key) ?? 0);
-      budget.add(early);
+      budget.add(early, key);
       costSoFar.set(key, early);
+      onSpend(budget);
     }
     // A landing something waits on: ask the oracle in the background (the free slots meanwhile go to
     // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones). It is
@@ -289,6 +329,8 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     if (running.size === 0) {
       if (!budgetLeft) return { exitCode: ExitCode.budgetSpent, reason: `the budget is spent (${budget.describe()}): no new pass starts` };
       const counts = countStatuses(view);
+      const capped = view.tickets.filter((t) => !view.satisfied.has(t.key) && !budget.allowsTicket(t.key) && (passesUsed.get(t.key) ?? 0) < options.maxPasses).map((t) => t.key);
+      if (capped.length > 0) return { exitCode: ExitCode.budgetSpent, reason: `the budget of ${capped.join(', ')} is spent (${budget.describe()}): no new pass starts for ${capped.length === 1 ? 'it' : 'them'}` };
       return { exitCode: ExitCode.notDone, reason: `stopped short of done: nothing is ready and nothing runs (${counts.exhausted} out of passes, ${counts.blocked} blocked, ${counts.canceled} canceled)` };
     }
     await nextEvent();
@@ -339,8 +381,9 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key));
       await moving;
       await ctx.foreignWrites?.check('at the end of a pass', [ticket.key]);
-      budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0));
+      budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0), ticket.key);
       costSoFar.delete(ticket.key);
+      onSpend(budget);
       if (result.outcome.kind === 'landed' || result.outcome.kind === 'gated') settling.add(ticket.key);
       const reason = describeOutcome(result.outcome);
       if (result.outcome.kind === 'setup-failed' || result.outcome.kind === 'environment-failed') environmentStop ??= `${ticket.key}: ${reason}`;

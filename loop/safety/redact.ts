@@ -1,7 +1,6 @@
 // Redaction for logs, events and reports: the values of secret variables in the environment (tracker
 // credentials, API keys, tokens, passwords) and strings shaped like well-known tokens are masked.
-import { SECRET_VARIABLES } from '../agents/env.ts';
-import { isSecretName } from './secrets.ts';
+import { SECRET_VARIABLES, isSecretName } from './secrets.ts';
 
 const TOKEN_SHAPES = [
   /\bsk-(ant-)?[A-Za-z0-9_-]{16,}/g, // Anthropic / OpenAI keys

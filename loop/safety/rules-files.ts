@@ -3,7 +3,7 @@
 import type { GateContext, Resolved } from './paths.ts';
 import { mayDelete, mayWrite, resolveWord } from './paths.ts';
 import { hasFlag, optionValues, positionals } from './args.ts';
-import type { Invocation } from './rules.ts';
+import type { Invocation } from './invocation.ts';
 import { isSecretPath, mentionsSecret } from './secrets.ts';
 import type { Word } from './shell.ts';
 

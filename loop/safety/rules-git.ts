@@ -4,7 +4,7 @@
 import type { GateContext } from './paths.ts';
 import { checkedOutBranch, mayWrite, resolveWord } from './paths.ts';
 import { hasFlag, positionals } from './args.ts';
-import type { Invocation } from './rules.ts';
+import type { Invocation } from './invocation.ts';
 import type { Word } from './shell.ts';
 
 const GLOBAL_WITH_VALUE = ['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--exec-path', '--config-env'];

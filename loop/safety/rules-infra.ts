@@ -5,7 +5,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { optionValues, positionals } from './args.ts';
 import type { GateContext } from './paths.ts';
 import { resolveWord } from './paths.ts';
-import type { Invocation } from './rules.ts';
+import type { Invocation } from './invocation.ts';
 
 const SQL_CLIENTS: Record<string, string[]> = {
   psql: ['-c', '--command'],

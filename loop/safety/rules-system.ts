@@ -4,7 +4,7 @@
 // `node -e`, ...): string literals that read as shell commands are checked as such; and dumps of the
 // environment, from the shell or from code.
 import { positionals } from './args.ts';
-import type { Invocation } from './rules.ts';
+import type { Invocation } from './invocation.ts';
 import { isSecretName } from './secrets.ts';
 
 const POWER = new Set(['shutdown', 'reboot', 'halt', 'poweroff', 'wipefs', 'fdisk', 'sfdisk', 'parted', 'mkswap', 'swapoff']);

@@ -14,14 +14,9 @@ import { findSubs } from './lex.ts';
 import { parseTokens } from './shell.ts';
 import type { Script, SimpleCommand, Word } from './shell.ts';
 import { basenameOf, unwrap } from './unwrap.ts';
+import type { Invocation, Rule, ShellState } from './invocation.ts';
 
-/** The shell's state as a list runs: where it is, and which branch it switched to. */
-export type ShellState = { cwd: string | null; branch?: string; /** The directory of the script being read, for `$(dirname "$0")`. */ scriptDir?: string };
-
-/** One command as the rules see it, wrappers removed. */
-export type Invocation = { name: string; args: Word[]; stdin?: string; state: ShellState };
-
-export type Rule = (command: Invocation, ctx: GateContext) => string | undefined;
+export type { Invocation, Rule, ShellState } from './invocation.ts';
 
 const RULES: Rule[] = [checkSecretArgs, checkEnvironmentDump, checkFiles, checkGit, checkSql, checkDeploy, checkSystem];
 const SHELLS = new Set(['sh', 'bash', 'zsh', 'dash', 'ksh', 'ash', 'mksh', 'fish']);

@@ -2,6 +2,9 @@
 // agent logins, .env files) and variables whose names say they hold a token, key or password.
 import { basename } from 'node:path';
 
+/** Variables an agent must never see. */
+export const SECRET_VARIABLES = ['LINEAR_API_KEY', 'JIRA_API_TOKEN', 'JIRA_EMAIL', 'JIRA_HOST', 'NIGHTSHIFT_SECRET'];
+
 const SECRET_DIRS = [/\/\.ssh(\/|$)/, /\/\.gnupg(\/|$)/, /\/\.aws\/(credentials|sso|cli\/cache)/, /\/\.config\/gcloud(\/|$)/, /\/\.azure(\/|$)/,
   /\/\.kube\/config/, /\/\.docker\/config\.json$/, /\/\.config\/gh\/hosts\.yml$/, /\/\.password-store(\/|$)/, /\/\.claude\/\.credentials\.json$/,
   /\/\.codex\/auth\.json$/, /\/\.gemini\/oauth_creds\.json$/, /\/\.terraform\.d\/credentials/, /^\/proc\/[^/]+\/environ$/, /^\/etc\/(shadow|gshadow|sudoers)/,

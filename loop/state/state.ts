@@ -3,6 +3,7 @@
 // except the history it records.
 import { appendFileSync, closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { RunOptions } from '../../oracle/run-options.ts';
 
 export type StatePaths = {
   root: string;
@@ -28,6 +29,9 @@ export function statePaths(root: string): StatePaths {
 
 /** One event of the JSONL log; `type` says what happened, the rest are its facts. */
 export type LoopEvent = { type: string; ticket?: string; [field: string]: unknown };
+
+/** What identifies a run and lets a part record into it (a slice of the loop's context). */
+export type RunParts = { run: string; options: RunOptions; paths: StatePaths; env: NodeJS.ProcessEnv; log: EventLog };
 
 export type EventLog = {
   emit: (event: LoopEvent) => void;

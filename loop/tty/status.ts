@@ -12,6 +12,7 @@ import type { LoadedState } from '../report/load.ts';
 import { formatUsd } from '../report/format.ts';
 import { interventionsByKind } from '../report/model.ts';
 import { describeLastAudit, htmlReportCommand } from '../report/text.ts';
+import { budgetsOf, describeBudgets } from '../schedule/budget.ts';
 import { renderBlock } from './block.ts';
 import { renderRow } from './text.ts';
 import { formatEvent } from './view.ts';
@@ -90,6 +91,7 @@ export function renderStatus(state: LoadedState, width = 120): string {
     `loop:      ${LIVENESS_TEXT[state.liveness]}${state.pid !== undefined ? ` (pid ${state.pid})` : ''}`,
     ...(run ? [`run:       ${run.id}, started ${run.start.slice(0, 19).replace('T', ' ')}Z${run.end ? `, ended: exit ${String(run.exitCode)} - ${run.reason ?? ''}` : ''}`] : []),
     ...(audit ? [`audit:     ${audit}`] : []),
+    `budgets:   ${describeBudgets(budgetsOf(state))}`,
     '',
     ...block.map((row) => renderRow(row, width, false)),
     '',
@@ -117,6 +119,7 @@ export function statusJson(state: LoadedState): Record<string, unknown> {
     spent_usd: model.spentUsd,
     spent: formatUsd(model.spentUsd),
     budget_usd: state.runJson?.budgetUsd ?? null,
+    budgets: budgetsOf(state),
     heals: model.heals.length,
     interventions: interventionsByKind(model),
     audit: model.audits.at(-1) ?? null,

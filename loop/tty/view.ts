@@ -57,6 +57,9 @@ function describe(e: Stamped): string {
     case 'confirm': return e.agreed === true ? `the oracle, asked on its own, agrees (exit ${String(e.oracle_exit)}); the final audit runs` : `the loop said exit ${String(e.loop_exit)}, but the oracle, asked on its own, exits ${String(e.oracle_exit)}`;
     case 'audit': return e.problem ? `final audit cannot tell: ${firstLine(e.problem)}` : `final audit round ${String(e.round)}: ${Array.isArray(e.passed) ? e.passed.length : 0} passed, ${Array.isArray(e.failed) ? e.failed.length : 0} failed on ${String(e.head).slice(0, 12)}`;
     case 'audit-failed': return `the final audit reopened it: ${firstLine(e.reason)}`;
+    case 'budget-warning': return `budget at 80%: ${String(e.scope)} $${Number(e.spent_usd).toFixed(2)} of $${Number(e.limit_usd).toFixed(2)}`;
+    case 'notify-sent': return `told ${String(e.target)}: ${String(e.kind)}`;
+    case 'notify-failed': return `could not tell ${String(e.target)} (${String(e.kind)}) after ${String(e.attempts)} attempt(s): ${firstLine(e.problem)}`;
     default: return describeOther(e);
   }
 }

@@ -19,6 +19,8 @@ export async function runVerify(input: {
   logFile: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** For the CPU counted per kind of command: `verify` (the default), `replay`, `preflight`. */
+  kind?: string;
 }): Promise<VerifyOutcome> {
   if (input.commands.length === 0) return { kind: 'no-commands' };
   for (const command of input.commands) {
@@ -31,6 +33,7 @@ export async function runVerify(input: {
       timeoutMs: input.timeoutMs,
       signal: input.signal,
       logFile: input.logFile,
+      kind: input.kind ?? 'verify',
     });
     if (result.kind !== 'exited' || result.exitCode !== 0) {
       const exit = result.kind === 'exited' ? `exit ${result.exitCode}` : result.kind;

@@ -7,8 +7,10 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { addWorktree, openGit, removeWorktree } from '../git/git.ts';
-import type { Checkout, Git } from '../git/git.ts';
+import { addWorktree, removeWorktree } from '../git/worktrees.ts';
+import { openGit } from '../git/git.ts';
+import type { Checkout } from '../git/worktrees.ts';
+import type { Git } from '../git/git.ts';
 
 /** How `acquire` got its worktree: a pooled one reused, or a fresh add (and why no pooled one was reused). */
 export type Acquired = { kind: 'reused' } | { kind: 'added'; reason: string };

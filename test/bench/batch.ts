@@ -70,7 +70,7 @@ export function lowerBoundMs(tickets: readonly SimTicket[], workers: number): { 
 export type SimSetup = { dir: string; repo: string; tickets: string; durations: string; state: string; batch: string; runArgs: string[] };
 
 /** Writes the repo, the tickets file and the durations file under `dir`; returns `nightshift run` args. */
-export function writeSimBatch(dir: string, tickets: readonly SimTicket[], options: { workers: number; maxPasses?: number; costUsd?: number; budgetUsd?: number; prefix?: string }): SimSetup {
+export function writeSimBatch(dir: string, tickets: readonly SimTicket[], options: { workers: number; maxPasses?: number; costUsd?: number; budgetUsd?: number; prefix?: string; /** Agents spin on a core for their duration instead of sleeping. */ agentCpu?: boolean }): SimSetup {
   const prefix = options.prefix ?? 'BENCH';
   const repo = join(dir, 'repo');
   mkdirSync(join(repo, 'work'), { recursive: true });
@@ -95,7 +95,7 @@ export function writeSimBatch(dir: string, tickets: readonly SimTicket[], option
   const reviewer = `command:${AGENTS_DIR}approve-reviewer.sh`;
   const runArgs = [
     batch, '--tracker', 'local', '--tickets', ticketsFile, '--repo', repo, '--state', state,
-    '--agent', `command:${AGENTS_DIR}sleep-agent.sh ${durations} ${options.costUsd ?? 0}`,
+    '--agent', `command:${AGENTS_DIR}sleep-agent.sh ${durations} ${options.costUsd ?? 0}${options.agentCpu ? ' cpu' : ''}`,
     '--review', `${reviewer},${reviewer}`, '--workers', String(options.workers), '--max-passes', String(options.maxPasses ?? 3),
     ...(options.budgetUsd !== undefined ? ['--budget-usd', String(options.budgetUsd)] : []),
   ];

@@ -29,4 +29,27 @@ test('the benchmark prints one JSON object with the figures of a finished batch'
   expect(Object.keys(byProcess).sort()).toEqual(['loop_self', 'oracle', 'short_lived', 'spawn_helper']);
   expect(byProcess.oracle).toBeGreaterThan(0);
   expect(Object.values(byProcess).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(n('loop_cpu_s') + 0.5);
+  // CPU by kind: every kind the helper ran is named (git by subcommand, agents by role), one worker per
+  // ticket at least, two reviews each, and the parts add up to at most the tree's CPU per ticket
+  const byKind = figures.cpu_ms_per_ticket_by_kind as Record<string, number>;
+  const counts = figures.count_per_ticket_by_kind as Record<string, number>;
+  expect(Object.keys(byKind)).toEqual(expect.arrayContaining(['loop_self', 'oracle', 'spawn_helper', 'agent:worker', 'agent:reviewer', 'verify', 'replay', 'git:merge-tree', 'unattributed']));
+  expect(counts['agent:worker']).toBeGreaterThanOrEqual(1);
+  expect(counts['agent:reviewer']).toBeGreaterThanOrEqual(2);
+  expect(Object.values(byKind).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(n('loop_cpu_ms_per_ticket') * 1.05 + Object.keys(byKind).length);
+  const host = figures.host as Record<string, unknown>;
+  for (const field of ['cores', 'cpu_loop_ms', 'spawn_true_ms', 'spawn_git_ms', 'spawn_node_ms']) expect(Number(host[field]), field).toBeGreaterThan(0);
+  expect(host.load_average_after).toHaveLength(3);
+});
+
+test('--pair runs another revision alternately on the same batch and reports both with their ratios; a revision that does not exist is exit 2 material', async () => {
+  const run = await execa(process.execPath, ['test/bench/bench.ts', '--json', '--tickets', '6', '--workers', '2', '--seconds', '2', '--pair', 'HEAD'], { cwd: ROOT, reject: false });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const report = JSON.parse(run.stdout.trim()) as { pair: { a: { runs: unknown[] }; b: { rev: string; runs: Array<Record<string, unknown>> } }; medians: Record<string, { b_over_a: number | null }> };
+  expect(report.pair.a.runs).toHaveLength(1);
+  expect(report.pair.b.runs[0]).toMatchObject({ exit_code: 0, done_tickets: 6 });
+  expect(typeof report.medians.ratio?.b_over_a).toBe('number');
+  const bad = await execa(process.execPath, ['test/bench/bench.ts', '--json', '--tickets', '6', '--pair', 'no-such-rev-nightshift'], { cwd: ROOT, reject: false });
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain('--pair no-such-rev-nightshift: no such revision');
 });

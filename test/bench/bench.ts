@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // `npm run bench -- --real [--json] [--workers N] [--keep]`: a batch on a real npm project instead (test/bench/real.ts).
+// `npm run bench -- --serve [--json] [--tickets 200]`: the dashboard's load time and memory (test/bench/serve.ts).
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira|github] [--keep]
-//                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"]`
+//                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
-// scripted agents that sleep for their duration and commit, and reports makespan against its lower
-// bound, harness overhead and pickup latency per ticket, tracker and oracle calls, and peak RSS.
+// scripted agents that sleep for their duration (or spin on a core: --agent-cpu) and commit, and
+// reports makespan against its lower bound, harness overhead and pickup latency per ticket, tracker
+// and oracle calls, CPU per ticket by kind of process, peak RSS, and the host's calibration
+// (test/bench/host.ts). --pair REV runs another revision's loop on the same batch, alternately with
+// this one (--runs N times each), and reports both side by side with the ratios between them.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +17,9 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LOOP_NODE_FLAGS } from '../../heal/supervisor.ts';
 import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
+import { calibrateHost } from './host.ts';
 import { figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './measure.ts';
+import { PairError, cpuByKindPerTicket, runPaired } from './pair.ts';
 
 const LOOP_MAIN = fileURLToPath(new URL('../../loop/main.ts', import.meta.url));
 const SIM_DIR = fileURLToPath(new URL('../sim/', import.meta.url));
@@ -42,6 +48,10 @@ function positive(name: string, text: string): number {
 }
 
 async function main(): Promise<number> {
+  if (process.argv.includes('--serve')) {
+    const { runServeBench } = await import('./serve.ts');
+    return runServeBench(process.argv.slice(2).filter((arg) => arg !== '--serve'));
+  }
   if (process.argv.includes('--real')) {
     const { runRealBench } = await import('./real.ts');
     return runRealBench(process.argv.slice(2).filter((arg) => arg !== '--real'));
@@ -59,6 +69,9 @@ async function main(): Promise<number> {
       keep: { type: 'boolean', default: false },
       // the flags heal/supervisor.ts starts the loop with (LOOP_NODE_FLAGS)
       'node-flags': { type: 'string', default: LOOP_NODE_FLAGS.join(' ') },
+      'agent-cpu': { type: 'boolean', default: false },
+      pair: { type: 'string' },
+      runs: { type: 'string', default: '1' },
     },
   });
   const count = Math.round(positive('tickets', values.tickets));
@@ -78,19 +91,52 @@ async function main(): Promise<number> {
     return 0;
   }
 
+  const config: BenchConfig = { count, workers, seconds, seed, tracker, keep: values.keep, json: values.json, nodeFlags: values['node-flags'], agentCpu: values['agent-cpu'] };
+  if (values.pair !== undefined) {
+    const runs = Math.round(positive('runs', values.runs));
+    let paired: Awaited<ReturnType<typeof runPaired>>;
+    try {
+      paired = await runPaired({ rev: values.pair, runs, run: (loopMain) => runOnce(config, loopMain) });
+    } catch (error) {
+      if (!(error instanceof PairError)) throw error;
+      process.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    process.stdout.write(`${JSON.stringify(paired.report, null, values.json ? undefined : 1)}\n`);
+    return paired.exitCode;
+  }
+  const { report, exitCode } = await runOnce(config, LOOP_MAIN);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    for (const [name, value] of Object.entries(report)) if (value !== undefined) process.stdout.write(`${name.padEnd(28)} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}\n`);
+  }
+  if (exitCode !== 0) {
+    process.stderr.write(`bench: the loop exited ${String(exitCode)}, not 0: the figures describe an unfinished batch.\n`);
+    return 1;
+  }
+  return 0;
+}
+
+type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean };
+
+/** One bench run of the loop at `loopMain` (this checkout's, or a paired revision's). */
+async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report: Record<string, unknown>; exitCode: number | null }> {
+  const { count, workers, seconds, seed, tracker } = config;
+  const host = calibrateHost();
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-bench-'));
   const tickets = generateBatch({ count, seed, workers, targetSeconds: seconds });
-  const setup = writeSimBatch(dir, tickets, { workers, maxPasses: 3 });
+  const setup = writeSimBatch(dir, tickets, { workers, maxPasses: 3, agentCpu: config.agentCpu });
   const bound = lowerBoundMs(tickets, workers);
   // linear|jira: the same tickets served by the loopback simulator, the real adapters talking HTTP to it
   const sim = tracker === 'local' ? undefined : await startSimulator(tracker, setup.tickets);
   const runArgs = sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs;
-  if (!values.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
+  if (!config.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
 
   const started = Date.now();
   // the loop starts as heal/supervisor.ts starts it; --node-flags tries V8 flags on it (reported in the JSON)
-  const nodeFlags = values['node-flags'].split(' ').filter((f) => f !== '');
-  const child = execa(process.execPath, [...nodeFlags, LOOP_MAIN, 'run', ...runArgs], {
+  const nodeFlags = config.nodeFlags.split(' ').filter((f) => f !== '');
+  const child = execa(process.execPath, [...nodeFlags, loopMain, 'run', ...runArgs], {
     reject: false, stdin: 'ignore', stdout: { file: join(dir, 'loop.log') }, stderr: { file: join(dir, 'loop.err') }, cwd: dir,
     env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', ...sim?.env },
   });
@@ -107,11 +153,15 @@ async function main(): Promise<number> {
   const events = readEventsFile(join(setup.state, 'events.jsonl'));
   const figures = figuresFromEvents(events, tickets);
   const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+  const processCpu = events.findLast((e) => e.type === 'run-end')?.process_cpu as Record<string, { count: number; cpu_ms: number }> | undefined;
+  const byKind = cpuByKindPerTicket(memory.cpuSByProcess, processCpu, loopCpuS, count);
+  const loadAfter = (await import('node:os')).loadavg().map((n) => round(n, 2));
   const report = {
     tickets: count,
     workers,
     tracker,
     seed,
+    agent_cpu: config.agentCpu,
     node_flags: nodeFlags.join(' '),
     exit_code: result.exitCode ?? null,
     done_tickets: figures.doneTickets,
@@ -146,26 +196,25 @@ async function main(): Promise<number> {
     loop_cpu_s: round(loopCpuS, 1),
     loop_cpu_ms_per_ticket: round((loopCpuS * 1000) / count),
     loop_cpu_s_by_process: cpuByProcess(memory.cpuSByProcess, loopCpuS),
-    load_average: (await import('node:os')).loadavg().map((n) => round(n, 2)),
+    // the same CPU per ticket, by kind: the long-lived processes (sampled), each kind of command the
+    // spawn helper ran (run-end's process_cpu: git by subcommand, agents by role, verify, replay), and
+    // what neither accounts for (commands started by the loop itself, the loop's own git at start)
+    cpu_ms_per_ticket_by_kind: byKind.cpuMs,
+    count_per_ticket_by_kind: byKind.counts,
+    // the tree's CPU per ticket in units of the host's CPU loop: travels between hosts better than ms
+    cpu_per_ticket_in_cpu_loops: round((loopCpuS * 1000) / count / host.cpu_loop_ms, 2),
+    host: { ...host, load_average_after: loadAfter },
+    load_average: loadAfter,
     // the loop process, as `/usr/bin/time -v` would report it; then the harness's processes together (the
     // loop, its oracle session and its spawn helper; shared pages counted once); then every process of
     // the run summed, sleeping agents and git included, shared pages counted in each
     peak_rss_mb: round(memory.rootPeakMb, 1),
     harness_peak_pss_mb: round(memory.harnessPeakPssMb, 1),
     tree_peak_rss_mb: round(memory.peakMb, 1),
-    dir: values.keep ? dir : undefined,
+    dir: config.keep ? dir : undefined,
   };
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-  } else {
-    for (const [name, value] of Object.entries(report)) if (value !== undefined) process.stdout.write(`${name.padEnd(28)} ${String(value)}\n`);
-  }
-  if (!values.keep) rmSync(dir, { recursive: true, force: true });
-  if (result.exitCode !== 0) {
-    process.stderr.write(`bench: the loop exited ${String(result.exitCode)}, not 0: the figures describe an unfinished batch.\n`);
-    return 1;
-  }
-  return 0;
+  if (!config.keep) rmSync(dir, { recursive: true, force: true });
+  return { report, exitCode: result.exitCode ?? null };
 }
 
 /** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { quote } from 'shell-quote';
 import { percentile, readEventsFile } from './measure.ts';
+import { median, realFiguresFromEvents, round, setupFigures, stats } from './real-figures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'heal', 'cli.ts');
@@ -45,8 +46,6 @@ function personEnv(dir: string): Record<string, string> {
   // left by an earlier run); npm's own cache stays the host's
   return { ...env, PATH: [bin, ...path].join(delimiter), NIGHTSHIFT_CACHE_DIR: join(dir, 'env-store') };
 }
-
-type Event = ReturnType<typeof readEventsFile>[number];
 
 /** The fixture's project as a fresh git repo (one base commit on `main`), its tickets file and `nightshift run` args. */
 export async function setupRealBatch(dir: string, options: { fixture?: string; workers?: number } = {}): Promise<RealSetup> {
@@ -118,112 +117,6 @@ export async function checkFreshClone(setup: RealSetup, runs = 1): Promise<{ hea
     }
   }
   return { head, ciPassed: true, ciMs, testPassed, testMs, output };
-}
-
-/**
- * Worktree environment preparation writes one `setup` event per prepared worktree: `where` (pass,
- * replay, preflight), `result` (`installed`: the setup commands ran; `cached`: a stored install was
- * linked in; `failed`), `duration_ms`. The run's `preflight` event times the check before any pass.
- */
-type SetupSample = { ms: number; where: string; ticket: string };
-function setupKind(e: Event): 'first' | 'cached' | 'failed' | 'unknown' {
-  if (e.result === 'installed') return 'first';
-  if (e.result === 'cached') return 'cached';
-  if (e.result === 'failed') return 'failed';
-  return 'unknown';
-}
-
-const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
-const stats = (values: readonly number[]) => ({ n: values.length, p50_ms: round(percentile(values, 50)), p95_ms: round(percentile(values, 95)), max_ms: round(values.length > 0 ? Math.max(...values) : Number.NaN) });
-const median = (values: readonly number[]) => round(percentile(values, 50));
-
-/** The figures the events of one run give: setup, finish line, replay, agent end to done, passes. */
-export function realFiguresFromEvents(events: readonly Event[]) {
-  const time = (e: Event) => Date.parse(e.ts);
-  const id = (e: Event) => `${e.ticket ?? ''}#${String(e.pass)}`;
-  const agentEnd = new Map<string, number>();
-  const passStart = new Map<string, number>();
-  const startToAgentMs: number[] = [];
-  const replayStart = new Map<string, number>();
-  const finishLineMs: number[] = [];
-  const replayMs: number[] = [];
-  const replaySetupMs = new Map<string, number>();
-  const replayTestMs: number[] = [];
-  const agentEndToDoneMs: number[] = [];
-  const setup = { first: [] as SetupSample[], cached: [] as SetupSample[], failed: [] as SetupSample[], unknown: [] as SetupSample[], preflight: [] as Array<{ ms: number; result: string }> };
-  const outcomes: Record<string, number> = {};
-  let passes = 0;
-  const done = new Set<string>();
-  for (const e of events) {
-    if (e.type === 'setup' && typeof e.duration_ms === 'number') {
-      setup[setupKind(e)].push({ ms: e.duration_ms, where: String(e.where), ticket: e.ticket ?? '' });
-      if (e.where === 'replay') replaySetupMs.set(id(e), e.duration_ms);
-    }
-    if (e.type === 'preflight' && typeof e.duration_ms === 'number') setup.preflight.push({ ms: e.duration_ms, result: String(e.result) });
-    switch (e.type) {
-      case 'pass-start': passStart.set(id(e), time(e)); break;
-      // whatever a pass does before its agent (worktree, environment): in start order, the first is the cold one
-      case 'agent-start': {
-        const start = passStart.get(id(e));
-        if (start !== undefined && e.rerun === undefined) startToAgentMs.push(time(e) - start);
-        break;
-      }
-      case 'agent-end': agentEnd.set(id(e), time(e)); break;
-      // the finish line starts as the agent ends (loop/pass/pass.ts startChecks) and its `verify` event marks its end
-      case 'verify': {
-        const end = agentEnd.get(id(e));
-        if (end !== undefined) finishLineMs.push(time(e) - end);
-        break;
-      }
-      case 'replay-start': replayStart.set(id(e), time(e)); break;
-      case 'replay': {
-        const start = replayStart.get(id(e));
-        if (start !== undefined && e.result !== 'interrupted') {
-          replayMs.push(time(e) - start);
-          // the replay's worktree is prepared after replay-start: without it, the finish line alone
-          replayTestMs.push(time(e) - start - (replaySetupMs.get(id(e)) ?? 0));
-        }
-        break;
-      }
-      case 'ticket-done': {
-        done.add(e.ticket ?? '');
-        const end = agentEnd.get(id(e));
-        if (end !== undefined) agentEndToDoneMs.push(time(e) - end);
-        break;
-      }
-      case 'pass-end':
-        passes++;
-        outcomes[String(e.outcome)] = (outcomes[String(e.outcome)] ?? 0) + 1;
-        break;
-    }
-  }
-  return { finishLineMs, replayMs, replayTestMs, agentEndToDoneMs, startToAgentMs, setup, passes, outcomes, doneTickets: done.size };
-}
-
-const ms = (samples: readonly SetupSample[]) => samples.map((x) => x.ms);
-
-function setupFigures(setup: ReturnType<typeof realFiguresFromEvents>['setup']) {
-  const all = [...setup.first, ...setup.cached, ...setup.failed, ...setup.unknown];
-  if (all.length === 0 && setup.preflight.length === 0) {
-    return { events: 0, note: 'the run wrote no setup events (no worktree environment preparation in this build)' };
-  }
-  const byWhere: Record<string, { first: number; cached: number; failed: number }> = {};
-  for (const [kind, samples] of [['first', setup.first], ['cached', setup.cached], ['failed', setup.failed]] as const) {
-    for (const x of samples) {
-      const counts = byWhere[x.where] ?? { first: 0, cached: 0, failed: 0 };
-      counts[kind]++;
-      byWhere[x.where] = counts;
-    }
-  }
-  return {
-    events: all.length,
-    first_install: { ...stats(ms(setup.first)), all_ms: ms(setup.first) },
-    cached: stats(ms(setup.cached)),
-    failed: setup.failed.length,
-    ...(setup.unknown.length > 0 ? { unclassified: stats(ms(setup.unknown)) } : {}),
-    by_where: byWhere,
-    preflight: setup.preflight.map((p) => ({ ms: p.ms, result: p.result })),
-  };
 }
 
 export async function runRealBench(argv: readonly string[]): Promise<number> {

@@ -11,7 +11,7 @@ import { runCli } from '../helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from '../helpers/repo.ts';
 import type { TicketSpec } from '../helpers/repo.ts';
 
-const ORACLE = join(import.meta.dirname, '..', 'oracle', 'cli.ts');
+const ORACLE = join(import.meta.dirname, '..', '..', 'oracle', 'cli.ts');
 let repo: string;
 let merge: string;
 

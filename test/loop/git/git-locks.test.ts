@@ -4,7 +4,8 @@
 import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { STALE_LOCK_MS, mergeIntoTarget, onStaleGitLock, openGit } from '../../../loop/git/git.ts';
+import { STALE_LOCK_MS, onStaleGitLock, openGit } from '../../../loop/git/git.ts';
+import { mergeIntoTarget } from '../../../loop/git/target.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
 function leaveLock(path: string, ageMs: number): void {

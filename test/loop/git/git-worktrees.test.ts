@@ -4,7 +4,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { checkedOutAt, openGit } from '../../../loop/git/git.ts';
+import { checkedOutAt } from '../../../loop/git/worktrees.ts';
+import { openGit } from '../../../loop/git/git.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
 /** What `git worktree list --porcelain` says has `ref` checked out. */

@@ -4,7 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { commitsAhead, findMergeOnTarget, openGit, prepareWorktree } from '../../../loop/git/git.ts';
+import { commitsAhead, findMergeOnTarget } from '../../../loop/git/target.ts';
+import { openGit } from '../../../loop/git/git.ts';
+import { prepareWorktree } from '../../../loop/git/worktrees.ts';
 import { readEvents } from '../../../oracle/state-files.ts';
 import { openEventLog } from '../../../loop/state/state.ts';
 import { openTargetGuard } from '../../../loop/guards/target-guard.ts';

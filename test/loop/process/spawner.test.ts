@@ -119,3 +119,30 @@ console.log(JSON.stringify({ lost, here: parent === String(process.pid), short, 
     lost: [-1, -1, -1], here: true, short: { exitCode: 3, stdout: 'in', stderr: ' env\n' }, long: 'exited:4', out: 'out', ownGroup: true, limited: 'timed-out',
   });
 });
+
+test('the helper counts commands per kind with the CPU they used; a long command runs at the niceness asked', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+  const script = `import { captureProcess, runProcess, spawnHelperCpu, AGENT_NICENESS } from ${JSON.stringify(`${ROOT}loop/process/subprocess.ts`)};
+import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/process/spawner.ts`)};
+import { getPriority } from 'node:os';
+const env = { PATH: process.env.PATH };
+for (let i = 0; i < 5; i++) await captureProcess('true', [], { cwd: '/', env, kind: 'idle' });
+await captureProcess('sh', ['-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'], { cwd: '/', env, kind: 'burn' });
+await captureProcess('true', [], { cwd: '/', env });
+const log = ${JSON.stringify(join(dir, 'nice.log'))};
+await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log, kind: 'agent:worker', niceness: AGENT_NICENESS });
+await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log, kind: 'verify' });
+const cpu = await spawnHelperCpu();
+await stopSpawnHelper();
+console.log(JSON.stringify({ cpu, own: getPriority() }));`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000, reject: false });
+  expect(run.stderr).toBe('');
+  const { cpu, own } = JSON.parse(run.stdout) as { cpu: Record<string, { count: number; cpu_ms: number }>; own: number };
+  expect(Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, v.count]))).toEqual({ idle: 5, burn: 1, other: 1, 'agent:worker': 1, verify: 1 });
+  // a shell loop of 300,000 steps takes a good part of a second of CPU; five `true`s take next to none
+  expect(cpu.burn?.cpu_ms).toBeGreaterThan(50);
+  expect(cpu.burn?.cpu_ms).toBeGreaterThan(cpu.idle?.cpu_ms ?? 0);
+  const [agentNice, verifyNice] = readFileSync(join(dir, 'nice.log'), 'utf8').trim().split('\n').map(Number);
+  expect(agentNice).toBe(Math.min(19, own + 10));
+  expect(verifyNice).toBe(own);
+});

@@ -24,6 +24,7 @@ test('a finished batch: liveness, the block, the latest events and the report co
     "state dir: <DIR>
     loop:      finished (pid 4206649)
     run:       20261121T020000-bbbbbb, started 2026-11-21 01:48:00Z, ended: exit 3 - 1 ticket(s) need a human
+    budgets:   batch $2.70 of $25.00 · 2026-11-21 $2.70 of no cap a day · per ticket $1.60 (ENG-1) of no cap
 
     nightshift ENG-1..ENG-3  ran 29:00  up to 2 agent(s) at a time
     progress [███████████████░░░░░] 3/4 done · 0 running · 0 ready · 1 blocked · 0 gated

@@ -9,7 +9,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { askOracle, checkFreshClone, realFiguresFromEvents, runRealBatch, setupRealBatch } from '../../bench/real.ts';
+import { askOracle, checkFreshClone, runRealBatch, setupRealBatch } from '../../bench/real.ts';
+import { realFiguresFromEvents } from '../../bench/real-figures.ts';
 import { readEventsFile } from '../../bench/measure.ts';
 
 const dirs: string[] = [];

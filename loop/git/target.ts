@@ -1,0 +1,150 @@
+// The target branch: finding a ticket's live merge (by its trailer on the first-parent line), the merge
+// itself (a compare-and-swap on the ref, so a foreign move is never overwritten), reverts, and putting a
+// reverted ticket's work back on its branch.
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { TRAILER, branchOf, openGit, revParse } from './git.ts';
+import type { Git } from './git.ts';
+import { checkedOutAt, removeWorktree } from './worktrees.ts';
+
+export const REVERTED_TRAILER = 'Nightshift-Reverted';
+
+/**
+ * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
+ * merge was not reverted since (the newest of merge and revert decides). Only the target's first-parent
+ * line counts: the loop's merges and reverts are made there, while a worker's own commits (which could
+ * carry a forged trailer) only ever reach the target as a merge's second parent. `at` is where to read
+ * the target: the loop passes where it last put it (its target guard), so a foreign move of the ref not
+ * yet undone (a worker forging a trailer) is never read as a merge.
+ */
+export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
+  const out = await git.raw([
+    'log', at, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
+    `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
+  ]);
+  const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
+  for (const line of out.split('\n')) {
+    const [commit, merged, reverted] = line.split('\x1f');
+    if (!commit) continue;
+    if (names(reverted).includes(key)) return undefined;
+    if (names(merged).includes(key)) return commit;
+  }
+  return undefined;
+}
+
+/** Commits on the ticket branch that the target does not have. */
+export async function commitsAhead(repo: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<number> {
+  const out = await repo.raw(['rev-list', '--count', '--no-merges', `${at}..refs/heads/${branchOf(key)}`]);
+  return Number(out.trim());
+}
+
+export type MergeOutcome =
+  | { kind: 'merged'; commit: string; previous: string }
+  | { kind: 'conflict'; message: string }
+  | { kind: 'target-moved' };
+
+/**
+ * Merges the ticket branch into the target without checking anything out: `merge-tree` computes the
+ * tree, `commit-tree` writes a merge commit with the trailer, `update-ref` moves the target only if it
+ * still points where it did (compare-and-swap). A checked-out target is then fast-forwarded on disk.
+ */
+export async function mergeIntoTarget(
+  repo: Git,
+  target: string,
+  key: string,
+  title: string,
+  run: string,
+  /** Where the target must be (the loop's own last move); a target found elsewhere is `target-moved`. */
+  expected?: string,
+  /** The ticket branch's head, if read already (it does not move once the pass's agent has ended). */
+  branchHead?: Promise<string | undefined>,
+): Promise<MergeOutcome> {
+  const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
+  const head = await (branchHead ?? revParse(repo, `refs/heads/${branchOf(key)}`));
+  if (!previous || !head) return { kind: 'conflict', message: `missing ${previous ? branchOf(key) : target}` };
+  const made = await makeMergeCommit(repo, previous, head, key, title, run);
+  if (made.kind === 'conflict') return made;
+  return placeMerge(repo, target, key, made.commit, previous);
+}
+
+/**
+ * The merge commit of `head` into `previous`, made but not placed anywhere: `merge-tree` computes the
+ * merged tree (a conflict is reported, nothing written), `commit-tree` makes the commit with the
+ * trailer. An object no ref points to changes nothing, so this may run before the merge lock.
+ */
+export async function makeMergeCommit(repo: Git, previous: string, head: string, key: string, title: string, run: string): Promise<{ kind: 'commit'; commit: string } | { kind: 'conflict'; message: string }> {
+  let tree: string;
+  try {
+    tree = (await repo.raw(['merge-tree', '--write-tree', '--no-messages', previous, head])).split('\n')[0]?.trim() ?? '';
+  } catch (error) {
+    return { kind: 'conflict', message: (error as Error).message.slice(0, 2_000) };
+  }
+  const message = `Merge ${branchOf(key)}: ${title}\n\n${TRAILER}: ${key}\nNightshift-Run: ${run}\n`;
+  return { kind: 'commit', commit: (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim() };
+}
+
+/** Moves the target from `previous` to a merge commit made on it (a compare-and-swap), and syncs checkouts of the target. */
+export async function placeMerge(repo: Git, target: string, key: string, commit: string, previous: string): Promise<MergeOutcome> {
+  try {
+    await repo.raw(['update-ref', '-m', `nightshift: merge ${key}`, `refs/heads/${target}`, commit, previous]);
+  } catch (error) {
+    // only a target that is no longer where we left it is a foreign move; any other failure is git's
+    if (await revParse(repo, `refs/heads/${target}`) === previous) throw error;
+    return { kind: 'target-moved' };
+  }
+  await syncCheckedOut(repo, target, previous, commit);
+  return { kind: 'merged', commit, previous };
+}
+
+/** Reverts a merge on the target (in a throwaway worktree), again as a compare-and-swap of the ref. */
+export async function revertOnTarget(
+  repo: Git,
+  target: string,
+  merge: string,
+  key: string,
+  scratch: string,
+  expected?: string,
+): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
+  const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
+  if (!previous) return { kind: 'failed', message: `target ${target} missing` };
+  await removeWorktree(repo, scratch);
+  await mkdir(dirname(scratch), { recursive: true });
+  await repo.raw(['worktree', 'add', '--detach', scratch, previous]);
+  try {
+    const wt = openGit(scratch);
+    await wt.raw(['revert', '-m', '1', '--no-edit', merge]);
+    await wt.raw(['commit', '--amend', '-m', `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\n\n${REVERTED_TRAILER}: ${key}\n`]);
+    const commit = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    await repo.raw(['update-ref', '-m', `nightshift: revert ${key}`, `refs/heads/${target}`, commit, previous]);
+    await syncCheckedOut(repo, target, previous, commit);
+    return { kind: 'reverted', commit };
+  } catch (error) {
+    return { kind: 'failed', message: (error as Error).message };
+  } finally {
+    await removeWorktree(repo, scratch);
+  }
+}
+
+/** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */
+async function syncCheckedOut(repo: Git, target: string, previous: string, next: string): Promise<void> {
+  for (const path of await checkedOutAt(repo, `refs/heads/${target}`)) {
+    await openGit(path).raw(['read-tree', '-m', '-u', previous, next]).catch(() => undefined);
+  }
+}
+
+/**
+ * After a revert on the target, puts the ticket's work back on its branch (target merged in, then the
+ * revert reverted), so the next pass builds on its own commits and the next merge carries them again.
+ */
+export async function reapplyOnBranch(repo: Git, target: string, key: string, revert: string, scratch: string): Promise<void> {
+  await removeWorktree(repo, scratch);
+  await mkdir(dirname(scratch), { recursive: true });
+  await repo.raw(['worktree', 'add', '--force', scratch, branchOf(key)]);
+  try {
+    const wt = openGit(scratch);
+    await wt.raw(['merge', '--no-edit', '--no-ff', `refs/heads/${target}`, '-m', `Merge ${target} (with the revert of ${key}) into ${branchOf(key)}`]);
+    await wt.raw(['revert', '--no-edit', revert]);
+  } finally {
+    await removeWorktree(repo, scratch);
+  }
+}

@@ -1,0 +1,142 @@
+// Ticket and replay worktrees as git sees them: adding one (files written outside git's one-at-a-time
+// worktree commands), removing one, and which worktrees have a ref checked out (read from git's admin files).
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { branchOf, openGit, revParse } from './git.ts';
+import type { Git } from './git.ts';
+
+/** What a worktree checks out: a new branch at a commit, an existing branch, or a detached commit. */
+export type Checkout =
+  | { kind: 'new-branch'; branch: string; at: string }
+  | { kind: 'branch'; branch: string }
+  | { kind: 'detached'; commit: string };
+
+/** Puts a worktree checking out `checkout` at `path`: a fresh `git worktree add`, or a reused one (loop/worktree/worktree-pool.ts). */
+export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unknown>;
+
+/**
+ * A fresh `git worktree add` of `checkout` at `path`, whatever was there removed first. The add itself
+ * registers the worktree without writing its files (`--no-checkout`); they are written after it by a
+ * forced checkout in the worktree, as the add would, outside the one-at-a-time `git worktree` commands:
+ * with every file written inside, an add took 74 ms on average in the 200-ticket bench and kept the
+ * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average.
+ */
+export async function addWorktree(repo: Git, path: string, checkout: Checkout): Promise<void> {
+  if (existsSync(path)) await removeWorktree(repo, path);
+  await mkdir(dirname(path), { recursive: true });
+  // --force: the path may still be registered to a worktree whose files are gone (a crash between the
+  // two), and a branch may be checked out in a worktree not yet removed (a crashed pass's)
+  switch (checkout.kind) {
+    case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '-b', checkout.branch, path, checkout.at]); break;
+    case 'branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', path, checkout.branch]); break;
+    case 'detached': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.commit]); break;
+  }
+  try {
+    await openGit(path).raw(['checkout', '-f', '-q']);
+  } catch (error) {
+    await removeWorktree(repo, path);
+    throw error;
+  }
+}
+
+/**
+ * Gives the ticket a clean worktree on its branch: the branch is created at the target head the first
+ * time and carries over (with its commits) to later passes, with the target merged in when it moved.
+ */
+export async function prepareWorktree(
+  repo: Git,
+  target: string,
+  key: string,
+  path: string,
+  /** The target head to start from or catch up with (the loop's own, not a ref a worker may have moved). */
+  at = `refs/heads/${target}`,
+  acquire: AcquireWorktree = (p, c) => addWorktree(repo, p, c),
+): Promise<{ conflict: boolean }> {
+  const branch = branchOf(key);
+  if (!(await revParse(repo, `refs/heads/${branch}`))) {
+    await acquire(path, { kind: 'new-branch', branch, at });
+    return { conflict: false }; // a new branch at the target head has nothing to catch up on
+  }
+  await acquire(path, { kind: 'branch', branch });
+  const wt = openGit(path);
+  const isAncestor = await wt.raw(['merge-base', '--is-ancestor', at, 'HEAD']).then(() => true, () => false);
+  if (isAncestor) return { conflict: false };
+  try {
+    await wt.raw(['merge', '--no-edit', '--no-ff', at, '-m', `Merge ${target} into ${branch}`]);
+    return { conflict: false };
+  } catch {
+    await wt.raw(['merge', '--abort']).catch(() => undefined);
+    return { conflict: true };
+  }
+}
+
+export async function removeWorktree(repo: Git, path: string): Promise<void> {
+  if (existsSync(path)) {
+    const removed = await repo.raw(['worktree', 'remove', '--force', '--force', path]).then(() => true, () => false);
+    // git removed the files and the registration: nothing is left to prune
+    if (removed && !existsSync(path)) return;
+    await rm(path, { recursive: true, force: true });
+  }
+  await repo.raw(['worktree', 'prune']).catch(() => undefined);
+}
+
+/** Where a repository keeps its worktrees' admin files, and its main worktree (none when bare). */
+type WorktreeAdmin = { common: string; main: string | undefined };
+const admins = new WeakMap<Git, Promise<WorktreeAdmin | undefined>>();
+
+/**
+ * The worktrees that have `ref` checked out, as `git worktree list` names them, but read from git's own
+ * admin files (the common dir's HEAD for the main worktree; HEAD and gitdir in each `worktrees/<id>/`)
+ * rather than by a git process: every merge asks, under the merge lock. Where those files cannot be
+ * read, git is asked.
+ */
+export async function checkedOutAt(repo: Git, ref: string): Promise<string[]> {
+  let admin = admins.get(repo);
+  if (!admin) {
+    admin = worktreeAdmin(repo).catch(() => undefined);
+    admins.set(repo, admin);
+  }
+  const known = await admin;
+  if (known) {
+    try {
+      return await readCheckedOut(known, ref);
+    } catch {
+      // fall through to git
+    }
+  }
+  const list = await repo.raw(['worktree', 'list', '--porcelain']);
+  const paths: string[] = [];
+  for (const block of list.split('\n\n')) {
+    const path = /^worktree (.+)$/m.exec(block)?.[1];
+    if (path && block.split('\n').includes(`branch ${ref}`)) paths.push(path);
+  }
+  return paths;
+}
+
+async function worktreeAdmin(repo: Git): Promise<WorktreeAdmin | undefined> {
+  const common = (await repo.raw(['rev-parse', '--path-format=absolute', '--git-common-dir'])).trim();
+  const first = (await repo.raw(['worktree', 'list', '--porcelain'])).split('\n\n')[0] ?? '';
+  const main = /^worktree (.+)$/m.exec(first)?.[1];
+  if (!common || !main) return undefined;
+  return { common, main: first.split('\n').includes('bare') ? undefined : main };
+}
+
+async function readCheckedOut(admin: WorktreeAdmin, ref: string): Promise<string[]> {
+  const onRef = async (headFile: string) => (await readFile(headFile, 'utf8')).trim() === `ref: ${ref}`;
+  const paths: string[] = [];
+  if (admin.main && await onRef(join(admin.common, 'HEAD'))) paths.push(admin.main);
+  const linked = await readdir(join(admin.common, 'worktrees')).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const id of linked) {
+    const dir = join(admin.common, 'worktrees', id);
+    // one being added or removed meanwhile has no HEAD or gitdir yet (or any more): it checks out no branch of ours
+    const head = await onRef(join(dir, 'HEAD')).catch(() => false);
+    if (!head) continue;
+    const gitdir = (await readFile(join(dir, 'gitdir'), 'utf8').catch(() => '')).trim();
+    if (gitdir) paths.push(dirname(gitdir));
+  }
+  return paths;
+}
