@@ -5,6 +5,9 @@ import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ticket } from '../../trackers/types.ts';
 import { gateTicket, judgeBlock } from './blocked.ts';
+import { startChecks, verifyPrepared } from './checks.ts';
+import { fromLand } from './outcome.ts';
+import type { PassOutcome, PassResult } from './outcome.ts';
 import type { LoopContext } from '../context.ts';
 import { fileDiscovered } from './discovered.ts';
 import { branchOf } from '../git/git.ts';
@@ -12,18 +15,15 @@ import { commitsAhead } from '../git/target.ts';
 import { prepareWorktree } from '../git/worktrees.ts';
 import { snapshotStillGood } from './warm.ts';
 import type { HeadStart } from './warm.ts';
-import { landTicket, liveMergeOnTarget, mergeAhead, replayAndSettle } from '../land/land.ts';
-import type { LandOutcome, MergeAhead } from '../land/land.ts';
+import { landTicket, liveMergeOnTarget, replayAndSettle } from '../land/land.ts';
 import { renderPrompt } from '../agents/prompt.ts';
 import { WorkerResult, readResult } from '../../oracle/results.ts';
-import { reviewChange, reviewDiff } from '../land/review.ts';
+import { reviewChange } from '../land/review.ts';
 import { checkRatchet } from '../land/ratchet.ts';
-import type { RatchetFinding } from '../land/ratchet.ts';
 import { judgeRatchet, ratchetSection } from '../land/ratchet-gate.ts';
 import { cannotStart, setupLog } from '../worktree/environment.ts';
-import { appendJournal, forgetAgent, recordAgent } from '../state/state.ts';
-import { finishLine, runVerify, verifyFilePath } from '../worktree/verify.ts';
-import type { VerifyOutcome } from '../worktree/verify.ts';
+import { forgetAgent, recordAgent } from '../state/state.ts';
+import { finishLine, verifyFilePath } from '../worktree/verify.ts';
 import { outsideChanges, snapshotOutside } from '../safety/outside.ts';
 import type { AgentOutcome } from '../agents/types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,51 +32,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const RATE_LIMIT_WAITS = 6;
 const BASE_RATE_LIMIT_WAIT_MS = 60_000;
 const MAX_RATE_LIMIT_WAIT_MS = 15 * 60_000;
-
-/** How a pass ended. Every kind but `landed` leaves the ticket not done (`gated` waits for a person). */
-export type PassOutcome =
-  | { kind: 'landed'; mergeCommit: string }
-  | { kind: 'agent-failed'; reason: string }
-  | { kind: 'rate-limited'; reason: string }
-  | { kind: 'outside-changes'; problems: string[] }
-  | { kind: 'no-result'; reason: string }
-  | { kind: 'gated'; reason: string }
-  | { kind: 'block-unproven'; reason: string }
-  | { kind: 'no-commits'; reason: string }
-  | { kind: 'verify-failed'; command: string; output: string }
-  | { kind: 'no-verify'; reason: string }
-  | { kind: 'waiting-on-discovered'; keys: string[] }
-  | { kind: 'review-rejected'; findings: string }
-  | { kind: 'ratchet-refused'; findings: string }
-  | { kind: 'merge-conflict'; message: string }
-  | { kind: 'replay-failed'; command: string; output: string }
-  | { kind: 'setup-failed'; command: string; output: string }
-  | { kind: 'environment-failed'; command: string; output: string };
-
-export type PassResult = { outcome: PassOutcome; costUsd: number };
-
-/** One-line reason for the journal, the events and the next pass's prompt. */
-export function describeOutcome(outcome: PassOutcome): string {
-  switch (outcome.kind) {
-    case 'landed': return `merged as ${outcome.mergeCommit.slice(0, 12)}; replay passed; done`;
-    case 'agent-failed': return `the agent failed: ${outcome.reason}`;
-    case 'rate-limited': return `the agent's vendor kept refusing (usage or rate limit): ${outcome.reason}`;
-    case 'outside-changes': return `the pass changed things outside its worktree, which is not allowed:\n${outcome.problems.join('\n')}`;
-    case 'no-result': return `no valid result: ${outcome.reason}`;
-    case 'gated': return `a second model found the block proven; the ticket waits for a person: ${outcome.reason}`;
-    case 'block-unproven': return `reported blocked, but the block is not proven: ${outcome.reason}`;
-    case 'no-commits': return outcome.reason;
-    case 'verify-failed': return `the finish line failed at \`${outcome.command}\`:\n${outcome.output}`;
-    case 'no-verify': return outcome.reason;
-    case 'waiting-on-discovered': return `the pass reported work this ticket needs first (${outcome.keys.join(', ')}); the ticket waits for it and lands in a later pass`;
-    case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
-    case 'ratchet-refused': return outcome.findings;
-    case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
-    case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
-    case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
-    case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
-  }
-}
 
 /** `warmed`: the pass's head start, prepared while it waited for a slot (loop/pass/warm.ts), if any. */
 export async function runPass(ctx: LoopContext, ticket: Ticket, pass: number, notes: string, warmed?: Promise<HeadStart | undefined>): Promise<PassResult> {
@@ -262,68 +217,4 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   } finally {
     await early?.stop();
   }
-}
-
-/**
- * The finish line in the worker's worktree. A worker that changed a lockfile changed what the worktree
- * needs: it is prepared again, in place (never stored), and a set-up that then fails is the change's
- * failure, reported as the finish line's.
- */
-async function verifyPrepared(ctx: LoopContext, key: string, worktree: string, dir: string, envKey: string | undefined, commands: string[], signal: AbortSignal): Promise<VerifyOutcome> {
-  if (envKey !== undefined && ctx.environment.keyOf(worktree) !== envKey) {
-    const again = await ctx.environment.prepare(worktree, { trusted: false, logFile: setupLog(dir), ticket: key, where: 'verify' });
-    if (again.kind === 'failed') return { kind: 'failed', command: `set-up: ${again.command}`, exit: again.exit, output: again.output, digest: '' };
-  }
-  return runVerify({ commands, cwd: worktree, env: ctx.env, logFile: join(dir, 'verify.log'), timeoutMs: ctx.options.workerMinutes * 60_000, signal });
-}
-
-type EarlyChecks = {
-  line: ReturnType<typeof finishLine>;
-  ahead: Promise<number>;
-  verify: Promise<VerifyOutcome> | undefined;
-  ratchet: Promise<RatchetFinding[]>;
-  diff: Promise<string>;
-  /** The merge prepared when the agent ended (land.ts mergeAhead): its commit made, not placed, and the replay's worktree. */
-  merge: MergeAhead;
-  /** Kills the verify if it still runs, waits for everything started, and gives back the replay worktree no landing took. */
-  stop(): Promise<void>;
-};
-
-function startChecks(ctx: LoopContext, ticket: Ticket, worktree: string, dir: string, envKey: string | undefined): EarlyChecks {
-  const { key } = ticket;
-  const target = ctx.options.targetBranch;
-  const stopper = new AbortController();
-  const line = finishLine(ticket.description, key, worktree);
-  const verify = line.commands.length > 0
-    ? verifyPrepared(ctx, ticket.key, worktree, dir, envKey, line.commands, AbortSignal.any([ctx.signal, stopper.signal]))
-    : undefined;
-  const ahead = commitsAhead(ctx.repo, target, key, ctx.targetGuard.rev());
-  const merge = mergeAhead(ctx, ticket);
-  // the ratchet judges the head the merge is made of
-  const rev = ctx.targetGuard.rev();
-  const ratchet = merge.head.then((head) => checkRatchet(ctx.repo, target, branchOf(key), rev, head));
-  const diff = reviewDiff(ctx, key);
-  const started: Array<Promise<unknown>> = [ahead, ratchet, diff, merge.made, ...(verify ? [verify] : [])];
-  for (const promise of started) void promise.catch(() => undefined); // awaited where used, or by stop()
-  return {
-    line, ahead, verify, ratchet, diff, merge,
-    async stop() {
-      stopper.abort();
-      await Promise.allSettled(started);
-      await merge.abandon();
-    },
-  };
-}
-
-function fromLand(landed: LandOutcome): PassOutcome {
-  switch (landed.kind) {
-    case 'landed': return { kind: 'landed', mergeCommit: landed.mergeCommit };
-    case 'merge-conflict': return { kind: 'merge-conflict', message: landed.message };
-    case 'replay-failed': return { kind: 'replay-failed', command: landed.command, output: landed.output };
-    case 'replay-interrupted': return { kind: 'agent-failed', reason: `the loop stopped during the replay of ${landed.mergeCommit.slice(0, 12)}; the next start replays it again` };
-  }
-}
-
-export function journalPass(ctx: LoopContext, key: string, pass: number, outcome: PassOutcome): void {
-  appendJournal(ctx.paths, key, `nightshift: pass ${pass} ended: ${describeOutcome(outcome)}`);
 }

@@ -6,7 +6,7 @@ import { parseRunArgs } from '../../oracle/run-options.ts';
 import { loadStateDir } from '../report/load.ts';
 import type { StampedEvent } from '../report/model.ts';
 import { renderTextReport } from '../report/text.ts';
-import { runBatch } from './run.ts';
+import { runBatch } from './start.ts';
 import { readEvents } from '../../oracle/state-files.ts';
 import { createLiveView } from '../tty/live-view.ts';
 import { colorEnabled } from '../tty/text.ts';

@@ -3,7 +3,7 @@
 // root-cause-first prompt (prompts/root-cause.md), given to the worker ahead of the usual notes.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { PassOutcome } from '../pass/pass.ts';
+import type { PassOutcome } from '../pass/outcome.ts';
 import { renderTemplate } from '../../oracle/template.ts';
 import type { LoopEvent } from '../state/state.ts';
 
