@@ -52,7 +52,7 @@ const Tracker = z.union([
   z.strictObject({ kind: z.literal('local'), absent: z.literal(true) }),
   /** A tracker simulator (loopback HTTP), with optional faults. */
   z.strictObject({
-    kind: z.enum(['linear', 'jira']),
+    kind: z.enum(['linear', 'jira', 'github']),
     project: z.string(),
     tickets: z.array(CaseTicket),
     faults: Faults.optional(),

@@ -34,7 +34,7 @@ export type GoldenOptions = {
 
 /** What test/sim/harness.ts gives (the tracker simulators of test/sim, started in this process). */
 type Harness = { env: Record<string, string>; args: string[]; requests(): number; close(): Promise<void> };
-type HarnessModule = { startHarness?: (kind: 'linear' | 'jira', options: { tickets: unknown[]; seed?: number; faults?: object }) => Promise<Harness> };
+type HarnessModule = { startHarness?: (kind: 'linear' | 'jira' | 'github', options: { tickets: unknown[]; seed?: number; faults?: object }) => Promise<Harness> };
 
 /** A small, fixed environment: nothing of the caller's (credentials, switches) reaches the oracle. */
 export function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {

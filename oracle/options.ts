@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseBatch } from '../trackers/batch.ts';
 import type { Batch } from '../trackers/batch.ts';
+import { parseGithubBatch } from '../trackers/github-batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import type { TrackerConfig } from '../trackers/open.ts';
 
@@ -20,13 +21,13 @@ export type OracleOptions = {
 };
 
 const OracleConfig = z.looseObject({
-  tracker: z.enum(['local', 'linear', 'jira']).optional(),
+  tracker: z.enum(['local', 'linear', 'jira', 'github']).optional(),
   tickets: z.string().optional(),
   repo: z.string().optional(),
   targetBranch: z.string().optional(),
 });
 
-export const ORACLE_USAGE = `usage: nightshift oracle <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main] [--config FILE] [--json] [--serve]
+export const ORACLE_USAGE = `usage: nightshift oracle <BATCH> --tracker local|linear|jira|github [--tickets FILE] --repo DIR [--target-branch main] [--config FILE] [--json] [--serve]
 
 Exits 0 when every ticket of the batch is done with a verified receipt or human-gated with a reason,
 1 when some are not, 2 when it cannot tell (tracker error, empty batch, a key of the range missing).
@@ -63,14 +64,14 @@ export function parseOracleArgs(argv: string[], cwd: string): OracleOptions {
   }
   const config = readOracleConfig(values.config, cwd);
   const tracker = values.tracker ?? config.tracker;
-  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
-    throw new UsageError('bad-flag', `nightshift oracle: --tracker must be local, linear or jira${tracker ? `, not "${tracker}"` : ''}.\n\n${ORACLE_USAGE}`);
+  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira' && tracker !== 'github') {
+    throw new UsageError('bad-flag', `nightshift oracle: --tracker must be local, linear, jira or github${tracker ? `, not "${tracker}"` : ''}.\n\n${ORACLE_USAGE}`);
   }
   const repo = values.repo ?? config.repo;
   if (!repo) throw new UsageError('bad-flag', `nightshift oracle: --repo DIR is required (the repository the tickets merge into).\n\n${ORACLE_USAGE}`);
   const tickets = values.tickets ?? config.tickets;
   return {
-    batch: parseBatch(positionals[0]),
+    batch: tracker === 'github' ? parseGithubBatch(positionals[0]) : parseBatch(positionals[0]),
     tracker: { kind: tracker, tickets: tickets === undefined ? undefined : resolve(cwd, tickets) },
     repo: resolve(cwd, repo),
     targetBranch: values['target-branch'] ?? config.targetBranch ?? 'main',

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { parseBatch } from '../trackers/batch.ts';
 import type { Batch } from '../trackers/batch.ts';
+import { parseGithubBatch } from '../trackers/github-batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import { parseCommandArgv } from './agent-argv.ts';
 
@@ -17,7 +18,7 @@ const NotifyUrl = z.url({ protocol: /^https?$/, error: 'a webhook URL must be ht
 export type NotifyTarget = { url: string; format: 'slack' | 'json' };
 
 export const RunConfig = z.strictObject({
-  tracker: z.enum(['local', 'linear', 'jira']).optional(),
+  tracker: z.enum(['local', 'linear', 'jira', 'github']).optional(),
   tickets: z.string().optional(),
   repo: z.string().optional(),
   targetBranch: z.string().min(1).optional(),
@@ -40,7 +41,7 @@ export type RunConfig = z.infer<typeof RunConfig>;
 
 export type RunOptions = {
   batch: Batch;
-  tracker: 'local' | 'linear' | 'jira';
+  tracker: 'local' | 'linear' | 'jira' | 'github';
   tickets: string | undefined;
   repo: string;
   targetBranch: string;
@@ -66,12 +67,13 @@ export type RunOptions = {
   cwd: string;
 };
 
-export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|jira [--tickets FILE] --repo DIR [--target-branch main]
+export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|jira|github [--tickets FILE] --repo DIR [--target-branch main]
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
                [--setup CMD]... [--no-setup] [--no-preflight]
 
-BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131
+BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131; for --tracker github also
+       owner/repo#120..#134, owner/repo#120,#131 or "owner/repo label:NAME"
 SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 
 --setup CMD      prepares every worktree (repeatable; default: detected from the repo's lockfiles, e.g.
@@ -183,8 +185,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
   if (values['no-setup'] && values.setup) throw new UsageError('bad-flag', '--setup and --no-setup contradict each other: give set-up commands, or none.');
   if (values.setup?.some((c) => c.trim() === '')) throw new UsageError('bad-flag', '--setup needs a command, e.g. --setup "npm ci".');
   const tracker = values.tracker ?? config.tracker;
-  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
-    throw new UsageError('bad-flag', `--tracker must be local, linear or jira${tracker ? `, not "${tracker}"` : ''}.\n\n${RUN_USAGE}`);
+  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira' && tracker !== 'github') {
+    throw new UsageError('bad-flag', `--tracker must be local, linear, jira or github${tracker ? `, not "${tracker}"` : ''}.\n\n${RUN_USAGE}`);
   }
   const repo = values.repo ?? config.repo;
   if (!repo) throw new UsageError('bad-flag', `--repo DIR is required (the git repository the tickets merge into).\n\n${RUN_USAGE}`);
@@ -208,7 +210,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
   const state = values.state !== undefined ? resolve(cwd, values.state) : config.state;
   if (state !== undefined) checkDir(from('state', 'state'), state, false, 'Give --state a directory (it is created if missing).');
   return {
-    batch: parseBatch(positionals[0]),
+    batch: tracker === 'github' ? parseGithubBatch(positionals[0]) : parseBatch(positionals[0]),
     tracker,
     tickets: tickets === undefined ? undefined : resolve(cwd, tickets),
     repo: repoDir,

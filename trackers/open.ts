@@ -6,7 +6,7 @@ import { openLocalTracker } from './local.ts';
 import type { GateOptions } from './retry.ts';
 import type { Tracker } from './types.ts';
 
-export type TrackerKind = 'local' | 'linear' | 'jira';
+export type TrackerKind = 'local' | 'linear' | 'jira' | 'github';
 
 export type TrackerConfig = {
   kind: TrackerKind;
@@ -19,6 +19,7 @@ const WHERE: Record<string, string> = {
   JIRA_HOST: 'your site, e.g. https://your-site.atlassian.net',
   JIRA_EMAIL: 'the email of the Atlassian account the token belongs to',
   JIRA_API_TOKEN: 'an API token from https://id.atlassian.com/manage-profile/security/api-tokens',
+  GITHUB_TOKEN: 'a fine-grained personal access token with Issues read and write on the repository (GitHub: Settings > Developer settings)',
 };
 
 function required(env: NodeJS.ProcessEnv, tracker: string, names: string[]): string[] {
@@ -74,6 +75,16 @@ export async function openTracker(config: TrackerConfig, env: NodeJS.ProcessEnv 
         issueType: env.JIRA_ISSUE_TYPE || undefined,
         gate: gateOptions(env),
         strictSchemas: env.NIGHTSHIFT_TRACKER_STRICT_SCHEMAS === '1',
+      });
+    }
+    case 'github': {
+      const [token = ''] = required(env, 'github', ['GITHUB_TOKEN']);
+      const { openGithubTracker } = await import('./github.ts');
+      return openGithubTracker({
+        token,
+        baseUrl: env.GITHUB_API_URL?.trim() || 'https://api.github.com',
+        repository: env.GITHUB_REPOSITORY?.trim() || undefined,
+        gate: gateOptions(env),
       });
     }
   }

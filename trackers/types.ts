@@ -1,5 +1,5 @@
 // The ticket model and the `Tracker` port: what the loop and the oracle need of Linear, Jira or the
-// local tickets file. Adapters (`local.ts`, `linear.ts`, `jira.ts`) are modules satisfying `Tracker`.
+// local tickets file. Adapters (`local.ts`, `linear.ts`, `jira.ts`, `github.ts`) are modules satisfying `Tracker`.
 import { z } from 'zod';
 import type { Batch } from './batch.ts';
 
@@ -49,7 +49,7 @@ export type NewTicket = {
 
 /** The port every tracker adapter satisfies. Every call reads or writes the tracker afresh: no cache. */
 export type Tracker = {
-  readonly kind: 'local' | 'linear' | 'jira';
+  readonly kind: 'local' | 'linear' | 'jira' | 'github';
   /** The range keys plus every ticket labelled with the batch label. */
   readBatch(batch: Batch): Promise<BatchRead>;
   moveTicket(key: string, state: StateCategory): Promise<void>;

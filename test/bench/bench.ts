@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench -- --real [--json] [--workers N] [--keep]`: a batch on a real npm project instead (test/bench/real.ts).
 // `npm run bench -- --serve [--json] [--tickets 200]`: the dashboard's load time and memory (test/bench/serve.ts).
-// `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira] [--keep]
+// `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira|github] [--keep]
 //                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration (or spin on a core: --agent-cpu) and commit, and
@@ -79,8 +79,8 @@ async function main(): Promise<number> {
   const seconds = positive('seconds', values.seconds);
   const seed = Math.round(positive('seed', values.seed));
   const tracker = values.tracker;
-  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira') {
-    process.stderr.write(`bench: --tracker must be local, linear or jira, not "${tracker}".\n`);
+  if (tracker !== 'local' && tracker !== 'linear' && tracker !== 'jira' && tracker !== 'github') {
+    process.stderr.write(`bench: --tracker must be local, linear, jira or github, not "${tracker}".\n`);
     return 2;
   }
   const harnessFile = join(SIM_DIR, 'harness.ts');
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean };
+type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean };
 
 /** One bench run of the loop at `loopMain` (this checkout's, or a paired revision's). */
 async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report: Record<string, unknown>; exitCode: number | null }> {
@@ -186,6 +186,8 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
       : 'calls through the Tracker port by the loop (local: each is one read of the tickets file or one locked rewrite)',
     tracker_calls_per_ticket: round(figures.trackerCalls / count, 2),
     oracle_calls: figures.oracleCalls,
+    // every request the simulator received (loop and oracle), per hour of the run: against GitHub's 5,000 an hour
+    tracker_requests_per_hour: sim ? round(simRequests / (makespanMs / 3_600_000)) : null,
     oracle_calls_per_ticket: round(figures.oracleCalls / count, 2),
     oracle_requests_per_check: sim ? round((simRequests - figures.trackerRequests) / Math.max(1, figures.oracleCalls), 2) : null,
     oracle_requests_basis: sim
@@ -216,7 +218,7 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
 }
 
 /** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */
-async function startSimulator(kind: 'linear' | 'jira', ticketsFile: string) {
+async function startSimulator(kind: 'linear' | 'jira' | 'github', ticketsFile: string) {
   const { startHarness } = await import('../sim/harness.ts');
   const { tickets } = JSON.parse(readFileSync(ticketsFile, 'utf8')) as { tickets: unknown[] };
   const harness = await startHarness(kind, { tickets });

@@ -1,5 +1,5 @@
 // The honesty scenarios: each persona of test/personas/persona.mjs among honest workers, and the fault
-// scenarios (10% tracker faults on Linear and Jira, SIGKILLs, a full disk, git lock files left behind).
+// scenarios (10% tracker faults on Linear, Jira and GitHub, SIGKILLs, a full disk, git lock files left behind).
 // `expectDone` says whether the batch can honestly reach done: a persona that never does the work
 // leaves its tickets undone, and then the only right answer is "not done" (or gated for a person).
 import type { WorldTicket } from './world.ts';
@@ -9,7 +9,7 @@ export type Fault = 'sigkill' | 'disk-full' | 'git-locks';
 export type Scenario = {
   name: string;
   prefix: string;
-  tracker: 'local' | 'linear' | 'jira';
+  tracker: 'local' | 'linear' | 'jira' | 'github';
   expectDone: boolean;
   /** In `npm test` (one seed); the rest run in `npm run honesty`. */
   fast: boolean;
@@ -68,6 +68,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'lying-loop', prefix: 'LYL', tracker: 'local', expectDone: false, fast: true, checkout: 'lying-loop', tickets: among('LYL', 'honest') },
   { name: 'faults-linear-10pct', prefix: 'LIN', tracker: 'linear', expectDone: true, fast: false, tickets: recoverable('LIN') },
   { name: 'faults-jira-10pct', prefix: 'JIR', tracker: 'jira', expectDone: true, fast: false, tickets: recoverable('JIR') },
+  { name: 'faults-github-10pct', prefix: 'GHB', tracker: 'github', expectDone: true, fast: false, tickets: recoverable('GHB') },
   { name: 'sigkill-x3', prefix: 'KIL', tracker: 'local', expectDone: true, fast: true, faults: ['sigkill'], tickets: recoverable('KIL') },
   { name: 'sigkill-x3-linear-10pct', prefix: 'KLN', tracker: 'linear', expectDone: true, fast: false, faults: ['sigkill'], tickets: recoverable('KLN') },
   { name: 'disk-full', prefix: 'DSK', tracker: 'local', expectDone: true, fast: false, faults: ['disk-full'], tickets: recoverable('DSK') },

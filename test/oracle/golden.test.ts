@@ -31,7 +31,8 @@ test('the cases cover the required situations', () => {
   const names = loadCases(CASES).map((c) => c.name);
   expect(names.length).toBeGreaterThanOrEqual(14);
   for (const name of ['all-done', 'one-in-progress', 'done-without-receipt', 'receipt-merge-off-target', 'receipt-without-trailer', 'replay-failed', 'canceled',
-    'human-gated-with-reason', 'human-gated-without-reason', 'discovered-open', 'range-key-missing', 'empty-batch', 'tracker-malformed', 'tracker-unreadable', 'linear-5xx', 'jira-timeout']) {
+    'human-gated-with-reason', 'human-gated-without-reason', 'discovered-open', 'range-key-missing', 'empty-batch', 'tracker-malformed', 'tracker-unreadable', 'linear-5xx', 'jira-timeout',
+    'github-all-done', 'github-rate-limit-recovers', 'github-5xx']) {
     expect(names).toContain(name);
   }
 });

@@ -60,7 +60,7 @@ test('each served question reads afresh, answers as the one-shot oracle does, an
 test('bad flags still end --serve at once with exit 2, and --help prints the usage with exit 0', async () => {
   const bad = await runCli(['oracle', 'ENG-1', '--tracker', 'trello', '--repo', repo, '--serve']);
   expect(bad.exitCode).toBe(2);
-  expect(bad.stderr).toContain('--tracker must be local, linear or jira');
+  expect(bad.stderr).toContain('--tracker must be local, linear, jira or github');
   const help = await runCli(['oracle', '--help']);
   expect(help.exitCode).toBe(0);
   expect(help.stdout).toContain('--serve answers many questions from one process');

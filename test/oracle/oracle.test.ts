@@ -127,7 +127,7 @@ describe('nightshift oracle', () => {
     expect(noRepo.stderr).toContain('--repo DIR is required');
     const badTracker = await runCli(['oracle', 'ENG-1', '--tracker', 'trello', '--repo', '.']);
     expect(badTracker.exitCode).toBe(2);
-    expect(badTracker.stderr).toContain('--tracker must be local, linear or jira, not "trello"');
+    expect(badTracker.stderr).toContain('--tracker must be local, linear, jira or github, not "trello"');
     const unknownFlag = await runCli(['oracle', 'ENG-1', '--trackr', 'local']);
     expect(unknownFlag.exitCode).toBe(2);
   });

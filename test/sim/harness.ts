@@ -1,9 +1,10 @@
 // One way to stand up any tracker for a test, the benchmark or the tripwire: the local tickets file in
-// a temp dir, or a Linear or Jira simulator with the real adapter pointed at it. Each harness also
+// a temp dir, or a Linear, Jira or GitHub simulator with the real adapter pointed at it. Each harness also
 // gives the environment and flags that point `nightshift oracle` at the same tracker.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openGithubTracker } from '../../trackers/github.ts';
 import { openJiraTracker } from '../../trackers/jira.ts';
 import { openLinearTracker } from '../../trackers/linear.ts';
 import { openLocalTracker } from '../../trackers/local.ts';
@@ -12,10 +13,11 @@ import type { Tracker } from '../../trackers/types.ts';
 import type { FaultKind, FaultPlan } from './faults.ts';
 import type { SimTicket } from './fixtures.ts';
 import { seedTickets, splitKey } from './fixtures.ts';
+import { startGithubSim } from './github-server.ts';
 import { startJiraSim } from './jira-server.ts';
 import { startLinearSim } from './linear-server.ts';
 
-export type HarnessKind = 'local' | 'linear' | 'jira';
+export type HarnessKind = 'local' | 'linear' | 'jira' | 'github';
 
 export type TrackerHarness = {
   kind: HarnessKind;
@@ -65,6 +67,16 @@ export async function startHarness(kind: HarnessKind, options: HarnessOptions): 
         tracker: openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true, ...(options.gate ? { gate: options.gate } : {}) }),
         env: { JIRA_HOST: sim.url, JIRA_EMAIL: sim.email, JIRA_API_TOKEN: sim.apiToken, NIGHTSHIFT_TRACKER_STRICT_SCHEMAS: '1' },
         args: ['--tracker', 'jira'],
+        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+      };
+    }
+    case 'github': {
+      const sim = await startGithubSim(options);
+      return {
+        kind,
+        tracker: openGithubTracker({ token: sim.token, baseUrl: sim.url, repository: sim.repository, ...(options.gate ? { gate: options.gate } : {}) }),
+        env: { GITHUB_TOKEN: sim.token, GITHUB_API_URL: sim.url, GITHUB_REPOSITORY: sim.repository },
+        args: ['--tracker', 'github'],
         state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
       };
     }

@@ -10,7 +10,7 @@ import { startLinearSim } from '../sim/linear-server.ts';
 import { openLinearTracker } from '../../trackers/linear.ts';
 import type { HarnessKind } from '../sim/harness.ts';
 
-describe.each<HarnessKind>(['local', 'linear', 'jira'])('contract: %s', (kind) => {
+describe.each<HarnessKind>(['local', 'linear', 'jira', 'github'])('contract: %s', (kind) => {
   test('reads, writes idempotently, files discovered work, ends in the expected state', async () => {
     const h = await startHarness(kind, { tickets: CONTRACT_TICKETS });
     try {
@@ -63,7 +63,7 @@ describe.each<HarnessKind>(['local', 'linear', 'jira'])('full history: %s', (kin
   });
 });
 
-describe.each<HarnessKind>(['linear', 'jira'])('contract with a tenth of requests faulted: %s', (kind) => {
+describe.each<HarnessKind>(['linear', 'jira', 'github'])('contract with a tenth of requests faulted: %s', (kind) => {
   test.each([11, 12, 13, 14])('seed %i: same outcome, no doubled write', async (seed) => {
     const h = await startHarness(kind, {
       tickets: CONTRACT_TICKETS,

@@ -26,7 +26,7 @@ describe('bad flags', () => {
     [['--budget-usd', 'lots'], /--budget-usd must be a positive number, not "lots"/],
     [['--budget-usd', '-1'], /'--budget-usd' argument is ambiguous[\s\S]*--budget-usd=-XYZ/],
     [['--worker-minutes', '0'], /--worker-minutes must be a positive number, not "0"/],
-    [['--tracker', 'trello'], /--tracker must be local, linear or jira, not "trello"/],
+    [['--tracker', 'trello'], /--tracker must be local, linear, jira or github, not "trello"/],
     [['--review', 'claude'], /--review takes two agent specs separated by a comma \(e\.g\. claude,codex\), got "claude"/],
     [['--agent', 'gpt'], /--agent: unknown agent spec "gpt"\. Use claude\[:model\], codex\[:model\], gemini\[:model\] or command:<path>\./],
     [['--agent', 'command:'], /agent spec "command:" names no program\. Write command:\/path\/to\/agent\./],
@@ -51,7 +51,7 @@ describe('bad flags', () => {
     [[], /run takes exactly one BATCH, got 0/],
     [['ENG-1', 'ENG-2'], /run takes exactly one BATCH, got 2/],
     [['ENG-3..ENG-1', '--tracker', 'local', '--tickets', 't.json', '--repo', '.'], /runs backwards/],
-    [['ENG-1', '--repo', '.'], /--tracker must be local, linear or jira\./],
+    [['ENG-1', '--repo', '.'], /--tracker must be local, linear, jira or github\./],
     [['ENG-1', '--tracker', 'local', '--repo', '.'], /--tracker local needs --tickets FILE/],
     [['ENG-1', '--tracker', 'jira'], /--repo DIR is required/],
   ])('%j', async (args, message) => {

@@ -1,5 +1,5 @@
-// The whole loop against Linear and Jira: the demo batch, copied into a simulator, run by the real
-// `nightshift run --tracker linear|jira` (scripted agents, real git) until the oracle says done, with
+// The whole loop against Linear, Jira and GitHub: the demo batch, copied into a simulator, run by the real
+// `nightshift run --tracker linear|jira|github` (scripted agents, real git) until the oracle says done, with
 // the tracker's own state showing every ticket done, discovered work filed, and no doubled comment.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
@@ -9,7 +9,7 @@ import { startHarness } from '../../sim/harness.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/repo.ts';
 
-describe.each(['linear', 'jira'] as const)('nightshift run --tracker %s', (kind) => {
+describe.each(['linear', 'jira', 'github'] as const)('nightshift run --tracker %s', (kind) => {
   test('works the demo batch to the oracle\'s DONE', async () => {
     const demo = await setupDemo(undefined, process.cwd());
     const tickets = (JSON.parse(readFileSync(demo.tickets, 'utf8')) as { tickets: SimTicket[] }).tickets;
