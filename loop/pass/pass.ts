@@ -51,7 +51,8 @@ export type PassOutcome =
   | { kind: 'merge-conflict'; message: string }
   | { kind: 'replay-failed'; command: string; output: string }
   | { kind: 'setup-failed'; command: string; output: string }
-  | { kind: 'environment-failed'; command: string; output: string };
+  | { kind: 'environment-failed'; command: string; output: string }
+  | { kind: 'canceled-by-tracker'; reason: string };
 
 export type PassResult = { outcome: PassOutcome; costUsd: number };
 
@@ -75,6 +76,7 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
     case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
     case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
+    case 'canceled-by-tracker': return `stopped, nothing merged: ${outcome.reason}`;
   }
 }
 
@@ -146,6 +148,9 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const verifyFile = join(dir, 'verify.txt');
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
   const outsideBefore = await snapshot;
+  const stop = ctx.trackerStop?.(key);
+  const stopped = (): PassResult | undefined => (stop?.aborted ? { outcome: { kind: 'canceled-by-tracker', reason: String(stop.reason) }, costUsd } : undefined);
+  let costUsd = 0;
   let outcome: AgentOutcome;
   for (let wait = 0; ; wait++) {
     rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
@@ -156,7 +161,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
       env: ctx.env,
       // the stop hook holds the agent to this finish line; the safety hook protects the target branch
       extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key), NIGHTSHIFT_VERIFY_FILE: verifyFile, NIGHTSHIFT_TARGET_BRANCH: target },
-      timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+      timeoutMs: ctx.options.workerMinutes * 60_000, signal: stop ? AbortSignal.any([ctx.signal, stop]) : ctx.signal,
       onSpawn: (pid) => {
         agentPid = pid;
         recordAgent(ctx.paths, pid);
@@ -172,8 +177,11 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
   ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
   const result = readResult(resultFile, WorkerResult);
-  let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
+  costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
   const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
+  // a person canceled the ticket or moved it to done while the agent ran: nothing of it is merged
+  const canceled = stopped();
+  if (canceled) return canceled;
 
   // A pass that looks complete has its finish line run, and its commit count, ratchet check and review
   // diff read, from now on, beside the checks below: all are needed before the merge, none changes
@@ -257,6 +265,8 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // the worktree is done with: given back beside the merge (the pool finishes it before the path is
     // handed out again, and runPass waits for it)
     void ctx.worktrees.release(worktree).catch(() => undefined);
+    const late = stopped();
+    if (late) return late;
     const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })), early?.merge);
     return done(fromLand(landed));
   } finally {

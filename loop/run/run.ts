@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, FatalError } from '../../trackers/errors.ts';
+import { ExitCode, FatalError, UsageError } from '../../trackers/errors.ts';
 import type { ExitCodeValue } from '../../trackers/errors.ts';
 import { openTracker } from '../../trackers/open.ts';
 import type { BatchRead, Ticket } from '../../trackers/types.ts';
@@ -28,6 +28,9 @@ import type { LoopEvent } from '../state/state.ts';
 import { finishLineFailure, openThrashWatch } from '../schedule/thrash.ts';
 import { countTrackerCalls } from '../schedule/tracker-calls.ts';
 import { openWake } from '../schedule/wake.ts';
+import { DEFAULT_RECONCILE_MS, openSnapshot } from '../tracker/snapshot.ts';
+import { DEFAULT_POLL_MS, openTrackerWatch } from '../tracker/watch.ts';
+import type { TrackerWatch } from '../tracker/watch.ts';
 import { openTargetGuard } from '../guards/target-guard.ts';
 import { openForeignWrites } from '../guards/foreign-writes.ts';
 import type { ForeignWrites } from '../guards/foreign-writes.ts';
@@ -84,7 +87,18 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const targetGuard = await step(() => openTargetGuard(repo, options.targetBranch, log));
   // from here the tickets file and the loop's state files are the loop's until it ends
   foreign = await step(() => openForeignWrites({ run, options, paths, env: deps.env, log }, opened));
-  const counted = countTrackerCalls(foreign.tracker);
+  // the loop's reads of its batch come from one snapshot kept current by delta reads (loop/tracker/snapshot.ts)
+  const snapshot = openSnapshot(foreign.tracker, options.batch, { reconcileMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_RECONCILE_MS', DEFAULT_RECONCILE_MS) });
+  const counted = countTrackerCalls(snapshot.tracker);
+  // a person's change is seen within one interval: a running ticket canceled or done stops its pass
+  const watch = openTrackerWatch({
+    snapshot,
+    intervalMs: options.tracker === 'local' ? 0 : envMs(deps.env, 'NIGHTSHIFT_TRACKER_POLL_MS', DEFAULT_POLL_MS),
+    onError: (problem) => log.emit({ type: 'tracker-error', problem: `watching the batch: ${problem}` }),
+    onStop: (key, reason) => log.emit({ type: 'canceled-by-tracker', ticket: key, reason }),
+    rateLimit: () => foreign?.tracker.rateLimit?.(),
+    share: envShare(deps.env),
+  });
   const mergeLock = openMergeLock();
   const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
   const environment = await step(() => openEnvironment({ repo, rev: targetGuard.rev(), setup: options.setup, env, log, timeoutMs: options.workerMinutes * 60_000 }));
@@ -94,6 +108,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     env,
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
+    trackerStop: (key) => watch.signalOf(key),
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
@@ -106,13 +121,14 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   try {
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
-    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper);
+    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, watch);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals(), ...await processCpu() });
     return { ...summary, stateDir, run };
   } catch (error) {
     if (error instanceof FatalError) log.emit({ type: 'run-end', exit_code: error.exitCode, reason: error.message, ...totals(), ...await processCpu() });
     throw error;
   } finally {
+    watch.close();
     controller.abort();
     await oracle.close();
     await warm.close();
@@ -127,7 +143,25 @@ async function processCpu(): Promise<{ process_cpu?: ProcessCpu }> {
   return cpu ? { process_cpu: cpu } : {};
 }
 
-async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+/** A duration from the environment, in ms (a test or the bench may scale the field's timers down). */
+function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError('bad-env', `${name} must be a number of milliseconds (0 or more), not "${text}". Unset it for the default (${fallback}).`);
+  return value;
+}
+
+/** NIGHTSHIFT_TRACKER_SHARE: the share of the tracker's hourly budget the loop's timer reads may spend (default 0.5). */
+function envShare(env: NodeJS.ProcessEnv): number {
+  const text = env.NIGHTSHIFT_TRACKER_SHARE;
+  if (text === undefined || text === '') return 0.5;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new UsageError('bad-env', `NIGHTSHIFT_TRACKER_SHARE must be a share of the tracker's budget above 0 and at most 1, not "${text}". Unset it for the default (0.5).`);
+  return value;
+}
+
+async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper, watch: TrackerWatch): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
@@ -221,14 +255,23 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
     // A landing something waits on: ask the oracle in the background (the free slots meanwhile go to
     // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones). It is
     // asked before the batch is read again, on the last read's blockers, so the two go on side by side.
+    // Each question is a full read of the batch (the oracle's definition): while the last answer still
+    // fills every free slot, the landing waits for a later question instead.
     const askIfWaitedOn = (batch: BatchRead) => {
       if (inFlight || settling.size === 0) return;
       const waitedOn = new Set(batch.tickets.flatMap((t) => t.blockedBy));
-      if ([...settling].some((key) => waitedOn.has(key))) inFlight = startAsk();
+      if (![...settling].some((key) => waitedOn.has(key))) return;
+      if (answer && answer.exitCode !== 2) {
+        const free = Math.max(0, Math.min(options.workers - inAgent.size - keeper.size(), 2 * options.workers - running.size));
+        const need = free + options.workers;
+        if (pickReady(plan(answer, batch).view, need).length >= need) return;
+      }
+      inFlight = startAsk();
     };
     if (read) askIfWaitedOn(read);
     // the batch is read again after a pass ended (a landing, a filed ticket, a person's edit meanwhile);
     // a wake-up for an agent's end only frees its slot, so the last read still holds
+    if (watch.takeChanged()) passEnded = true;
     if (!read || passEnded) read = await tracker.readBatch(options.batch);
     passEnded = false;
     // a person may add blockers while the batch runs: the new outside ones are read once
@@ -265,7 +308,8 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       step = plan(answer, read);
     }
     const { view, budgetLeft, picked } = step;
-    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), ...(keeper.size() > 0 ? { kept_for: [...keeper.kept().keys()] } : {}), spent_usd: budget.spentUsd() });
+    const limits = tracker.rateLimit?.();
+    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), ...(keeper.size() > 0 ? { kept_for: [...keeper.kept().keys()] } : {}), spent_usd: budget.spentUsd(), ...(limits ? { tracker_budget: limits } : {}) });
     for (const ticket of picked) {
       const pass = (passNumbers.get(ticket.key) ?? 0) + 1;
       passNumbers.set(ticket.key, pass);
@@ -305,8 +349,10 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
   /** Waits for a pass to end, an agent to finish (its slot is free again) or the oracle to answer. */
   async function nextEvent(): Promise<void> {
     const ended = agentEnds.next();
-    await Promise.race([...running.values(), ended.promise, ...(inFlight ? [inFlight.promise] : [])]);
+    const changed = watch.next();
+    await Promise.race([...running.values(), ended.promise, changed.promise, ...(inFlight ? [inFlight.promise] : [])]);
     ended.cancel();
+    changed.cancel();
   }
 
   /** Asks the oracle; only the landings made before the question settle with its answer. */
@@ -344,7 +390,8 @@ async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counter
       const rootCause = thrash.rootCauseNote(ticket.key);
       if (rootCause) log.emit({ type: 'thrash', ticket: ticket.key, pass, streak: thrash.streak(ticket.key) });
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
-      const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key));
+      watch.stopFor(ticket.key, ticket.state);
+      const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key)).finally(() => watch.ended(ticket.key));
       await moving;
       await ctx.foreignWrites?.check('at the end of a pass', [ticket.key]);
       budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0));

@@ -187,7 +187,7 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
     oracle_requests_basis: sim
       ? 'requests the simulator received minus the loop\'s own, per oracle call'
       : 'local tracker: the oracle reads the tickets file once per check; HTTP requests per check are measured with --tracker linear|jira',
-    ...trackerPerHour(sim ? { requests: simRequests, points: simPoints } : undefined, makespanMs, bound.totalWorkMs / count, tracker),
+    ...await trackerPerHour(sim ? { requests: simRequests, points: simPoints } : undefined, makespanMs, bound.boundMs, bound.totalWorkMs / count, tracker, count),
     loop_cpu_s: round(loopCpuS, 1),
     loop_cpu_ms_per_ticket: round((loopCpuS * 1000) / count),
     loop_cpu_s_by_process: cpuByProcess(memory.cpuSByProcess, loopCpuS),
@@ -212,26 +212,48 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
   return { report, exitCode: result.exitCode ?? null };
 }
 
-/** What an agent takes in the field: the per-hour figures stretch the run by this over the scripted agents' mean. */
+/** What an agent takes in the field: agent time stretches by this over the scripted agents' mean. */
 const FIELD_AGENT_S = 15 * 60;
+/** The loop's field timers (loop/tracker/watch.ts, loop/tracker/snapshot.ts), priced per hour below. */
+const FIELD_POLL_S = 45;
+const FIELD_RECONCILE_S = 3600;
 
 /**
- * The tracker's cost per hour of a run whose agents took 15 minutes: every request the simulator
- * received (the loop's and the oracle's) over the makespan stretched by 15 min / the mean scripted
- * agent. Reads that follow events scale with them; timer-driven reads (the hourly reconcile) are added
- * at their field rate.
+ * The tracker's cost per field hour: every request the simulator received (the loop's and the
+ * oracle's, all event-driven) over the run's field duration (agent time, the lower bound, stretched to
+ * 15-minute agents; the harness's own time beyond it kept as measured), plus the timer-driven reads at
+ * their field rate (a short run sees few of them): an empty delta read every 45 s and a full
+ * reconcile hourly, priced by the simulator's complexity rules.
  */
-function trackerPerHour(counts: { requests: number; points: number } | undefined, makespanMs: number, meanAgentMs: number, tracker: string) {
+async function trackerPerHour(counts: { requests: number; points: number } | undefined, makespanMs: number, boundMs: number, meanAgentMs: number, tracker: string, tickets: number) {
   if (!counts) return { tracker_points_per_hour: null, tracker_requests_per_hour: null, tracker_basis: 'local tracker: no HTTP requests; measured with --tracker linear|jira' };
   const scale = FIELD_AGENT_S / Math.max(0.001, meanAgentMs / 1000);
-  const fieldHours = (makespanMs / 1000) * scale / 3600;
+  const fieldS = makespanMs / 1000 + (boundMs / 1000) * (scale - 1);
+  const timers = tracker === 'linear' ? await linearTimerCost(tickets) : { requests: 3600 / FIELD_POLL_S + Math.ceil(tickets / 100) + 1, points: 0 };
+  const perHour = (n: number, timer: number) => Math.round((n / fieldS) * 3600 + timer);
   return {
-    tracker_points_per_hour: tracker === 'linear' ? Math.round(counts.points / fieldHours) : null,
-    tracker_requests_per_hour: Math.round(counts.requests / fieldHours),
+    tracker_points_per_hour: tracker === 'linear' ? perHour(counts.points, timers.points) : null,
+    tracker_requests_per_hour: perHour(counts.requests, timers.requests),
     tracker_points: tracker === 'linear' ? Math.round(counts.points) : null,
     tracker_requests: counts.requests,
-    tracker_basis: `every simulator request (loop and oracle) over the makespan scaled by ${FIELD_AGENT_S} s / the mean scripted agent (${(meanAgentMs / 1000).toFixed(2)} s): x${scale.toFixed(0)}, ${fieldHours.toFixed(2)} field hours${tracker === 'linear' ? '; points as the simulator prices them (Linear\'s rules)' : '; Jira prices requests only'}`,
+    tracker_timer_per_hour: { requests: Math.round(timers.requests), points: tracker === 'linear' ? Math.round(timers.points) : null },
+    tracker_basis: `simulator requests (loop and oracle) over ${(fieldS / 3600).toFixed(2)} field hours (makespan + lower bound x (${scale.toFixed(0)} - 1): scripted agents of ${(meanAgentMs / 1000).toFixed(2)} s stretched to ${FIELD_AGENT_S} s), plus the timers at field rate (a delta read every ${FIELD_POLL_S} s, a full reconcile every ${FIELD_RECONCILE_S} s)${tracker === 'linear' ? '; points as the simulator prices them (Linear\'s published rules)' : '; Jira prices requests only'}`,
   };
+}
+
+/** Requests and points an hour of the loop's Linear timers cost with nothing changing: priced, not assumed. */
+async function linearTimerCost(tickets: number): Promise<{ requests: number; points: number }> {
+  const { buildSchema, parse } = await import('graphql');
+  const { queryComplexity } = await import('../sim/linear-complexity.ts');
+  const { LINEAR_SDL } = await import('../sim/linear-schema.ts');
+  const { BATCH_QUERY, CHANGED_QUERY, PAGE_SIZE } = await import('../../trackers/linear-queries.ts');
+  const schema = buildSchema(LINEAR_SDL);
+  const delta = queryComplexity(schema, parse(CHANGED_QUERY), { first: 20 });
+  const pages = Math.ceil(tickets / PAGE_SIZE);
+  const full = pages * queryComplexity(schema, parse(BATCH_QUERY), { first: PAGE_SIZE }) + Math.ceil(tickets / 20) * delta;
+  const polls = 3600 / FIELD_POLL_S;
+  const reconciles = 3600 / FIELD_RECONCILE_S;
+  return { requests: polls + reconciles * (pages + Math.ceil(tickets / 20)), points: polls * delta + reconciles * full };
 }
 
 /** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */
