@@ -44,7 +44,7 @@ export function openSnapshot(inner: Tracker, batch: Batch, options: SnapshotOpti
   const counts = { full: 0, delta: 0 };
 
   const sameBatch = (b: Batch) => b === batch || (b.spec === batch.spec && b.label === batch.label);
-  const since = (): string => (watermark === undefined ? EPOCH : new Date(Date.parse(watermark) - overlapMs).toISOString());
+  const since = (): string => new Date(Date.parse(watermark ?? EPOCH) - overlapMs).toISOString();
   function note(changes: Array<{ key: string; updatedAt: string }>): void {
     for (const { updatedAt } of changes) if (watermark === undefined || updatedAt > watermark) watermark = updatedAt;
   }
@@ -56,14 +56,14 @@ export function openSnapshot(inner: Tracker, batch: Batch, options: SnapshotOpti
 
   async function full(): Promise<string[]> {
     counts.full++;
-    // the stamps first: a change made during the full read is seen again by the next delta read
-    const stamped = changedSince && readTickets ? await changedSince(batch, EPOCH) : [];
+    // the next delta read starts from before this one (less the overlap, which covers clocks that
+    // differ by less than it): a change made during the full read is seen again, and read once more
+    const started = new Date(now()).toISOString();
     const read = await inner.readBatch(batch);
     tickets.clear();
     stamps.clear();
     for (const t of read.tickets) tickets.set(t.key, t);
-    for (const s of stamped) stamps.set(s.key, s.updatedAt);
-    note(stamped);
+    watermark = started;
     missing = read.missing;
     lastFull = now();
     current = read;

@@ -250,10 +250,10 @@ async function linearTimerCost(tickets: number): Promise<{ requests: number; poi
   const schema = buildSchema(LINEAR_SDL);
   const delta = queryComplexity(schema, parse(CHANGED_QUERY), { first: 20 });
   const pages = Math.ceil(tickets / PAGE_SIZE);
-  const full = pages * queryComplexity(schema, parse(BATCH_QUERY), { first: PAGE_SIZE }) + Math.ceil(tickets / 20) * delta;
+  const full = pages * queryComplexity(schema, parse(BATCH_QUERY), { first: PAGE_SIZE }) ;
   const polls = 3600 / FIELD_POLL_S;
   const reconciles = 3600 / FIELD_RECONCILE_S;
-  return { requests: polls + reconciles * (pages + Math.ceil(tickets / 20)), points: polls * delta + reconciles * full };
+  return { requests: polls + reconciles * pages, points: polls * delta + reconciles * full };
 }
 
 /** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */
