@@ -93,7 +93,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   // a person's change is seen within one interval: a running ticket canceled or done stops its pass
   const watch = openTrackerWatch({
     snapshot,
-    intervalMs: options.tracker === 'local' ? 0 : envMs(deps.env, 'NIGHTSHIFT_TRACKER_POLL_MS', DEFAULT_POLL_MS),
+    // only a tracker with delta reads is watched: for the others each poll would be a full read
+    intervalMs: foreign.tracker.changedSince ? envMs(deps.env, 'NIGHTSHIFT_TRACKER_POLL_MS', DEFAULT_POLL_MS) : 0,
     onError: (problem) => log.emit({ type: 'tracker-error', problem: `watching the batch: ${problem}` }),
     onStop: (key, reason) => log.emit({ type: 'canceled-by-tracker', ticket: key, reason }),
     rateLimit: () => foreign?.tracker.rateLimit?.(),
