@@ -28,7 +28,7 @@ import type { LoopEvent } from '../state/state.ts';
 import { finishLineFailure, openThrashWatch } from '../schedule/thrash.ts';
 import { countTrackerCalls } from '../schedule/tracker-calls.ts';
 import { openWake } from '../schedule/wake.ts';
-import { DEFAULT_RECONCILE_MS, openSnapshot } from '../tracker/snapshot.ts';
+import { DEFAULT_OVERLAP_MS, DEFAULT_RECONCILE_MS, openSnapshot } from '../tracker/snapshot.ts';
 import { DEFAULT_POLL_MS, openTrackerWatch } from '../tracker/watch.ts';
 import type { TrackerWatch } from '../tracker/watch.ts';
 import { openTargetGuard } from '../guards/target-guard.ts';
@@ -88,7 +88,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   // from here the tickets file and the loop's state files are the loop's until it ends
   foreign = await step(() => openForeignWrites({ run, options, paths, env: deps.env, log }, opened));
   // the loop's reads of its batch come from one snapshot kept current by delta reads (loop/tracker/snapshot.ts)
-  const snapshot = openSnapshot(foreign.tracker, options.batch, { reconcileMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_RECONCILE_MS', DEFAULT_RECONCILE_MS) });
+  const snapshot = openSnapshot(foreign.tracker, options.batch, { reconcileMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_RECONCILE_MS', DEFAULT_RECONCILE_MS), overlapMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_OVERLAP_MS', DEFAULT_OVERLAP_MS) });
   const counted = countTrackerCalls(snapshot.tracker);
   // a person's change is seen within one interval: a running ticket canceled or done stops its pass
   const watch = openTrackerWatch({

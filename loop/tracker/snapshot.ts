@@ -25,10 +25,11 @@ export type Snapshot = {
 };
 
 export const DEFAULT_RECONCILE_MS = 3_600_000;
+export const DEFAULT_OVERLAP_MS = 120_000;
 const EPOCH = '1970-01-01T00:00:00.000Z';
 
 export function openSnapshot(inner: Tracker, batch: Batch, options: SnapshotOptions = {}): Snapshot {
-  const overlapMs = options.overlapMs ?? 120_000;
+  const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS;
   const reconcileMs = options.reconcileMs ?? DEFAULT_RECONCILE_MS;
   const now = options.now ?? Date.now;
   const changedSince = inner.changedSince?.bind(inner);

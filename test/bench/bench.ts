@@ -133,7 +133,8 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
   const nodeFlags = config.nodeFlags.split(' ').filter((f) => f !== '');
   const child = execa(process.execPath, [...nodeFlags, loopMain, 'run', ...runArgs], {
     reject: false, stdin: 'ignore', stdout: { file: join(dir, 'loop.log') }, stderr: { file: join(dir, 'loop.err') }, cwd: dir,
-    env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', ...sim?.env },
+    // the delta reads' overlap (2 min in the field) shrinks with the agents: 2 min of a field run is this much of the bench's
+    env: { ...process.env, NIGHTSHIFT_VIEW: 'plain', NIGHTSHIFT_TRACKER_OVERLAP_MS: String(Math.max(1, Math.round(120_000 / (FIELD_AGENT_S / Math.max(0.001, bound.totalWorkMs / count / 1000))))), ...sim?.env },
   });
   const rss = sampleTreeRss(child.pid ?? 0);
   const cpuBefore = reapedChildrenCpuS();
