@@ -34,4 +34,6 @@ export type LoopContext = {
   environment: Environment;
   /** Undoes and records foreign writes to the tickets file and the loop's state files (absent in some tests). */
   foreignWrites?: ForeignWrites;
+  /** Aborted when the tracker shows the ticket's pass must stop (a person canceled it or moved it to done). */
+  trackerStop?: (key: string) => AbortSignal | undefined;
 };

@@ -6,6 +6,26 @@ import type { z } from 'zod';
 import { TrackerError, formatZodIssues } from './errors.ts';
 import { createGate, parseReset, parseRetryAfter } from './retry.ts';
 import type { Failure, Gate, GateOptions } from './retry.ts';
+import type { RateLimitState } from './types.ts';
+
+function headerNumber(headers: Headers | undefined, name: string): number | undefined {
+  const text = headers?.get(name);
+  const value = text === null || text === undefined ? Number.NaN : Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** Linear's rate-limit headers (requests and complexity budgets differ by key type: read, not assumed). */
+export function linearRateLimit(headers: Headers | undefined): RateLimitState | undefined {
+  const state: RateLimitState = {};
+  const put = <K extends keyof RateLimitState>(key: K, value: RateLimitState[K] | undefined) => { if (value !== undefined) state[key] = value; };
+  put('requestsLimit', headerNumber(headers, 'x-ratelimit-requests-limit'));
+  put('requestsRemaining', headerNumber(headers, 'x-ratelimit-requests-remaining'));
+  put('complexityLimit', headerNumber(headers, 'x-ratelimit-complexity-limit'));
+  put('complexityRemaining', headerNumber(headers, 'x-ratelimit-complexity-remaining'));
+  put('resetAt', headerNumber(headers, 'x-ratelimit-complexity-reset') ?? headerNumber(headers, 'x-ratelimit-requests-reset'));
+  put('lastCost', headerNumber(headers, 'x-complexity'));
+  return Object.keys(state).length > 0 ? state : undefined;
+}
 
 export type LinearConnection = {
   sdk: LinearClient;
@@ -14,6 +34,8 @@ export type LinearConnection = {
   read<S extends z.ZodType>(label: string, query: string, variables: Record<string, unknown>, schema: S): Promise<z.infer<S>>;
   /** One SDK mutation (`send` calls the SDK), counted and timed. */
   write<T>(label: string, send: () => Promise<T>): Promise<T>;
+  /** The budget left, from the last read's `X-RateLimit-*` and `X-Complexity` headers. */
+  rateLimit(): RateLimitState | undefined;
 };
 
 type RawError = {
@@ -71,11 +93,14 @@ export function connectLinear(options: { apiKey: string; apiUrl?: string | undef
     }
   }
 
+  let limits: RateLimitState | undefined;
   return {
     sdk,
     gate,
+    rateLimit: () => limits,
     async read(label, query, variables, schema) {
       const answer = await gate.read(label, (signal) => withSignal(signal, () => sdk.client.rawRequest(query, variables)));
+      limits = linearRateLimit(answer.headers) ?? limits;
       const remaining = answer.headers?.get('x-ratelimit-requests-remaining');
       const reset = parseReset(answer.headers?.get('x-ratelimit-requests-reset'));
       if (remaining === '0' && reset !== undefined) gate.holdUntil(Date.now() + reset);

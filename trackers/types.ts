@@ -47,6 +47,23 @@ export type NewTicket = {
   blockedBy: string[];
 };
 
+/** A ticket that changed, with the tracker's own time of its last update. */
+export type Change = { key: string; updatedAt: string };
+
+/** The budget left, as the tracker's last answer stated it (absent parts: the tracker did not say). */
+export type RateLimitState = {
+  requestsLimit?: number;
+  requestsRemaining?: number;
+  complexityLimit?: number;
+  complexityRemaining?: number;
+  /** When the window resets, epoch ms. */
+  resetAt?: number;
+  /** The price of the last read, in the tracker's points (Linear's `X-Complexity`). */
+  lastCost?: number;
+  /** Why the tracker limited (Jira's `RateLimit-Reason`). */
+  reason?: string;
+};
+
 /** The port every tracker adapter satisfies. Every call reads or writes the tracker afresh: no cache. */
 export type Tracker = {
   readonly kind: 'local' | 'linear' | 'jira' | 'github';
@@ -59,4 +76,13 @@ export type Tracker = {
   createTicket(input: NewTicket): Promise<Ticket>;
   /** Requests made so far (0 for the local file). */
   requestCount(): number;
+  /**
+   * Optional, for the loop's snapshot only (the oracle always reads whole): the batch's tickets updated
+   * after `since` (the tracker's time), cheaply. An adapter without it is read in full instead.
+   */
+  changedSince?(batch: Batch, since: string): Promise<Change[]>;
+  /** Optional, with `changedSince`: the given tickets read in full. */
+  readTickets?(keys: readonly string[]): Promise<Ticket[]>;
+  /** Optional: the rate-limit budget left, from the tracker's last answer's headers. */
+  rateLimit?(): RateLimitState | undefined;
 };

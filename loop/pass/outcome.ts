@@ -21,7 +21,8 @@ export type PassOutcome =
   | { kind: 'merge-conflict'; message: string }
   | { kind: 'replay-failed'; command: string; output: string }
   | { kind: 'setup-failed'; command: string; output: string }
-  | { kind: 'environment-failed'; command: string; output: string };
+  | { kind: 'environment-failed'; command: string; output: string }
+  | { kind: 'canceled-by-tracker'; reason: string };
 
 export type PassResult = { outcome: PassOutcome; costUsd: number };
 
@@ -45,6 +46,7 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
     case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
     case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
+    case 'canceled-by-tracker': return `stopped, nothing merged: ${outcome.reason}`;
   }
 }
 

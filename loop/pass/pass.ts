@@ -101,6 +101,9 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const verifyFile = join(dir, 'verify.txt');
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
   const outsideBefore = await snapshot;
+  const stop = ctx.trackerStop?.(key);
+  const stopped = (): PassResult | undefined => (stop?.aborted ? { outcome: { kind: 'canceled-by-tracker', reason: String(stop.reason) }, costUsd } : undefined);
+  let costUsd = 0;
   let outcome: AgentOutcome;
   for (let wait = 0; ; wait++) {
     rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
@@ -111,7 +114,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
       env: ctx.env,
       // the stop hook holds the agent to this finish line; the safety hook protects the target branch
       extraEnv: { NIGHTSHIFT_JOURNAL_FILE: ctx.paths.journal(key), NIGHTSHIFT_VERIFY_FILE: verifyFile, NIGHTSHIFT_TARGET_BRANCH: target },
-      timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal,
+      timeoutMs: ctx.options.workerMinutes * 60_000, signal: stop ? AbortSignal.any([ctx.signal, stop]) : ctx.signal,
       onSpawn: (pid) => {
         agentPid = pid;
         recordAgent(ctx.paths, pid);
@@ -127,8 +130,11 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
   ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
   const result = readResult(resultFile, WorkerResult);
-  let costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
+  costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);
   const done = (o: PassOutcome): PassResult => ({ outcome: o, costUsd });
+  // a person canceled the ticket or moved it to done while the agent ran: nothing of it is merged
+  const canceled = stopped();
+  if (canceled) return canceled;
 
   // A pass that looks complete has its finish line run, and its commit count, ratchet check and review
   // diff read, from now on, beside the checks below: all are needed before the merge, none changes
@@ -212,6 +218,8 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // the worktree is done with: given back beside the merge (the pool finishes it before the path is
     // handed out again, and runPass waits for it)
     void ctx.worktrees.release(worktree).catch(() => undefined);
+    const late = stopped();
+    if (late) return late;
     const landed = await landTicket(ctx, ticket, pass, reviews.map((r) => ({ agent: r.agent, verdict: r.verdict })), early?.merge);
     return done(fromLand(landed));
   } finally {

@@ -16,11 +16,12 @@ import type { SchedulerView } from '../schedule/scheduler.ts';
 import { readEvents } from '../../oracle/state-files.ts';
 import { passesInHistory } from '../state/state.ts';
 import { finishLineFailure, openThrashWatch } from '../schedule/thrash.ts';
+import type { TrackerWatch } from '../tracker/watch.ts';
 import type { Wake } from '../schedule/wake.ts';
 import type { Warm } from '../pass/warm.ts';
 import type { SlotKeeper } from '../schedule/keep.ts';
 
-export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper, onSpend: (budget: Budget) => void): Promise<{ exitCode: ExitCodeValue; reason: string }> {
+export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, counters: { oracle: number }, agentEnds: Wake, keeper: SlotKeeper, onSpend: (budget: Budget) => void, watch: TrackerWatch): Promise<{ exitCode: ExitCodeValue; reason: string }> {
   const { options, log, tracker } = ctx;
   const history = readEvents(ctx.paths.events);
   const { passesUsed, passNumbers, lastNote } = passesInHistory(history);
@@ -118,14 +119,23 @@ export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, 
     // A landing something waits on: ask the oracle in the background (the free slots meanwhile go to
     // tickets the last answer already allows, and the answer wakes the loop for the unblocked ones). It is
     // asked before the batch is read again, on the last read's blockers, so the two go on side by side.
+    // Each question is a full read of the batch (the oracle's definition): while the last answer still
+    // fills every free slot, the landing waits for a later question instead.
     const askIfWaitedOn = (batch: BatchRead) => {
       if (inFlight || settling.size === 0) return;
       const waitedOn = new Set(batch.tickets.flatMap((t) => t.blockedBy));
-      if ([...settling].some((key) => waitedOn.has(key))) inFlight = startAsk();
+      if (![...settling].some((key) => waitedOn.has(key))) return;
+      if (answer && answer.exitCode !== 2) {
+        const free = Math.max(0, Math.min(options.workers - inAgent.size - keeper.size(), 2 * options.workers - running.size));
+        const need = free + options.workers;
+        if (pickReady(plan(answer, batch).view, need).length >= need) return;
+      }
+      inFlight = startAsk();
     };
     if (read) askIfWaitedOn(read);
     // the batch is read again after a pass ended (a landing, a filed ticket, a person's edit meanwhile);
     // a wake-up for an agent's end only frees its slot, so the last read still holds
+    if (watch.takeChanged()) passEnded = true;
     if (!read || passEnded) read = await tracker.readBatch(options.batch);
     passEnded = false;
     // a person may add blockers while the batch runs: the new outside ones are read once
@@ -162,7 +172,8 @@ export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, 
       step = plan(answer, read);
     }
     const { view, budgetLeft, picked } = step;
-    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), ...(keeper.size() > 0 ? { kept_for: [...keeper.kept().keys()] } : {}), spent_usd: budget.spentUsd() });
+    const limits = tracker.rateLimit?.();
+    if (asked || picked.length > 0) log.emit({ type: 'schedule', counts: countStatuses(view), started: picked.map((t) => t.key), ...(keeper.size() > 0 ? { kept_for: [...keeper.kept().keys()] } : {}), spent_usd: budget.spentUsd(), ...(limits ? { tracker_budget: limits } : {}) });
     for (const ticket of picked) {
       const pass = (passNumbers.get(ticket.key) ?? 0) + 1;
       passNumbers.set(ticket.key, pass);
@@ -204,8 +215,10 @@ export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, 
   /** Waits for a pass to end, an agent to finish (its slot is free again) or the oracle to answer. */
   async function nextEvent(): Promise<void> {
     const ended = agentEnds.next();
-    await Promise.race([...running.values(), ended.promise, ...(inFlight ? [inFlight.promise] : [])]);
+    const changed = watch.next();
+    await Promise.race([...running.values(), ended.promise, changed.promise, ...(inFlight ? [inFlight.promise] : [])]);
     ended.cancel();
+    changed.cancel();
   }
 
   /** Asks the oracle; only the landings made before the question settle with its answer. */
@@ -243,7 +256,8 @@ export async function loop(ctx: LoopContext, oracle: OracleSession, warm: Warm, 
       const rootCause = thrash.rootCauseNote(ticket.key);
       if (rootCause) log.emit({ type: 'thrash', ticket: ticket.key, pass, streak: thrash.streak(ticket.key) });
       const notes = [rootCause, lastNote.get(ticket.key) ?? ''].filter((n) => n !== '').join('\n\n');
-      const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key));
+      watch.stopFor(ticket.key, ticket.state);
+      const result = await runPass(ctx, ticket, pass, notes, warm.take(ticket.key)).finally(() => watch.ended(ticket.key));
       await moving;
       await ctx.foreignWrites?.check('at the end of a pass', [ticket.key]);
       budget.add(result.costUsd - (costSoFar.get(ticket.key) ?? 0), ticket.key);

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FatalError } from '../../trackers/errors.ts';
+import { FatalError, UsageError } from '../../trackers/errors.ts';
 import type { ExitCodeValue } from '../../trackers/errors.ts';
 import { openTracker } from '../../trackers/open.ts';
 import { openAgent } from '../agents/open.ts';
@@ -24,6 +24,8 @@ import { openEventLog, statePaths } from '../state/state.ts';
 import type { LoopEvent } from '../state/state.ts';
 import { countTrackerCalls } from '../schedule/tracker-calls.ts';
 import { openWake } from '../schedule/wake.ts';
+import { DEFAULT_OVERLAP_MS, DEFAULT_RECONCILE_MS, openSnapshot } from '../tracker/snapshot.ts';
+import { DEFAULT_POLL_MS, openTrackerWatch } from '../tracker/watch.ts';
 import { openTargetGuard } from '../guards/target-guard.ts';
 import { openForeignWrites } from '../guards/foreign-writes.ts';
 import type { ForeignWrites } from '../guards/foreign-writes.ts';
@@ -86,7 +88,19 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const targetGuard = await step(() => openTargetGuard(repo, options.targetBranch, log));
   // from here the tickets file and the loop's state files are the loop's until it ends
   foreign = await step(() => openForeignWrites({ run, options, paths, env: deps.env, log }, opened));
-  const counted = countTrackerCalls(foreign.tracker);
+  // the loop's reads of its batch come from one snapshot kept current by delta reads (loop/tracker/snapshot.ts)
+  const snapshot = openSnapshot(foreign.tracker, options.batch, { reconcileMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_RECONCILE_MS', DEFAULT_RECONCILE_MS), overlapMs: envMs(deps.env, 'NIGHTSHIFT_TRACKER_OVERLAP_MS', DEFAULT_OVERLAP_MS) });
+  const counted = countTrackerCalls(snapshot.tracker);
+  // a person's change is seen within one interval: a running ticket canceled or done stops its pass
+  const watch = openTrackerWatch({
+    snapshot,
+    // only a tracker with delta reads is watched: for the others each poll would be a full read
+    intervalMs: foreign.tracker.changedSince ? envMs(deps.env, 'NIGHTSHIFT_TRACKER_POLL_MS', DEFAULT_POLL_MS) : 0,
+    onError: (problem) => log.emit({ type: 'tracker-error', problem: `watching the batch: ${problem}` }),
+    onStop: (key, reason) => log.emit({ type: 'canceled-by-tracker', ticket: key, reason }),
+    rateLimit: () => foreign?.tracker.rateLimit?.(),
+    share: envShare(deps.env),
+  });
   const mergeLock = openMergeLock();
   const worktrees = openWorktreePool({ repo, dir: join(stateDir, 'worktrees') });
   const environment = await step(() => openEnvironment({ repo, rev: targetGuard.rev(), setup: options.setup, env, log, timeoutMs: options.workerMinutes * 60_000 }));
@@ -96,6 +110,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     env,
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
+    trackerStop: (key) => watch.signalOf(key),
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
@@ -118,7 +133,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   try {
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
-    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, onSpend);
+    const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, onSpend, watch);
     log.emit({ type: 'run-end', exit_code: summary.exitCode, reason: summary.reason, ...totals(), ...await processCpu() });
     if (options.notify.length > 0) notifier.send(runEnded(noticeCtx, summary.exitCode, summary.reason));
     await notifier.drain(NOTIFY_DRAIN_MS);
@@ -131,6 +146,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     await notifier.drain(NOTIFY_DRAIN_MS);
     throw error;
   } finally {
+    watch.close();
     controller.abort();
     await oracle.close();
     await warm.close();
@@ -143,4 +159,22 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
 async function processCpu(): Promise<{ process_cpu?: ProcessCpu }> {
   const cpu = await spawnHelperCpu().catch(() => undefined);
   return cpu ? { process_cpu: cpu } : {};
+}
+
+/** A duration from the environment, in ms (a test or the bench may scale the field's timers down). */
+function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const text = env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new UsageError('bad-env', `${name} must be a number of milliseconds (0 or more), not "${text}". Unset it for the default (${fallback}).`);
+  return value;
+}
+
+/** NIGHTSHIFT_TRACKER_SHARE: the share of the tracker's hourly budget the loop's timer reads may spend (default 0.5). */
+function envShare(env: NodeJS.ProcessEnv): number {
+  const text = env.NIGHTSHIFT_TRACKER_SHARE;
+  if (text === undefined || text === '') return 0.5;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0 || value > 1) throw new UsageError('bad-env', `NIGHTSHIFT_TRACKER_SHARE must be a share of the tracker's budget above 0 and at most 1, not "${text}". Unset it for the default (0.5).`);
+  return value;
 }

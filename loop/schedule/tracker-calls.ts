@@ -18,6 +18,7 @@ export function countTrackerCalls(inner: Tracker): CountedTracker {
     addLabel: count((key, label) => inner.addLabel(key, label)),
     createTicket: count((input) => inner.createTicket(input)),
     requestCount: () => inner.requestCount(),
+    ...(inner.rateLimit ? { rateLimit: () => inner.rateLimit?.() } : {}),
   };
   return { tracker, calls: () => calls };
 }

@@ -2,6 +2,8 @@
 // or finished) and prints the live block once, the loop's liveness and the latest events. Without
 // --state: the `state` of ./nightshift.config.json if it sets one, else every state dir under the
 // default root, most recently active first, with the details of the one that is running.
+import type { RateLimitState } from '../../trackers/types.ts';
+import { describeBudget } from '../tracker/watch.ts';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { UsageError } from '../../trackers/errors.ts';
@@ -80,6 +82,11 @@ export async function runStatusCommand(argv: string[], io: CommandIo): Promise<n
   return 0;
 }
 
+/** The tracker's budget left as the last schedule event of the run recorded it. */
+function trackerBudget(state: LoadedState): RateLimitState | undefined {
+  return state.events.findLast((e) => e.type === 'schedule' && typeof e.tracker_budget === 'object')?.tracker_budget as RateLimitState | undefined;
+}
+
 export function renderStatus(state: LoadedState, width = 120): string {
   const { model } = state;
   const now = state.liveness === 'running' ? Date.now() : Date.parse(model.last ?? new Date().toISOString());
@@ -92,6 +99,7 @@ export function renderStatus(state: LoadedState, width = 120): string {
     ...(run ? [`run:       ${run.id}, started ${run.start.slice(0, 19).replace('T', ' ')}Z${run.end ? `, ended: exit ${String(run.exitCode)} - ${run.reason ?? ''}` : ''}`] : []),
     ...(audit ? [`audit:     ${audit}`] : []),
     `budgets:   ${describeBudgets(budgetsOf(state))}`,
+    ...(trackerBudget(state) ? [`tracker:   ${describeBudget(trackerBudget(state)) ?? ''}`] : []),
     '',
     ...block.map((row) => renderRow(row, width, false)),
     '',
@@ -117,6 +125,7 @@ export function statusJson(state: LoadedState): Record<string, unknown> {
     oracle: model.oracle ?? null,
     running: [...model.running.values()].map((p) => ({ ticket: p.ticket, pass: p.pass, agent: p.agent ?? null, started: p.start, last_event: p.last.text, last_event_at: p.last.ts })),
     spent_usd: model.spentUsd,
+    tracker_budget: trackerBudget(state) ?? null,
     spent: formatUsd(model.spentUsd),
     budget_usd: state.runJson?.budgetUsd ?? null,
     budgets: budgetsOf(state),

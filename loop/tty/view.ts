@@ -2,6 +2,8 @@
 // one timestamped line per event, every event, greppable by ticket key.
 import { briefReason, shortSpec } from '../report/format.ts';
 import type { LoopEvent } from '../state/state.ts';
+import type { RateLimitState } from '../../trackers/types.ts';
+import { describeBudget } from '../tracker/watch.ts';
 
 type Stamped = LoopEvent & { ts: string };
 
@@ -70,7 +72,8 @@ function describeSchedule(e: Stamped): string {
   const spent = typeof e.spent_usd === 'number' ? `, $${e.spent_usd.toFixed(2)} spent` : '';
   const keptFor = Array.isArray(e.kept_for) ? e.kept_for.map(String) : [];
   const kept = keptFor.length > 0 ? `, ${keptFor.length === 1 ? 'a slot' : `${keptFor.length} slots`} kept for ${keptFor.join(', ')}` : '';
-  const tally = `${String(counts.satisfied ?? 0)} done, ${String(counts.blocked ?? 0)} blocked${kept}`;
+  const left = describeBudget(e.tracker_budget as RateLimitState | undefined);
+  const tally = `${String(counts.satisfied ?? 0)} done, ${String(counts.blocked ?? 0)} blocked${kept}${left ? `, tracker: ${left}` : ''}`;
   return started.length > 0 ? `scheduled ${started.join(', ')} (${tally}${spent})` : `nothing new to start (${tally}${spent})`;
 }
 

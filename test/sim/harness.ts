@@ -30,12 +30,14 @@ export type TrackerHarness = {
   state(): SimTicket[];
   /** Requests the simulator received (0 for local). */
   requests(): number;
+  /** Linear complexity points charged so far (0 for local and Jira, which price requests only). */
+  points(): number;
   injected: FaultKind[];
   rejected: string[];
   close(): Promise<void>;
 };
 
-export type HarnessOptions = { tickets: readonly unknown[]; seed?: number; faults?: FaultPlan; gate?: GateOptions };
+export type HarnessOptions = { tickets: readonly unknown[]; seed?: number; faults?: FaultPlan; gate?: GateOptions; /** Linear: complexity points per hour before the simulator limits (Linear's 250,000 when absent). */ complexityBudget?: number };
 
 export async function startHarness(kind: HarnessKind, options: HarnessOptions): Promise<TrackerHarness> {
   switch (kind) {
@@ -47,7 +49,7 @@ export async function startHarness(kind: HarnessKind, options: HarnessOptions): 
       return {
         kind, tracker: openLocalTracker({ path: file }), env: {}, args: ['--tracker', 'local', '--tickets', file],
         state: () => (JSON.parse(readFileSync(file, 'utf8')) as { tickets: SimTicket[] }).tickets,
-        requests: () => 0, injected: [], rejected: [], close: async () => {},
+        requests: () => 0, points: () => 0, injected: [], rejected: [], close: async () => {},
       };
     }
     case 'linear': {
@@ -57,7 +59,7 @@ export async function startHarness(kind: HarnessKind, options: HarnessOptions): 
         tracker: openLinearTracker({ apiKey: sim.apiKey, apiUrl: sim.url, ...(options.gate ? { gate: options.gate } : {}) }),
         env: { LINEAR_API_KEY: sim.apiKey, LINEAR_API_URL: sim.url },
         args: ['--tracker', 'linear'],
-        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+        state: () => sim.tickets(), requests: () => sim.requests(), points: () => sim.points(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
       };
     }
     case 'jira': {
@@ -67,7 +69,7 @@ export async function startHarness(kind: HarnessKind, options: HarnessOptions): 
         tracker: openJiraTracker({ host: sim.url, email: sim.email, apiToken: sim.apiToken, strictSchemas: true, ...(options.gate ? { gate: options.gate } : {}) }),
         env: { JIRA_HOST: sim.url, JIRA_EMAIL: sim.email, JIRA_API_TOKEN: sim.apiToken, NIGHTSHIFT_TRACKER_STRICT_SCHEMAS: '1' },
         args: ['--tracker', 'jira'],
-        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+        state: () => sim.tickets(), requests: () => sim.requests(), points: () => 0, injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
       };
     }
     case 'github': {
@@ -77,7 +79,7 @@ export async function startHarness(kind: HarnessKind, options: HarnessOptions): 
         tracker: openGithubTracker({ token: sim.token, baseUrl: sim.url, repository: sim.repository, ...(options.gate ? { gate: options.gate } : {}) }),
         env: { GITHUB_TOKEN: sim.token, GITHUB_API_URL: sim.url, GITHUB_REPOSITORY: sim.repository },
         args: ['--tracker', 'github'],
-        state: () => sim.tickets(), requests: () => sim.requests(), injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
+        state: () => sim.tickets(), requests: () => sim.requests(), points: () => 0, injected: sim.injected, rejected: sim.rejected, close: () => sim.close(),
       };
     }
   }

@@ -77,6 +77,7 @@ input NullableStringComparator {
   startsWith: String endsWith: String contains: String containsIgnoreCase: String
 }
 input NumberComparator { eq: Float neq: Float in: [Float!] nin: [Float!] lt: Float lte: Float gt: Float gte: Float }
+input DateComparator { eq: DateTime neq: DateTime lt: DateTime lte: DateTime gt: DateTime gte: DateTime }
 input IDComparator { eq: ID neq: ID in: [ID!] nin: [ID!] }
 input IssueIdComparator { eq: ID neq: ID in: [ID!] nin: [ID!] }
 
@@ -92,6 +93,7 @@ input CommentFilter { id: IDComparator body: StringComparator and: [CommentFilte
 input IssueFilter {
   id: IssueIdComparator number: NumberComparator title: StringComparator description: NullableStringComparator
   team: TeamFilter state: WorkflowStateFilter labels: IssueLabelCollectionFilter
+  updatedAt: DateComparator
   and: [IssueFilter!] or: [IssueFilter!]
 }
 

@@ -46,6 +46,8 @@ export type LinearSim = {
   rejected: string[];
   /** The complexity of every executed document, in Linear's points. */
   complexities: number[];
+  /** Complexity points charged so far (the executed documents' sum). */
+  points(): number;
   /** Resolves once every late-applied request (fault `late-apply`) has been applied. */
   settled(): Promise<void>;
   world: LinearWorld;
@@ -232,6 +234,7 @@ export async function startLinearSim(options: LinearSimOptions): Promise<LinearS
     injected: draw.injected,
     rejected,
     complexities,
+    points: () => complexities.reduce((sum, c) => sum + (c <= MAX_COMPLEXITY ? c : 0), 0),
     settled: () => new Promise<void>((resolve) => (late === 0 ? resolve() : lateWaiters.push(resolve))),
     world,
     tickets: () => world.issues.map((i) => ({

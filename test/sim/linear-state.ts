@@ -182,6 +182,7 @@ export function matchIssue(world: LinearWorld, issue: LIssue, filter: Filter): b
   const labels = world.labels.filter((l) => issue.labelIds.includes(l.id));
   return compare(issue.id, filter.id as Comparator) && compare(issue.number, filter.number as Comparator)
     && compare(issue.title, filter.title as Comparator) && compare(issue.description, filter.description as Comparator)
+    && compare(issue.updatedAt, filter.updatedAt as Comparator)
     && matchTeam(world, world.teams.find((t) => t.id === issue.teamId), filter.team as Filter)
     && matchState(world, world.states.find((s) => s.id === issue.stateId)!, filter.state as Filter)
     && matchLabels(world, labels, filter.labels as Filter)
