@@ -9,6 +9,7 @@ import type { ExitCodeValue } from '../trackers/errors.ts';
 import { openTracker } from '../trackers/open.ts';
 import type { BatchRead, Ticket } from '../trackers/types.ts';
 import { openAgent } from './agents/open.ts';
+import { openSandbox } from './sandbox/open.ts';
 import { openBudget, spentInHistory, workerCost } from './budget.ts';
 import type { LoopContext } from './context.ts';
 import { onStaleGitLock, openGit } from './git.ts';
@@ -51,9 +52,11 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const stateDir = options.state ?? defaultStateDir(options.repo, options.batch.label, deps.env);
   const paths = statePaths(stateDir);
   const run = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+  // bubblewrap missing is exit 2 before anything starts; --sandbox off is a warning in every view
+  const sandbox = await openSandbox(options, deps.env);
   const opened = await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env);
-  const agent = openAgent(options.agent, options.cwd);
-  const reviewers = options.review.map((spec) => openAgent(spec, options.cwd));
+  const agent = sandbox.wrap(openAgent(options.agent, options.cwd));
+  const reviewers = options.review.map((spec) => sandbox.wrap(openAgent(spec, options.cwd)));
   const repo = openGit(options.repo);
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
@@ -95,7 +98,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
-  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
+  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees, sandbox: sandbox.event });
+  if (options.sandbox === 'off') log.emit({ type: 'sandbox-off', detail: sandbox.event.detail });
   const counters = { oracle: 0 };
   // a slot freed while a landing is under way may be kept for the ticket it will unblock (loop/keep.ts)
   const keeper = openSlotKeeper(options.workers, Date.now());

@@ -43,7 +43,7 @@ export function bwrapArgv(layout: BoxLayout, file: string, args: readonly string
   for (const path of layout.hiddenFiles) out.push('--ro-bind', '/dev/null', path);
   for (const path of new Set(layout.writable)) if (existsSync(path)) out.push('--bind', path, path);
   for (const [source, destination] of layout.overlays) out.push('--bind', source, destination);
-  out.push('--setenv', 'NIGHTSHIFT_SANDBOX', 'bwrap', '--chdir', layout.cwd, '--', file, ...args);
+  out.push('--setenv', 'NIGHTSHIFT_SANDBOXED', 'bwrap', '--chdir', layout.cwd, '--', file, ...args);
   return { file: BWRAP, args: out };
 }
 
