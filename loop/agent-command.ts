@@ -11,6 +11,7 @@ import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import { openAgent } from './agents/open.ts';
 import { probeBwrap } from './sandbox/bwrap.ts';
 import { withSandbox } from './sandbox/sandbox.ts';
+import { extraWritable } from './sandbox/open.ts';
 
 const AgentJob = z.strictObject({
   spec: z.string().min(1),
@@ -37,7 +38,7 @@ export async function runAgentCommand(argv: string[], io: Io): Promise<number> {
   const unsandboxed = openAgent(job.spec, job.startCwd);
   const off = io.env.NIGHTSHIFT_SANDBOX === 'off' || (await probeBwrap(io.env)) !== undefined;
   if (off) io.stderr(`nightshift: the ${job.role} agent runs without the OS sandbox (${io.env.NIGHTSHIFT_SANDBOX === 'off' ? 'NIGHTSHIFT_SANDBOX=off' : 'bubblewrap cannot run here'})\n`);
-  const agent = off ? unsandboxed : withSandbox(unsandboxed, { mode: 'on', network: undefined, protect: [job.startCwd] });
+  const agent = off ? unsandboxed : withSandbox(unsandboxed, { mode: 'on', network: undefined, protect: [job.startCwd], writable: extraWritable(io.env) });
   const controller = new AbortController();
   process.once('SIGTERM', () => controller.abort());
   const outcome = await agent.run({

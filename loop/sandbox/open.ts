@@ -23,8 +23,14 @@ export async function openSandbox(options: Pick<RunOptions, 'sandbox' | 'agentNe
   const problem = await probeBwrap(env);
   if (problem) throw new UsageError('sandbox-unavailable', missingBwrapMessage(problem));
   const protect = [options.repo, options.cwd];
+  const writable = extraWritable(env);
   return {
-    wrap: (agent) => withSandbox(agent, { mode: 'on', network: options.agentNetwork, protect }),
+    wrap: (agent) => withSandbox(agent, { mode: 'on', network: options.agentNetwork, protect, writable }),
     event: { mode: 'bwrap', network: options.agentNetwork ?? 'host (model CLIs), none (command: agents)', detail: 'every agent in bubblewrap: writable only its worktree, its pass dir and its own branch' },
   };
+}
+
+/** NIGHTSHIFT_SANDBOX_WRITABLE: more paths (colon-separated, absolute) every agent may write, like Codex's --add-dir. */
+export function extraWritable(env: NodeJS.ProcessEnv): string[] {
+  return (env.NIGHTSHIFT_SANDBOX_WRITABLE ?? '').split(':').filter((path) => path.startsWith('/'));
 }

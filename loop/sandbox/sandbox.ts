@@ -20,6 +20,8 @@ export type SandboxSettings = {
   network: AgentNetwork | undefined;
   /** Directories whose `.env` files are hidden (the repository's main checkout, the start dir). */
   protect: string[];
+  /** More paths every agent may write (NIGHTSHIFT_SANDBOX_WRITABLE). */
+  writable?: string[];
 };
 
 /** Rewrites one process start of an adapter so it runs inside the sandbox. */
@@ -53,7 +55,7 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
       const secrets = secretPlaces(input.env, settings.protect);
       const layout: BoxLayout = {
         cwd: input.cwd,
-        writable: [input.cwd, passDir, ...(journal ? [journal] : []), ...vendorHomes(agent.vendor, input.env)],
+        writable: [input.cwd, passDir, ...(journal ? [journal] : []), ...vendorHomes(agent.vendor, input.env), ...(settings.writable ?? [])],
         overlays: view ? [[view.dir, view.adminDir]] : [],
         hiddenDirs: secrets.dirs,
         hiddenFiles: secrets.files,
