@@ -19,7 +19,10 @@ export type BoxLayout = {
   network: AgentNetwork;
 };
 
-export const BWRAP = process.env.NIGHTSHIFT_BWRAP_BIN ?? 'bwrap';
+/** The bubblewrap program: `bwrap` on PATH, or NIGHTSHIFT_BWRAP_BIN. */
+export function bwrapBin(env: NodeJS.ProcessEnv): string {
+  return env.NIGHTSHIFT_BWRAP_BIN || 'bwrap';
+}
 
 /** What to tell a person when bubblewrap cannot run agents here. */
 export function missingBwrapMessage(detail: string): string {
@@ -37,21 +40,22 @@ export function baseArgs(network: AgentNetwork): string[] {
 }
 
 /** `bwrap <flags> -- file args` for one agent process. */
-export function bwrapArgv(layout: BoxLayout, file: string, args: readonly string[]): { file: string; args: string[] } {
+export function bwrapArgv(layout: BoxLayout, file: string, args: readonly string[], bin = 'bwrap'): { file: string; args: string[] } {
   const out = baseArgs(layout.network);
   for (const dir of layout.hiddenDirs) out.push('--tmpfs', dir);
   for (const path of layout.hiddenFiles) out.push('--ro-bind', '/dev/null', path);
   for (const path of new Set(layout.writable)) if (existsSync(path)) out.push('--bind', path, path);
   for (const [source, destination] of layout.overlays) out.push('--bind', source, destination);
   out.push('--setenv', 'NIGHTSHIFT_SANDBOXED', 'bwrap', '--chdir', layout.cwd, '--', file, ...args);
-  return { file: BWRAP, args: out };
+  return { file: bin, args: out };
 }
 
 /** Why bubblewrap cannot start a sandbox here, or undefined when it can (one `bwrap ... true`). */
 export async function probeBwrap(env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const probe = await captureProcess(BWRAP, [...baseArgs('none'), '--', 'true'], { cwd: '/', env });
+  const bin = bwrapBin(env);
+  const probe = await captureProcess(bin, [...baseArgs('none'), '--', 'true'], { cwd: '/', env });
   if (probe.exitCode === 0) return undefined;
   const why = probe.stderr.trim().split('\n').at(-1) ?? '';
-  if (probe.exitCode === -1 || /ENOENT|not found/i.test(why)) return `${BWRAP} is not installed`;
-  return `${BWRAP} failed: ${why || `exit ${probe.exitCode}`}`;
+  if (probe.exitCode === -1 || /ENOENT|not found/i.test(why)) return `${bin} is not installed`;
+  return `${bin} failed: ${why || `exit ${probe.exitCode}`}`;
 }

@@ -7,7 +7,7 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Agent, AgentOutcome, AgentRun } from '../agents/types.ts';
-import { bwrapArgv } from './bwrap.ts';
+import { bwrapArgv, bwrapBin } from './bwrap.ts';
 import type { AgentNetwork, BoxLayout } from './bwrap.ts';
 import { closeGitView, openGitView, takeBackBranch } from './git-view.ts';
 import { secretPlaces, vendorHomes } from './places.ts';
@@ -61,7 +61,7 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         hiddenFiles: secrets.files,
         network,
       };
-      const wrap: ProcessWrap = (file, args) => bwrapArgv(layout, file, args);
+      const wrap: ProcessWrap = (file, args) => bwrapArgv(layout, file, args, bwrapBin(input.env));
       try {
         const outcome = await agent.run({ ...input, sandbox: wrap, extraEnv: { TMPDIR: scratch, ...input.extraEnv } });
         if (!view || !KEEPS_BRANCH.has(input.role)) return outcome;
