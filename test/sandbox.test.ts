@@ -33,7 +33,7 @@ function daemons(): number {
   let count = 0;
   for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\0299.517\0') count++;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00299.517\x00') count++;
     } catch {
       // gone meanwhile
     }
