@@ -2,6 +2,8 @@
 // tries outside its worktree (the tickets file, the repository's config, hooks and target ref, the home
 // dir) fails at the OS level, byte for byte; a daemon it leaves behind dies with the sandbox.
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { commandAgent } from '../loop/agents/command.ts';
@@ -101,4 +103,24 @@ test('without bubblewrap the run stops before anything starts and names the pack
   await expect(openSandbox(options, { ...process.env, NIGHTSHIFT_BWRAP_BIN: '/nonexistent/bwrap' })).rejects.toThrow(/apt-get install bubblewrap.*--sandbox off/s);
   const off = await openSandbox({ ...options, sandbox: 'off' }, { ...process.env, NIGHTSHIFT_BWRAP_BIN: '/nonexistent/bwrap' });
   expect(off.event.mode).toBe('off');
+});
+
+test('network: host reaches the host, none reaches nothing, proxy only the allow-list', async () => {
+  const server = createServer((_req, res) => res.end('hello-from-host'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  try {
+    const probe = async (network: 'host' | 'none' | 'proxy') => {
+      const w = await world();
+      const agent = withSandbox(commandAgent('command:net-probe', [join(ROOT, 'test', 'agents', 'net-probe.sh'), String(port)]), { mode: 'on', network, protect: [] });
+      await agent.run({ role: 'worker', ticket: 'T-1', pass: 1, cwd: w.worktree, promptFile: join(w.pass, 'p'), resultFile: join(w.pass, 'r.json'), logFile: join(w.pass, 'log'), env: { ...process.env, NIGHTSHIFT_PROXY_ALLOW: '127.0.0.1' }, timeoutMs: 60_000 });
+      const log = readFileSync(join(w.pass, 'log'), 'utf8');
+      return `${readFileSync(join(w.worktree, 'net.txt'), 'utf8').trim()}${log.includes("the sandbox's proxy refused localhost") ? ' (proxy refused localhost)' : ''}`;
+    };
+    expect(await probe('host')).toBe('direct=hello-from-host allowed=no-proxy denied=no-proxy');
+    expect(await probe('none')).toBe('direct=failed allowed=no-proxy denied=no-proxy');
+    expect(await probe('proxy')).toBe('direct=failed allowed=hello-from-host denied=failed (proxy refused localhost)');
+  } finally {
+    server.close();
+  }
 });

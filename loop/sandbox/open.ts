@@ -17,9 +17,6 @@ export const SANDBOX_OFF_WARNING = 'agents run without the OS sandbox (--sandbox
 
 export async function openSandbox(options: Pick<RunOptions, 'sandbox' | 'agentNetwork' | 'repo' | 'cwd' | 'tickets'>, env: NodeJS.ProcessEnv): Promise<RunSandbox> {
   if (options.sandbox === 'off') return { wrap: (agent) => agent, event: { mode: 'off', network: 'host', detail: SANDBOX_OFF_WARNING } };
-  if (options.agentNetwork === 'proxy') {
-    throw new UsageError('bad-flag', '--agent-network proxy is not available yet. Use host (the agents reach any host) or none (no network).');
-  }
   const problem = await probeBwrap(env);
   if (problem) throw new UsageError('sandbox-unavailable', missingBwrapMessage(problem));
   const protect = [options.repo, options.cwd];

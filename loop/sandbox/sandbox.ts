@@ -4,13 +4,18 @@
 // private git view (git-view.ts) in place of the worktree's admin dir. The repository's config, hooks,
 // other refs, the tickets file, the state dir and the nightshift checkout are read-only; credentials are
 // hidden. After a worker's or heal agent's run the loop takes its branch back from the view.
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Agent, AgentOutcome, AgentRun } from '../agents/types.ts';
 import { bwrapArgv, bwrapBin } from './bwrap.ts';
 import type { AgentNetwork, BoxLayout } from './bwrap.ts';
 import { closeGitView, openGitView, takeBackBranch } from './git-view.ts';
 import { secretPlaces, vendorHomes } from './places.ts';
+import { allowedHosts, startProxy } from './proxy.ts';
+
+const FORWARD = fileURLToPath(new URL('./forward.ts', import.meta.url));
 
 export type SandboxMode = 'on' | 'off';
 
@@ -38,7 +43,6 @@ const KEEPS_BRANCH = new Set<AgentRun['role']>(['worker', 'heal']);
 export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
   if (settings.mode === 'off') return agent;
   const network = networkFor(agent.spec, settings.network);
-  if (network === 'proxy') throw new Error('sandbox network mode "proxy" is not available in this build; use host or none');
   return {
     spec: agent.spec,
     vendor: agent.vendor,
@@ -61,7 +65,13 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         hiddenFiles: secrets.files,
         network,
       };
-      const wrap: ProcessWrap = (file, args) => bwrapArgv(layout, file, args, bwrapBin(input.env));
+      // proxy: no network in the sandbox but a unix socket (a short path: sockets allow 108 bytes) to the allow-list proxy
+      const proxyDir = network === 'proxy' ? mkdtempSync(join(tmpdir(), 'nightshift-proxy-')) : undefined;
+      const proxy = proxyDir ? await startProxy(join(proxyDir, 's'), allowedHosts(agent.vendor, input.env)) : undefined;
+      if (proxyDir) layout.writable.push(proxyDir);
+      const wrap: ProcessWrap = (file, args) => proxy
+        ? bwrapArgv(layout, process.execPath, [FORWARD, proxy.socket, file, ...args], bwrapBin(input.env))
+        : bwrapArgv(layout, file, args, bwrapBin(input.env));
       try {
         const outcome = await agent.run({ ...input, sandbox: wrap, extraEnv: { TMPDIR: scratch, ...input.extraEnv } });
         if (!view || !KEEPS_BRANCH.has(input.role)) return outcome;
@@ -71,6 +81,11 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         return { kind: 'crashed', detail: `the sandbox could not hand the branch back: ${back.detail}`, durationMs: outcome.durationMs };
       } finally {
         if (view) closeGitView(view);
+        if (proxy) {
+          if (proxy.refused.length > 0) appendFileSync(input.logFile, `\nnightshift: the sandbox's proxy refused ${[...new Set(proxy.refused)].join(', ')} (not on the allow-list)\n`);
+          await proxy.close();
+        }
+        if (proxyDir) rmSync(proxyDir, { recursive: true, force: true });
       }
     },
   };
