@@ -30,7 +30,7 @@ export async function runCli(args: string[], options: { cwd?: string; env?: Node
  * The scripted agent appends each call to `<plan>.calls`, outside the worktree: the one file of the test's
  * own the agent sandbox must let it write (NIGHTSHIFT_SANDBOX_WRITABLE), nothing else of the test dir.
  */
-function withCallLogs(args: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+export function withCallLogs(args: string[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const logs = new Set<string>();
   for (const arg of args) {
     for (const match of arg.matchAll(/scripted\.mjs ([^\s,]+)/g)) logs.add(`${match[1]}.calls`);
