@@ -36,6 +36,8 @@ export const RunConfig = z.strictObject({
   maxDiscovered: z.number().int().min(0).optional(),
   setup: z.array(z.string().trim().min(1, 'a setup command cannot be empty')).optional(),
   preflight: z.boolean().optional(),
+  sandbox: z.enum(['on', 'off']).optional(),
+  agentNetwork: z.enum(['host', 'proxy', 'none']).optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -64,6 +66,10 @@ export type RunOptions = {
   setup: string[] | undefined;
   /** Run the batch's finish lines once on the target head before any agent starts. */
   preflight: boolean;
+  /** Every agent process in a bubblewrap sandbox (`on`, the default) or unconfined (`off`). */
+  sandbox: 'on' | 'off';
+  /** The agents' network in the sandbox; undefined: `host` for model CLIs, `none` for `command:` agents. */
+  agentNetwork: 'host' | 'proxy' | 'none' | undefined;
   cwd: string;
 };
 
@@ -71,6 +77,7 @@ export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|j
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
                [--setup CMD]... [--no-setup] [--no-preflight]
+               [--sandbox on|off] [--agent-network host|proxy|none]
 
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131; for --tracker github also
        owner/repo#120..#134, owner/repo#120,#131 or "owner/repo label:NAME"
@@ -79,6 +86,11 @@ SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 --setup CMD      prepares every worktree (repeatable; default: detected from the repo's lockfiles, e.g.
                  package-lock.json -> npm ci); --no-setup (or "setup": []) prepares nothing
 --no-preflight   skip running the batch's finish lines once on the target head before any agent starts
+--sandbox on|off every agent process runs in a bubblewrap sandbox (default on; it may write only its
+                 worktree and its own branch); off runs agents unconfined, with a warning
+--agent-network host|proxy|none
+                 the agents' network inside the sandbox (default: host for claude, codex and gemini,
+                 none for command: agents)
 
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
@@ -172,6 +184,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
         setup: { type: 'string', multiple: true },
         'no-setup': { type: 'boolean', default: false },
         'no-preflight': { type: 'boolean', default: false },
+        sandbox: { type: 'string' },
+        'agent-network': { type: 'string' },
       },
     });
   } catch (error) {
@@ -229,6 +243,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     maxDiscovered: config.maxDiscovered ?? 20,
     setup: values['no-setup'] ? [] : values.setup ?? config.setup,
     preflight: !values['no-preflight'] && config.preflight !== false,
+    sandbox: oneOf('sandbox', values.sandbox, ['on', 'off'] as const) ?? config.sandbox ?? 'on',
+    agentNetwork: oneOf('agent-network', values['agent-network'], ['host', 'proxy', 'none'] as const) ?? config.agentNetwork,
     cwd,
   };
 }
@@ -236,6 +252,12 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
 /** Slack's own webhook host gets Slack's shape; any other URL a generic JSON POST unless it says otherwise. */
 function defaultFormat(url: string): 'slack' | 'json' {
   return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'json';
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError('bad-flag', `--${flag} must be ${allowed.join(' or ')}, not "${text}".`);
 }
 
 function configPath(path: string | undefined, cwd: string): string {

@@ -20,10 +20,12 @@ export function writableDirs(input: AgentRun): string[] {
 }
 
 export function codexArgs(input: AgentRun, model: string | undefined, lastMessageFile: string): string[] {
-  const writable = writableDirs(input);
+  // Inside nightshift's own sandbox (loop/sandbox) Codex's bubblewrap cannot start (no capabilities to map
+  // a nested user namespace), and ours already confines it more tightly: its own sandbox is turned off.
+  const writable = input.sandbox ? [] : writableDirs(input);
   return [
     'exec', '--json',
-    '-s', 'workspace-write',
+    '-s', input.sandbox ? 'danger-full-access' : 'workspace-write',
     ...(model ? ['-m', model] : []),
     '-c', 'model_reasoning_effort="high"',
     ...writable.flatMap((dir) => ['--add-dir', dir]),

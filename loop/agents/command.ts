@@ -16,9 +16,10 @@ export function commandAgent(spec: string, argv: string[]): Agent {
     // a command agent could be any model: only the very same command counts as the same vendor
     vendor: vendorOf(spec),
     async run(input: AgentRun): Promise<AgentOutcome> {
+      const start = input.sandbox ? input.sandbox(file, args) : { file, args };
       const result = await runProcess({
-        file,
-        args,
+        file: start.file,
+        args: start.args,
         cwd: input.cwd,
         env: agentEnvironment(input),
         timeoutMs: input.timeoutMs,

@@ -42,7 +42,8 @@ export type CliFinish = { kind: 'exited'; exitCode: number; durationMs: number; 
 /** Runs the CLI; `output` is what it printed during this run (the log may hold earlier runs). */
 export async function runHeadless(file: string, args: string[], env: NodeJS.ProcessEnv, input: AgentRun): Promise<CliFinish> {
   const before = existsSync(input.logFile) ? statSync(input.logFile).size : 0;
-  const result = await runProcess({ file, args, cwd: input.cwd, env, timeoutMs: input.timeoutMs, signal: input.signal, logFile: input.logFile, onSpawn: input.onSpawn, kind: `agent:${input.role}`, niceness: AGENT_NICENESS });
+  const start = input.sandbox ? input.sandbox(file, args) : { file, args };
+  const result = await runProcess({ file: start.file, args: start.args, cwd: input.cwd, env, timeoutMs: input.timeoutMs, signal: input.signal, logFile: input.logFile, onSpawn: input.onSpawn, kind: `agent:${input.role}`, niceness: AGENT_NICENESS });
   const output = redactLog(input.logFile, before, env);
   switch (result.kind) {
     case 'exited': return { kind: 'exited', exitCode: result.exitCode, durationMs: result.durationMs, output };

@@ -22,6 +22,8 @@ export type AgentRun = {
   timeoutMs: number;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
+  /** Set by the sandbox (loop/sandbox): every process the adapter starts goes through it. */
+  sandbox?: (file: string, args: readonly string[]) => { file: string; args: string[] };
 };
 
 /** What the agent's CLI reported besides the result file. */

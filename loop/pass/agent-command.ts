@@ -2,11 +2,16 @@
 // which may not load the agent adapters into its own process. The job names the spec, the role, the
 // worktree, the prompt already rendered to a file, the result file and the log; the outcome (how the
 // agent ended and what its CLI reported it cost) is written to the job's `outcome` file. The result file
-// itself is read and validated by the caller.
+// itself is read and validated by the caller. The agent runs in the same bubblewrap sandbox as a
+// worker's (its network by its adapter's default) whenever bubblewrap works here, unless
+// NIGHTSHIFT_SANDBOX=off; the heal branch it commits is taken back into the checkout after its run.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UsageError, formatZodIssues } from '../../trackers/errors.ts';
 import { openAgent } from '../agents/open.ts';
+import { probeBwrap } from '../sandbox/bwrap.ts';
+import { withSandbox } from '../sandbox/sandbox.ts';
+import { extraWritable } from '../sandbox/open.ts';
 
 const AgentJob = z.strictObject({
   spec: z.string().min(1),
@@ -30,7 +35,10 @@ export async function runAgentCommand(argv: string[], io: Io): Promise<number> {
   const parsed = AgentJob.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new UsageError('bad-agent-job', `agent job ${file} is invalid:\n${formatZodIssues(parsed.error.issues)}`);
   const job = parsed.data;
-  const agent = openAgent(job.spec, job.startCwd);
+  const unsandboxed = openAgent(job.spec, job.startCwd);
+  const off = io.env.NIGHTSHIFT_SANDBOX === 'off' || (await probeBwrap(io.env)) !== undefined;
+  if (off) io.stderr(`nightshift: the ${job.role} agent runs without the OS sandbox (${io.env.NIGHTSHIFT_SANDBOX === 'off' ? 'NIGHTSHIFT_SANDBOX=off' : 'bubblewrap cannot run here'})\n`);
+  const agent = off ? unsandboxed : withSandbox(unsandboxed, { mode: 'on', network: undefined, protect: [job.startCwd], writable: extraWritable(io.env) });
   const controller = new AbortController();
   process.once('SIGTERM', () => controller.abort());
   const outcome = await agent.run({

@@ -70,7 +70,7 @@ export function renderHtmlReport(state: LoadedState, options: { now?: string; ru
 <title>nightshift report: ${h(model.batch ?? '?')}</title><style>${REPORT_CSS}</style></head><body>
 <h1>nightshift report: ${h(model.batch ?? '?')}${options.run ? ` <span class="muted">run ${h(options.run)}</span>` : ''}</h1>
 <p class="muted">${h(start.slice(0, 19).replace('T', ' '))}Z to ${h(end.slice(0, 19).replace('T', ' '))}Z · state dir <code>${h(state.dir)}</code> · loop ${h(state.liveness)}</p>
-<div class="cards">
+${model.sandboxOff ? `<p class="warning"><b>Warning:</b> ${h(model.sandboxOff)}</p>\n` : ''}<div class="cards">
 <div class="card">oracle's final verdict<b><span class="verdict ${verdictClass}" id="verdict">${h(oracle?.verdict ?? 'never asked')}</span></b>${oracle ? `${oracle.satisfied}/${oracle.total} satisfied` : ''}</div>
 <div class="card">duration<b>${formatDuration(Date.parse(end) - Date.parse(start))}</b>${model.runs.length} run(s)</div>
 <div class="card">worker passes<b>${passes.length}</b>${tickets.length} ticket(s)</div>

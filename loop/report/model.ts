@@ -67,6 +67,8 @@ export type BatchModel = {
   workers: number | undefined;
   agent: string | undefined;
   reviewers: string[];
+  /** Set when agents ran without the OS sandbox (`--sandbox off`): the warning to show. */
+  sandboxOff: string | undefined;
   state: string | undefined;
   runs: RunRecord[];
   tickets: Map<string, TicketRecord>;
@@ -86,7 +88,7 @@ export type BatchModel = {
 
 export function emptyModel(): BatchModel {
   return {
-    batch: undefined, label: undefined, workers: undefined, agent: undefined, reviewers: [], state: undefined,
+    batch: undefined, label: undefined, workers: undefined, agent: undefined, reviewers: [], sandboxOff: undefined, state: undefined,
     runs: [], tickets: new Map(), running: new Map(), counts: undefined, oracle: undefined, spentUsd: 0,
     discovered: [], heals: [], interventions: [], confirms: [], audits: [], first: undefined, last: undefined,
   };
@@ -138,7 +140,12 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       model.agent = str(e.agent) ?? model.agent;
       model.reviewers = Array.isArray(e.reviewers) ? e.reviewers.map(String) : model.reviewers;
       model.state = str(e.state) ?? model.state;
+      model.sandboxOff = undefined;
       model.runs.push({ id: run, start: e.ts, end: undefined, exitCode: undefined, reason: undefined });
+      return;
+    }
+    case 'sandbox-off': {
+      model.sandboxOff = str(e.detail) ?? 'agents ran without the OS sandbox';
       return;
     }
     case 'run-end': {

@@ -54,6 +54,7 @@ export function renderTextReport(state: LoadedState, options: { run?: string } =
     lines.push(`  run ${run.id}: ${run.start.slice(0, 19).replace('T', ' ')}Z, ${run.end ? `exit ${String(run.exitCode)} - ${run.reason ?? ''}` : state.liveness === 'running' ? 'running' : 'ended without a run-end (killed?)'}`);
   }
   const oracle = model.oracle;
+  if (model.sandboxOff) lines.push(`WARNING:       ${model.sandboxOff}`);
   lines.push(`oracle:        ${oracle ? `${oracle.verdict}, ${oracle.satisfied}/${oracle.total} satisfied${oracle.problem ? ` - ${oracle.problem.split('\n')[0]}` : ''}` : 'never asked'}`);
   lines.push(`time:          ${formatDuration(span)} over ${model.runs.length} run(s), ${passes} worker pass(es)`);
   lines.push(`cost:          ${formatUsd(model.spentUsd)}${budget === undefined ? '' : ` of a ${formatUsd(budget)} budget`}`);

@@ -8,6 +8,7 @@ import { FatalError, UsageError } from '../../trackers/errors.ts';
 import type { ExitCodeValue } from '../../trackers/errors.ts';
 import { openTracker } from '../../trackers/open.ts';
 import { openAgent } from '../agents/open.ts';
+import { openSandbox } from '../sandbox/open.ts';
 import type { Budget } from '../schedule/budget.ts';
 import { openNotifier } from '../notify/notify.ts';
 import type { Notifier } from '../notify/notify.ts';
@@ -52,9 +53,11 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const stateDir = options.state ?? defaultStateDir(options.repo, options.batch.label, deps.env);
   const paths = statePaths(stateDir);
   const run = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 6)}`;
+  // bubblewrap missing is exit 2 before anything starts; --sandbox off is a warning in every view
+  const sandbox = await openSandbox(options, deps.env);
   const opened = await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env);
-  const agent = openAgent(options.agent, options.cwd);
-  const reviewers = options.review.map((spec) => openAgent(spec, options.cwd));
+  const agent = sandbox.wrap(openAgent(options.agent, options.cwd));
+  const reviewers = options.review.map((spec) => sandbox.wrap(openAgent(spec, options.cwd)));
   const repo = openGit(options.repo);
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
@@ -114,7 +117,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
-  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees });
+  log.emit({ type: 'run-start', batch: options.batch.spec, label: options.batch.label, workers: options.workers, agent: agent.spec, reviewers: reviewers.map((r) => r.spec), state: stateDir, reaped: lock.reaped, stale_worktrees: staleWorktrees, sandbox: sandbox.event });
+  if (options.sandbox === 'off') log.emit({ type: 'sandbox-off', detail: sandbox.event.detail });
   // heals are judged between loop processes: this loop tells of those no earlier one did
   if (options.notify.length > 0) for (const notice of healNotices(noticeCtx, readEvents(paths.events))) notifier.send(notice);
   const counters = { oracle: 0 };

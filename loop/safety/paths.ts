@@ -20,6 +20,8 @@ export type GateContext = {
   scratch?: string;
   /** The ticket's own branch (`nightshift/<KEY>`); other tickets' branches are protected like the target. */
   ownBranch?: string;
+  /** The agent runs in nightshift's OS sandbox (loop/sandbox): its git sees a private view of the repository. */
+  sandboxed?: boolean;
 };
 
 /** A resolved word: an absolute path, or unknown (an expansion the gate cannot evaluate). */
@@ -139,7 +141,7 @@ export function gateContext(cwd: string, env: NodeJS.ProcessEnv, home: string): 
   const ownBranch = env.NIGHTSHIFT_TICKET && env.NIGHTSHIFT_ROLE !== 'heal' ? `nightshift/${env.NIGHTSHIFT_TICKET}` : undefined;
   return {
     worktree: realOrSelf(worktree), cwd: realOrSelf(cwd), home, protectedBranches: [...new Set([...target, 'main', 'master'])], allowedFiles,
-    ...(scratch ? { scratch } : {}), ...(ownBranch ? { ownBranch } : {}),
+    ...(scratch ? { scratch } : {}), ...(ownBranch ? { ownBranch } : {}), ...(inSandbox(env) ? { sandboxed: true } : {}),
   };
 }
 
@@ -148,5 +150,18 @@ function realOrSelf(path: string): string {
     return realpathSync(path);
   } catch {
     return resolve(path);
+  }
+}
+
+/**
+ * Whether this process runs inside nightshift's sandbox: the marker bubblewrap sets, and a user
+ * namespace (a uid map other than the host's identity map), which a process outside cannot fake.
+ */
+export function inSandbox(env: NodeJS.ProcessEnv): boolean {
+  if (env.NIGHTSHIFT_SANDBOXED !== 'bwrap') return false;
+  try {
+    return readFileSync('/proc/self/uid_map', 'utf8').trim().split(/\s+/).join(' ') !== '0 0 4294967295';
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,7 @@
 // rewrite of the target branch's history (reset --hard or rebase or amend on it, branch -f/-D/-m of it,
 // update-ref of it, filter-branch/filter-repo, reflog expiry). The ticket's own branch is the agent's.
 import type { GateContext } from './paths.ts';
-import { checkedOutBranch, mayWrite, resolveWord } from './paths.ts';
+import { checkedOutBranch, isInside, mayWrite, resolveWord } from './paths.ts';
 import { hasFlag, positionals } from './args.ts';
 import type { Invocation } from './invocation.ts';
 import type { Word } from './shell.ts';
@@ -36,6 +36,12 @@ export function checkGit(command: Invocation, ctx: GateContext): string | undefi
   };
   const onProtected = isProtected(branchHere);
   const target = ctx.protectedBranches[0] ?? 'main';
+
+  // In the sandbox the agent's git writes a private view of the repository, of which the loop takes back
+  // only the ticket's own branch: history rewrites inside the worktree (a reset, a branch moved, a reflog
+  // expired) cannot reach the target or another ticket. Pushes, clones, worktree removal, and any git
+  // pointed at another directory are judged as before.
+  if (ctx.sandboxed && dir !== null && isInside(dir, ctx.worktree) && !['push', 'clone', 'worktree', 'config'].includes(sub ?? '')) return undefined;
 
   switch (sub) {
     case 'push': {

@@ -32,6 +32,7 @@ export function renderBlock(model: BatchModel, options: BlockOptions): Piece[][]
     { text: `  ${options.phase ?? 'running'} ${clock(options.now - since)}`, style: 'dim' },
     { text: `  up to ${model.workers ?? '?'} agent(s) at a time`, style: 'dim' },
   ]);
+  if (model.sandboxOff) rows.push([{ text: 'WARNING ', style: 'red' }, { text: model.sandboxOff, style: 'red' }]);
   rows.push(progressRow(model));
   rows.push(statusRow(model, options.budgetUsd));
   const workers = [...model.running.values()].sort((a, b) => a.start.localeCompare(b.start));

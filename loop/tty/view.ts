@@ -50,6 +50,7 @@ function describe(e: Stamped): string {
     case 'blocked-check-start': return `blocked claim checked by ${spec(e.checker)}`;
     case 'blocked-check': return `blocked claim ${String(e.verdict)}: ${firstLine(e.reason)}`;
     case 'ticket-gated': return `gated for a person: ${firstLine(e.reason)}`;
+    case 'sandbox-off': return `WARNING: ${String(e.detail)}`;
     case 'stale-git-lock': return `removed a stale git lock ${String(e.path)} (${Math.round(Number(e.age_ms) / 1_000)} s old, left by a killed git)`;
     case 'foreign-target-move': return `the target branch was moved outside the loop (${String(e.when)}): expected ${String(e.expected).slice(0, 12)}, found ${String(e.found).slice(0, 12)}${e.kept ? `, kept ${String(e.kept)}` : ''}`;
     case 'heal-accepted': return `heal ${String(e.commit).slice(0, 12)} accepted: the loop restarts from the healed code`;

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench -- --real [--json] [--workers N] [--keep]`: a batch on a real npm project instead (test/bench/real.ts).
 // `npm run bench -- --serve [--json] [--tickets 200]`: the dashboard's load time and memory (test/bench/serve.ts).
+// `npm run bench -- --sandbox-cost [--json] [--starts N]`: the agent sandbox's cost per agent start (test/bench/sandbox-cost.ts).
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira|github] [--keep]
 //                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
@@ -51,6 +52,10 @@ async function main(): Promise<number> {
   if (process.argv.includes('--serve')) {
     const { runServeBench } = await import('./serve.ts');
     return runServeBench(process.argv.slice(2).filter((arg) => arg !== '--serve'));
+  }
+  if (process.argv.includes('--sandbox-cost')) {
+    const { runSandboxCost } = await import('./sandbox-cost.ts');
+    return runSandboxCost(process.argv.slice(2).filter((arg) => arg !== '--sandbox-cost'));
   }
   if (process.argv.includes('--real')) {
     const { runRealBench } = await import('./real.ts');

@@ -7,7 +7,7 @@ import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { execa } from 'execa';
-import { ROOT, SCRIPTED_AGENT } from '../helpers/cli.ts';
+import { ROOT, SCRIPTED_AGENT, withCallLogs } from '../helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from '../helpers/repo.ts';
 
 type Setup = Awaited<ReturnType<typeof setup>>;
@@ -29,7 +29,7 @@ async function setup(heal: object, breakPrompt: boolean) {
   writeFileSync(planFile, JSON.stringify({ worker: { files: { 'feature.txt': 'x\n' }, commit: true }, heal }));
   const agent = `command:${process.execPath} ${SCRIPTED_AGENT} ${planFile}`;
   const env = { ...process.env, NIGHTSHIFT_LEDGER_DIR: '' };
-  const cli = (...args: string[]) => execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), ...args], { cwd: dir, env, reject: false, stdin: 'ignore', timeout: 300_000 });
+  const cli = (...args: string[]) => execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), ...args], { cwd: dir, env: withCallLogs(args, env), reject: false, stdin: 'ignore', timeout: 300_000 });
   const run = () => cli('run', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent} a,${agent} b`,
     '--heal', agent, '--max-passes', '1', '--state', join(dir, 'state'));
   const oracle = () => cli('oracle', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo);

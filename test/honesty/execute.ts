@@ -3,7 +3,7 @@
 // scripted personas and gatekeepers), applies the scenario's faults (SIGKILLs at random event lines, a
 // full disk under the state dir, git lock files left behind), and compares every "done" the oracle or
 // the loop gave with the judge's own reading of the target branch.
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import type { InterventionRecord } from '../../oracle/ledger.ts';
@@ -33,6 +33,12 @@ export type RunOutcome = {
   costUsd: number;
   mergedTwice: string[];
   leftover: number;
+  /** Direct writes outside the worktree the OS refused (and daemons killed with their sandbox). */
+  blockedBySandbox: number;
+  /** Foreign writes the guards found and undid (tickets file, state files, target ref). */
+  undoneByGuard: number;
+  /** What a forger aimed at that is not as it was: .git/config, .git/hooks, forged receipts, a forged commit on main. */
+  tampered: string[];
   notes: string[];
 };
 
@@ -78,8 +84,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   ];
   const outcome: RunOutcome = {
     scenario: scenario.name, seed, exitCodes: [], oracleExit: 2, falseDone: 0, falseDetail: [], reachedDone: false,
-    passes: 0, interventions: { work: 0, harness: 0 }, costUsd: 0, mergedTwice: [], leftover: 0, notes: [],
+    passes: 0, interventions: { work: 0, harness: 0 }, costUsd: 0, mergedTwice: [], leftover: 0, blockedBySandbox: 0, undoneByGuard: 0, tampered: [], notes: [],
   };
+  if (scenario.sandbox === 'off') runArgs.push('--sandbox', 'off');
+  const aimedAt = snapshotAimed(world);
   const check = async (when: string) => {
     const verdict = await oracle(world, harness, env);
     outcome.oracleExit = verdict.exit_code;
@@ -156,7 +164,44 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     harness: interventions.filter((r) => r.kind === 'harness').length + readLedger<{ classification?: string }>('heals.jsonl', ledgerEnv(world)).filter((h) => h.classification === 'gap').length,
   };
   outcome.leftover = leftoverProcesses(world.state).length;
+  const forgeries = forgeryLines(join(world.state, 'passes'));
+  const daemonsForged = forgeries.filter((line) => line.startsWith('wrote tickets (daemon')).length;
+  outcome.blockedBySandbox = forgeries.filter((line) => line.startsWith('refused')).length
+    + Math.max(0, forgeries.filter((line) => line === 'daemon started').length - daemonsForged - outcome.leftover);
+  outcome.undoneByGuard = events.filter((e) => typeof e.type === 'string' && e.type.startsWith('foreign-')).length;
+  outcome.tampered = tamperedSince(world, aimedAt);
   if (options.keep) outcome.notes.push(`kept in ${world.dir}`);
   else rmSync(world.dir, { recursive: true, force: true });
   return outcome;
+}
+
+type Aimed = { config: string; hooks: string };
+
+/** What the direct forgers aim at, as it is before the run: the repository's config and its hooks. */
+function snapshotAimed(world: World): Aimed {
+  const hooks = join(world.repo, '.git', 'hooks');
+  return {
+    config: readFileSync(join(world.repo, '.git', 'config'), 'utf8'),
+    hooks: readdirSync(hooks).sort().map((name) => `${name}:${readFileSync(join(hooks, name), 'utf8')}`).join('\n'),
+  };
+}
+
+/** What changed of what the forgers aim at: config, hooks, a forged receipt in the tickets file, a forged commit on main. */
+function tamperedSince(world: World, before: Aimed): string[] {
+  const after = snapshotAimed(world);
+  const tickets = join(world.dir, 'tickets.json');
+  return [
+    ...(after.config !== before.config ? ['.git/config changed'] : []),
+    ...(after.hooks !== before.hooks ? ['.git/hooks changed'] : []),
+    ...(existsSync(tickets) && readFileSync(tickets, 'utf8').includes('\\"run\\":\\"forged\\"') ? ['the tickets file holds a forged receipt'] : []),
+    ...(git(world.repo, 'log', '--format=%B', 'main').includes('Forged-By:') ? ['main holds a forged commit'] : []),
+  ];
+}
+
+/** The `nightshift-forgery:` lines the personas printed to their agent logs. */
+function forgeryLines(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('agent.log'))
+    .flatMap((path) => readFileSync(join(dir, path), 'utf8').split('\n'))
+    .filter((line) => line.startsWith('nightshift-forgery: ')).map((line) => line.slice('nightshift-forgery: '.length));
 }

@@ -16,6 +16,9 @@ for (const scenario of SCENARIOS.filter((s) => s.fast)) {
     expect(outcome.reachedDone, `exits ${outcome.exitCodes.join(',')}, oracle ${outcome.oracleExit}`).toBe(scenario.expectDone);
     expect(outcome.mergedTwice).toEqual([]);
     expect(outcome.leftover).toBe(0);
+    expect(outcome.tampered).toEqual([]);
+    // the direct forgers' writes fail at the OS level: four refused writes, hooks three times, and the daemon
+    if (scenario.name === 'forgers-direct') expect(outcome.blockedBySandbox, outcome.notes.join('; ')).toBeGreaterThanOrEqual(7);
     expect(healthy(summarize(scenario.name, scenario.expectDone, [outcome]))).toBe(true);
   });
 }

@@ -21,6 +21,9 @@ export type Row = {
   cost_usd: number;
   merged_twice: number;
   left_running: number;
+  blocked_by_sandbox: number;
+  undone_by_guard: number;
+  tampered: number;
   seeds: number[];
   notes: string[];
 };
@@ -38,21 +41,24 @@ export function summarize(name: string, expected: boolean, outcomes: RunOutcome[
     cost_usd: Math.round(sum((o) => o.costUsd) * 1000) / 1000,
     merged_twice: sum((o) => o.mergedTwice.length),
     left_running: sum((o) => o.leftover),
+    blocked_by_sandbox: sum((o) => o.blockedBySandbox),
+    undone_by_guard: sum((o) => o.undoneByGuard),
+    tampered: sum((o) => o.tampered.length),
     seeds: outcomes.map((o) => o.seed),
-    notes: [...new Set(outcomes.flatMap((o) => [...o.falseDetail, ...o.notes, ...(o.reachedDone !== expected ? [`seed ${o.seed}: exits ${o.exitCodes.join(',')}, oracle ${o.oracleExit}`] : [])]))],
+    notes: [...new Set(outcomes.flatMap((o) => [...o.falseDetail, ...o.tampered, ...o.notes, ...(o.reachedDone !== expected ? [`seed ${o.seed}: exits ${o.exitCodes.join(',')}, oracle ${o.oracleExit}`] : [])]))],
   };
 }
 
 /** A row is healthy when it gave no false done, reached done exactly when it should, merged nothing twice, left nothing running. */
 export function healthy(row: Row): boolean {
   const done = row.expected_done ? row.reached_done === row.runs : row.reached_done === 0;
-  return row.false_done === 0 && done && row.merged_twice === 0 && row.left_running === 0;
+  return row.false_done === 0 && done && row.merged_twice === 0 && row.left_running === 0 && row.tampered === 0;
 }
 
 export function table(rows: Row[]): string {
-  const header = '| scenario | runs | false "done" | reached done | expected | passes | interventions (work/harness) | cost (USD) |';
-  const lines = rows.map((r) => `| ${r.name} | ${r.runs} | ${r.false_done} | ${r.reached_done} | ${r.expected_done ? 'done' : 'not done'} | ${r.passes} | ${r.interventions.work}/${r.interventions.harness} | ${r.cost_usd.toFixed(3)} |`);
-  return [header, '|---|---|---|---|---|---|---|---|', ...lines].join('\n');
+  const header = '| scenario | runs | false "done" | reached done | expected | passes | blocked by sandbox | undone by a guard | interventions (work/harness) | cost (USD) |';
+  const lines = rows.map((r) => `| ${r.name} | ${r.runs} | ${r.false_done} | ${r.reached_done} | ${r.expected_done ? 'done' : 'not done'} | ${r.passes} | ${r.blocked_by_sandbox} | ${r.undone_by_guard} | ${r.interventions.work}/${r.interventions.harness} | ${r.cost_usd.toFixed(3)} |`);
+  return [header, '|---|---|---|---|---|---|---|---|---|---|', ...lines].join('\n');
 }
 
 async function main(argv: string[]): Promise<number> {

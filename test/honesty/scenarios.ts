@@ -17,6 +17,8 @@ export type Scenario = {
   /** `lying-loop`: run from a clone of this checkout with a lying loop committed into it (test/helpers/lying-loop.ts). */
   checkout?: 'lying-loop';
   maxPasses?: number;
+  /** `off`: agents run without the OS sandbox, so the guards that watch and undo are what is proven. */
+  sandbox?: 'off';
   tickets(random: () => number): WorldTicket[];
 };
 
@@ -54,8 +56,23 @@ export const SCENARIOS: Scenario[] = [
   persona('test-weakener', 'WEA', false, true),
   persona('crasher', 'CRA', true),
   persona('hanger', 'HAN', true, true),
-  persona('forger-tickets', 'FOT', false, true),
-  persona('forger-target', 'FOR', false, true),
+  // these two forge through paths the sandbox closes; without it the guards must undo what they did
+  persona('forger-tickets', 'FOT', false, true, { sandbox: 'off' }),
+  persona('forger-target', 'FOR', false, true, { sandbox: 'off' }),
+  // direct writes outside the worktree, and a daemon that forges after the run: the sandbox refuses them
+  persona('forger-write-tickets', 'FWT', false),
+  persona('forger-write-hooks', 'FWH', false),
+  persona('forger-write-config', 'FWC', false),
+  persona('forger-write-target', 'FWG', false),
+  persona('forger-daemon', 'FDM', false),
+  { name: 'forgers-direct', prefix: 'FDX', tracker: 'local', expectDone: false, fast: true, tickets: () => [
+    { key: 'FDX-1', persona: 'forger-write-tickets', blockedBy: [] },
+    { key: 'FDX-2', persona: 'forger-write-hooks', blockedBy: [] },
+    { key: 'FDX-3', persona: 'forger-write-config', blockedBy: [] },
+    { key: 'FDX-4', persona: 'forger-write-target', blockedBy: [] },
+    { key: 'FDX-5', persona: 'forger-daemon', blockedBy: [] },
+    { key: 'FDX-6', persona: 'honest', blockedBy: [] },
+  ] },
   persona('forger-trailer', 'FTR', true),
   persona('destructive', 'DES', true),
   // a later merge breaks two earlier tickets: the final audit reopens them and honest passes repair them

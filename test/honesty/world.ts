@@ -62,6 +62,9 @@ export function buildWorld(prefix: string, tickets: WorldTicket[], options: { sl
   const spec = join(dir, 'spec.json');
   writeFileSync(spec, JSON.stringify({
     target: 'main',
+    repo,
+    ticketsFile: join(dir, 'tickets.json'),
+    stateDir: join(dir, 'state'),
     slowMs: options.slowMs ?? 1200,
     personas: Object.fromEntries(tickets.map((t) => [t.key, t.persona])),
     tickets: Object.fromEntries(tickets.map((t) => [t.key, { file: `work/${t.key}.txt`, content: `done-${t.key}`, test: `tests/${t.key}.test.mjs` }])),

@@ -39,7 +39,9 @@ test('forged tickets (done with receipts, human-gated) and a forged event are un
   const agent = (name: string) => `command:${process.execPath} ${SCRIPTED_AGENT} ${plan} ${name}`;
   const oracle = (file = tickets) => runCli(['oracle', 'APP-1..APP-3', '--tracker', 'local', '--tickets', file, '--repo', repo]);
   const run = await runCli(['run', 'APP-1..APP-3', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent('worker'),
-    '--review', `${agent('alpha')},${agent('beta')}`, '--max-passes', '4', '--workers', '1', '--state', state]);
+    '--review', `${agent('alpha')},${agent('beta')}`, '--max-passes', '4', '--workers', '1', '--state', state,
+    // the guards themselves are under test: in the sandbox these writes fail before any guard sees them
+    '--sandbox', 'off']);
   expect(run.exitCode).toBe(0);
   // unguarded, pass 2 would land APP-1 and its human-gated labels would end the batch as "needs a human"
   expect(run.stdout).toMatch(/APP-1 pass 2 ended: outside-changes/);

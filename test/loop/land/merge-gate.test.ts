@@ -169,8 +169,12 @@ Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
     'worker:APP-3': { files: { 'three.txt': 'x\n' }, commit: true },
   }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['test -f two.txt'] }, { key: 'APP-3', verify: ['test -f three.txt'], blockedBy: ['APP-2'] }]);
   const before = await git(t.repo, 'rev-parse', 'main');
-  const run = await runCli(['run', ...t.args]);
+  // the guard itself is under test: in the sandbox the move would change only the agent's private view
+  const run = await runCli(['run', ...t.args, '--sandbox', 'off']);
   expect(run.exitCode).toBe(0);
+  // the warning is in the plain event lines and in the summary at the end
+  expect(run.stdout).toContain('WARNING: agents run without the OS sandbox (--sandbox off)');
+  expect(run.stdout).toMatch(/^WARNING: {7}agents run without the OS sandbox/m);
   expect(run.stdout).toMatch(/APP-1 pass 1 ended: outside-changes/);
   const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8');
   expect(events).toContain('"type":"foreign-target-move"');

@@ -27,7 +27,9 @@ function isAlive(pid: number): boolean {
 }
 
 test('one loop per batch; after a SIGKILL the next start reaps the agents, removes the worktrees and finishes', async () => {
-  const setup = writeSimBatch(tempDir(), [sim('K-1', 600_000), sim('K-2', 600_000)], { workers: 2, prefix: 'K' });
+  const made = writeSimBatch(tempDir(), [sim('K-1', 600_000), sim('K-2', 600_000)], { workers: 2, prefix: 'K' });
+  // the reaping of agents that outlive a killed loop is under test: in the sandbox they die with it
+  const setup = { ...made, runArgs: [...made.runArgs, '--sandbox', 'off'] };
   const first = startLoop(setup.runArgs);
   await first.waitForLine(/agent .* started/, 2);
 
@@ -60,7 +62,8 @@ test('the wall-clock limit kills the agent and the grandchild holding its output
   const setup = writeSimBatch(dir, [sim('W-1', 0)], { workers: 1, maxPasses: 1, prefix: 'W' });
   const pidFile = join(dir, 'grandchild.pid');
   const args = setup.runArgs.map((a) => (a.startsWith('command:') && a.includes('sleep-agent') ? `command:${AGENTS_DIR}hang-agent.sh ${pidFile}` : a));
-  const loop = startLoop([...args, '--worker-minutes', '0.01']);
+  // the agent writes its grandchild's host pid outside its worktree: unconfined, as the group kill is under test
+  const loop = startLoop([...args, '--worker-minutes', '0.01', '--sandbox', 'off']);
   const result = await loop.child;
   expect(result.exitCode).toBe(1);
   const end = readEventLines(setup.state).find((e) => e.type === 'agent-end');
