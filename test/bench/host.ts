@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { percentile } from './measure.ts';
 
 export type HostCalibration = {
   cores: number;
@@ -18,12 +19,6 @@ export type HostCalibration = {
   load_average: number[];
 };
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
-
 function timed(fn: () => void, times: number): number {
   const samples: number[] = [];
   for (let i = 0; i < times; i++) {
@@ -31,7 +26,7 @@ function timed(fn: () => void, times: number): number {
     fn();
     samples.push(performance.now() - start);
   }
-  return Number(median(samples).toFixed(2));
+  return Number(percentile(samples, 50).toFixed(2));
 }
 
 const MIB = Buffer.alloc(1 << 20, 7);

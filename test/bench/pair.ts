@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { percentile } from './measure.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const LOOP_MAIN = join(ROOT, 'loop', 'main.ts');
@@ -43,12 +44,7 @@ export function cpuByKindPerTicket(sampledS: Record<string, number>, processCpu:
 /** The figures compared between the two revisions (lower is better for each). */
 const COMPARED = ['ratio', 'overhead_ms_p50', 'pickup_ms_p95', 'loop_cpu_ms_per_ticket', 'peak_rss_mb', 'harness_peak_pss_mb'] as const;
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? null) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
-}
+const medianOrNull = (values: number[]): number | null => (values.length > 0 ? percentile(values, 50) : null);
 
 async function revOf(ref: string): Promise<string> {
   const result = await execa('git', ['-C', ROOT, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { reject: false });
@@ -83,8 +79,8 @@ export async function runPaired(input: {
     }
     const summary: Record<string, { a: number | null; b: number | null; b_over_a: number | null }> = {};
     for (const figure of COMPARED) {
-      const ma = median(runsA.map((r) => Number(r[figure])).filter(Number.isFinite));
-      const mb = median(runsB.map((r) => Number(r[figure])).filter(Number.isFinite));
+      const ma = medianOrNull(runsA.map((r) => Number(r[figure])).filter(Number.isFinite));
+      const mb = medianOrNull(runsB.map((r) => Number(r[figure])).filter(Number.isFinite));
       summary[figure] = { a: ma, b: mb, b_over_a: ma && mb !== null ? Number((mb / ma).toFixed(3)) : null };
     }
     return {
