@@ -10,10 +10,13 @@ test('a rate-limited worker is rerun within the same pass, which then ends on it
   const dir = tempDir();
   const bin = join(dir, 'bin');
   mkdirSync(bin);
-  // the first call answers like Claude Code at its usage limit (retry in one second), later ones work
+  // the first call answers like Claude Code at its usage limit (retry in one second), later ones work; the
+  // calls are counted in a file the agent sandbox lets it write (NIGHTSHIFT_SANDBOX_WRITABLE)
+  const calls = join(dir, 'claude-calls');
+  writeFileSync(calls, '');
   writeFileSync(join(bin, 'claude'), `#!/bin/sh
-if [ ! -f "${dir}/limited" ]; then
-  touch "${dir}/limited"
+echo call >> "${calls}"
+if [ "$(wc -l < "${calls}")" -eq 1 ]; then
   printf '{"type":"result","subtype":"success","is_error":true,"num_turns":1,"result":"Claude AI usage limit reached|%s","total_cost_usd":0,"session_id":"s"}\\n' "$(( $(date +%s) + 1 ))"
   exit 1
 fi
@@ -26,7 +29,7 @@ STANDIN_SCENARIO=ok exec "${process.execPath}" "${join(ROOT, 'test', 'bin', 'cla
   writeFileSync(planFile, '{}');
   const reviewer = `command:${process.execPath} ${SCRIPTED_AGENT} ${planFile}`;
   const run = await runCli(['run', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', 'claude', '--review', `${reviewer} a,${reviewer} b`, '--max-passes', '1', '--state', join(dir, 'state')],
-    { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NIGHTSHIFT_LEDGER_DIR: dir } });
+    { env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NIGHTSHIFT_LEDGER_DIR: dir, NIGHTSHIFT_SANDBOX_WRITABLE: calls } });
   const events = readFileSync(join(dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(events.filter((e) => e.type === 'rate-limited')).toEqual([expect.objectContaining({ ticket: 'APP-1', pass: 1, detail: expect.stringContaining('usage limit') })]);
   expect(events.filter((e) => e.type === 'agent-start').map((e) => [e.pass, e.rerun])).toEqual([[1, undefined], [1, 1]]);
