@@ -60,3 +60,12 @@ test('demo refuses a non-empty directory and writes nothing', async () => {
   expect(again.exitCode).toBe(2);
   expect(again.stderr).toContain('is not empty');
 });
+
+test('where bubblewrap cannot run, the demo still runs: its scripted agents get --sandbox off (a real run would stop)', async () => {
+  const env = { ...process.env, NIGHTSHIFT_BWRAP_BIN: join(tempDir(), 'no-such-bwrap') };
+  const without = await runCli(['demo', '--setup-only', '--dir', join(tempDir(), 'demo')], { env });
+  expect(without.exitCode).toBe(0);
+  expect((parse(without.stdout.trim()) as string[]).slice(-2)).toEqual(['--sandbox', 'off']);
+  const withBwrap = await runCli(['demo', '--setup-only', '--dir', join(tempDir(), 'demo')]);
+  expect(withBwrap.stdout).not.toContain('--sandbox');
+});
