@@ -75,6 +75,8 @@ async function main(): Promise<number> {
       // the flags heal/supervisor.ts starts the loop with (LOOP_NODE_FLAGS)
       'node-flags': { type: 'string', default: LOOP_NODE_FLAGS.join(' ') },
       'agent-cpu': { type: 'boolean', default: false },
+      // the agents' OS sandbox (the loop's default is on); off measures the harness without it
+      sandbox: { type: 'string', default: 'on' },
       pair: { type: 'string' },
       runs: { type: 'string', default: '1' },
     },
@@ -96,7 +98,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const config: BenchConfig = { count, workers, seconds, seed, tracker, keep: values.keep, json: values.json, nodeFlags: values['node-flags'], agentCpu: values['agent-cpu'] };
+  const config: BenchConfig = { count, workers, seconds, seed, tracker, keep: values.keep, json: values.json, nodeFlags: values['node-flags'], agentCpu: values['agent-cpu'], sandbox: values.sandbox === 'off' ? 'off' : 'on' };
   if (values.pair !== undefined) {
     const runs = Math.round(positive('runs', values.runs));
     let paired: Awaited<ReturnType<typeof runPaired>>;
@@ -123,7 +125,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean };
+type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean; sandbox: 'on' | 'off' };
 
 /** One bench run of the loop at `loopMain` (this checkout's, or a paired revision's). */
 async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report: Record<string, unknown>; exitCode: number | null }> {
@@ -135,7 +137,7 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
   const bound = lowerBoundMs(tickets, workers);
   // linear|jira: the same tickets served by the loopback simulator, the real adapters talking HTTP to it
   const sim = tracker === 'local' ? undefined : await startSimulator(tracker, setup.tickets);
-  const runArgs = sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs;
+  const runArgs = [...(sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs), '--sandbox', config.sandbox];
   if (!config.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
 
   const started = Date.now();
@@ -169,6 +171,7 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
     tracker,
     seed,
     agent_cpu: config.agentCpu,
+    sandbox: config.sandbox,
     node_flags: nodeFlags.join(' '),
     exit_code: result.exitCode ?? null,
     done_tickets: figures.doneTickets,
