@@ -34,6 +34,11 @@ export type LoopContext = {
   environment: Environment;
   /** Undoes and records foreign writes to the tickets file and the loop's state files (absent in some tests). */
   foreignWrites?: ForeignWrites;
+  /**
+   * Whether the agents' sandbox keeps them from writing the repository outside their worktree (no
+   * snapshot of the refs and the main checkout around each pass is then needed). Absent: not known, snapshot.
+   */
+  sandboxConfinesRepo?: boolean;
   /** Aborted when the tracker shows the ticket's pass must stop (a person canceled it or moved it to done). */
   trackerStop?: (key: string) => AbortSignal | undefined;
 };

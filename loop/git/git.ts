@@ -1,8 +1,8 @@
 // The loop's git (git itself, through the subprocess module): a repository opened with a clean
 // environment and the loop's own identity, waits on git's lock files, and the names of ticket branches
 // and trailers. Worktrees are in worktrees.ts, the target branch's merges and reverts in target.ts.
-import { rm, stat } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { captureProcess } from '../process/subprocess.ts';
 
 /** nightshift commits (merges, reverts) under its own name, whatever the machine's git config says. */
@@ -67,13 +67,62 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
     worktreeChain = next.catch(() => undefined);
     return next;
   };
-  return {
+  const git: Git = {
     raw(args) {
       if (args[0] !== 'worktree') return run(args);
       if (args[1] === 'list') return run(args).catch(() => inTurn(args));
       return inTurn(args);
     },
   };
+  opened.set(git, dir);
+  return git;
+}
+
+/** The directory each Git of openGit runs in, for the branch reads that need no git process. */
+const opened = new WeakMap<Git, string>();
+/** Each directory's common git dir (undefined: not found, ask git). */
+const commonDirs = new Map<string, Promise<string | undefined>>();
+
+/** The common git dir of a repository's top or a linked worktree's top, read from `.git` (no git process). */
+async function commonDirOf(dir: string): Promise<string | undefined> {
+  const dotGit = join(dir, '.git');
+  try {
+    if ((await stat(dotGit)).isDirectory()) return dotGit;
+    const admin = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(dotGit, 'utf8'))?.[1];
+    if (!admin) return undefined;
+    const adminDir = resolve(dir, admin);
+    const common = (await readFile(join(adminDir, 'commondir'), 'utf8')).trim();
+    return isAbsolute(common) ? common : resolve(adminDir, common);
+  } catch {
+    return undefined;
+  }
+}
+
+const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
+
+/**
+ * A branch's commit read from its loose ref file, as git itself reads it (git writes it through a lock
+ * file and a rename, so a read sees the old id or the new one); undefined where git must be asked: no
+ * loose file (the ref is packed, or absent), a symbolic ref, a reftable repository (its refs/heads is a
+ * file), a directory git was not opened at the top of. Git writes only commits to refs/heads/, so the
+ * id is what `rev-parse <ref>^{commit}` prints. About four reads a ticket, each a git process before.
+ */
+async function looseBranch(git: Git, ref: string): Promise<string | undefined> {
+  const dir = opened.get(git);
+  if (dir === undefined || !ref.startsWith('refs/heads/') || ref.includes('..') || /[\s~^:?*[\\]/.test(ref)) return undefined;
+  let common = commonDirs.get(dir);
+  if (!common) {
+    common = commonDirOf(dir);
+    commonDirs.set(dir, common);
+  }
+  const root = await common;
+  if (root === undefined) return undefined;
+  try {
+    const text = await readFile(join(root, ref), 'utf8');
+    return OBJECT_ID.test(text) ? text.trim() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** git's message when a lock file is in the way (`index.lock`, `refs/heads/main.lock`, `packed-refs.lock` ...). */
@@ -116,6 +165,8 @@ async function waitOutLock(path: string, waitMs: number): Promise<void> {
 }
 
 export async function revParse(git: Git, ref: string): Promise<string | undefined> {
+  const loose = await looseBranch(git, ref);
+  if (loose) return loose;
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
   } catch {

@@ -1,9 +1,9 @@
 // Only the loop moves the target branch. The guard knows where the loop last put it; a move by anyone
 // else (a worker's `git branch -f main`, a push into the repo) is undone as a compare-and-swap, kept on
 // a `refs/nightshift/foreign/*` ref so nothing is lost, and recorded.
+import { revParse } from '../git/git.ts';
+import type { Git } from '../git/git.ts';
 import type { EventLog } from '../state/state.ts';
-
-type Git = { raw(args: string[]): Promise<string> };
 
 export type TargetGuard = {
   /** Where the loop last put the target: merges and reverts compare-and-swap against this. */
@@ -28,7 +28,7 @@ export type TargetGuard = {
 
 export async function openTargetGuard(repo: Git, target: string, log: EventLog): Promise<TargetGuard> {
   const ref = `refs/heads/${target}`;
-  const head = async () => (await repo.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]).catch(() => '')).trim();
+  const head = async () => (await revParse(repo, ref)) ?? '';
   let expected = await head();
   const foreignHeads: string[] = [];
   // the heads the loop put the target at, in order (each move's commit has the one before as a parent)

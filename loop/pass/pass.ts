@@ -25,6 +25,7 @@ import { cannotStart, setupLog } from '../worktree/environment.ts';
 import { forgetAgent, recordAgent } from '../state/state.ts';
 import { finishLine, verifyFilePath } from '../worktree/verify.ts';
 import { outsideChanges, snapshotOutside } from '../safety/outside.ts';
+import type { OutsideSnapshot } from '../safety/outside.ts';
 import type { AgentOutcome } from '../agents/types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -57,10 +58,13 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   // them in the agent's slot. Never during a merge: a merge moves the target ref before it syncs the
   // checked-out files, and a snapshot between the two would see another ticket's landing as a change
   // made by this pass.
+  // None where the sandbox keeps the agents out of the repository: its refs and main checkout are read-only there.
   const undoneBefore = ctx.targetGuard.undone().length;
-  const snapshot = snapshotStillGood(head?.outside, undoneBefore)
-    ? Promise.resolve(head.outside.snapshot)
-    : ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
+  const snapshot: Promise<OutsideSnapshot | undefined> = ctx.sandboxConfinesRepo
+    ? Promise.resolve(undefined)
+    : snapshotStillGood(head?.outside, undoneBefore)
+      ? Promise.resolve(head.outside.snapshot)
+      : ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
   void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
@@ -149,9 +153,11 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // rather than inside the lock, beside that check.
     const [guard, outsideAfter] = await Promise.all([
       ctx.targetGuard.untouched().then((ok) => (ok ? { kind: 'ok' as const } : ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key])))),
-      ctx.readBesideMerges(() => snapshotOutside(ctx.repo)),
+      outsideBefore ? ctx.readBesideMerges(() => snapshotOutside(ctx.repo)) : undefined,
     ]);
-    const outside = await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.movedForward(older, newer));
+    const outside = outsideBefore && outsideAfter
+      ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.movedForward(older, newer))
+      : [];
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
     // the move may have been undone already (by another ticket's merge): the culprit's branch holds it

@@ -87,6 +87,8 @@ export function openWarm(ctx: LoopContext, options: { refreshMs?: number; onRefr
       if (merged) return { merged };
       const worktree = await prepareWorktree(ctx.repo, target, key, ctx.paths.worktree(key), ctx.targetGuard.rev(), ctx.worktrees.acquire);
       // taken once the worktree is ready (it lists the ticket's branch), and again while the pass waits
+      // no snapshot where the sandbox keeps agents out of the repository (loop/sandbox/open.ts)
+      if (ctx.sandboxConfinesRepo) return { worktree };
       const outside = await takeSnapshot();
       const head: HeadStart = { worktree, ...(outside ? { outside } : {}) };
       keepRecent(key, token, head);

@@ -114,6 +114,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
     trackerStop: (key) => watch.signalOf(key),
+    sandboxConfinesRepo: sandbox.confinesRepo,
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));

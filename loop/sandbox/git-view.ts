@@ -45,7 +45,7 @@ export async function openGitView(cwd: string, parent: string, env: NodeJS.Proce
   const linked = linkedWorktree(cwd);
   if (!linked) return undefined;
   const { adminDir, commonDir } = linked;
-  const refs = await captureProcess('git', ['--git-dir', commonDir, 'for-each-ref', '--format=%(objectname) %(refname)'], { cwd: commonDir, env });
+  const refs = await captureProcess('git', ['--git-dir', commonDir, 'for-each-ref', '--format=%(objectname) %(refname)'], { cwd: commonDir, env, kind: 'git:for-each-ref' });
   if (refs.exitCode !== 0) throw new Error(`cannot list the refs of ${commonDir}: ${refs.stderr.trim()}`);
   const dir = mkdtempSync(join(parent, 'git-view-'));
   mkdirSync(join(dir, 'objects', 'info'), { recursive: true });
@@ -106,7 +106,7 @@ export async function takeBackBranch(view: GitView, env: NodeJS.ProcessEnv): Pro
   const fetched = await captureProcess('git', [
     '--git-dir', view.commonDir, '-c', 'protocol.file.allow=always', '-c', 'gc.auto=0', '-c', 'maintenance.auto=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--update-head-ok',
     view.dir, `+${branch}:${branch}`,
-  ], { cwd: view.commonDir, env });
+  ], { cwd: view.commonDir, env, kind: 'git:fetch' });
   if (fetched.exitCode !== 0) return { kind: 'failed', detail: fetched.stderr.trim().split('\n').slice(-3).join(' ') };
   return { kind: 'moved', from: view.startHead, to };
 }

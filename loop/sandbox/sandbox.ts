@@ -1,7 +1,8 @@
 // Every agent in an OS sandbox: `withSandbox(agent, settings)` wraps an adapter so each process it
 // starts runs under bubblewrap (bwrap.ts) with a read-only root, and writable only: the worktree, the
 // agent's own pass dir (prompt, result, a private TMPDIR), its journal, the home dirs its CLI needs, and a
-// private git view (git-view.ts) in place of the worktree's admin dir. The repository's config, hooks,
+// private git view (git-view.ts) in place of the worktree's admin dir for a worker or heal agent (a
+// reviewer's is read-only: it may not commit). The repository's config, hooks,
 // other refs, the tickets file, the state dir and the nightshift checkout are read-only; credentials are
 // hidden. After a worker's or heal agent's run the loop takes its branch back from the view.
 import { appendFileSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
@@ -37,7 +38,7 @@ export function networkFor(spec: string, network: AgentNetwork | undefined): Age
   return network ?? (spec.startsWith('command:') ? 'none' : 'host');
 }
 
-/** Roles whose branch the loop takes back after the run (a reviewer's or blocked-check's commits are dropped). */
+/** Roles that may commit, in a private view whose branch the loop takes back after the run. */
 const KEEPS_BRANCH = new Set<AgentRun['role']>(['worker', 'heal']);
 
 export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
@@ -55,7 +56,9 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         mkdirSync(dirname(journal), { recursive: true });
         closeSync(openSync(journal, 'a'));
       }
-      const view = await openGitView(input.cwd, passDir, input.env);
+      // only a role whose branch is taken back gets a writable view; a reviewer or blocked-check reads
+      // the repository as it is, its worktree's admin dir read-only like the rest (nothing of it to drop)
+      const view = KEEPS_BRANCH.has(input.role) ? await openGitView(input.cwd, passDir, input.env) : undefined;
       const secrets = secretPlaces(input.env, settings.protect);
       const layout: BoxLayout = {
         cwd: input.cwd,
@@ -74,7 +77,7 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         : bwrapArgv(layout, file, args, bwrapBin(input.env));
       try {
         const outcome = await agent.run({ ...input, sandbox: wrap, extraEnv: { TMPDIR: scratch, ...input.extraEnv } });
-        if (!view || !KEEPS_BRANCH.has(input.role)) return outcome;
+        if (!view) return outcome;
         const back = await takeBackBranch(view, input.env);
         if (back.kind !== 'failed') return outcome;
         appendFileSync(input.logFile, `\nnightshift: the sandbox could not hand the branch back: ${back.detail}\n`);

@@ -92,9 +92,9 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
 
   const clock = join(dir, '.pool-clock');
   const handOut = async (path: string, checkout: Checkout, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>): Promise<void> => {
-    const commit = checkout.kind === 'detached' && FULL_ID.test(checkout.commit)
-      ? checkout.commit
-      : (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
+    // a new branch or a detached head at a full id is there: git is asked only for a name
+    const known = checkout.kind === 'detached' ? checkout.commit : checkout.kind === 'new-branch' ? checkout.at : '';
+    const commit = FULL_ID.test(known) ? known : (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
     await mkdir(dir, { recursive: true });
     await writeFile(clock, '');
     inUse.set(path, { gitlink, commondir, commit, readyAt: (await lstat(clock, { bigint: true })).ctimeNs });

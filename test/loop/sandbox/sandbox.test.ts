@@ -66,7 +66,7 @@ test('a sandboxed worker commits its branch; its writes to the tickets file, .gi
   expect(readdirSync(w.pass).filter((name) => name.startsWith('git-view-'))).toEqual([]);
 });
 
-test('a reviewer\'s commits stay in its view: the branch is not taken back', async () => {
+test('a reviewer cannot move the branch: its worktree\'s git dir is read-only, no view is taken back', async () => {
   const w = await world();
   const head = await git(w.repo, 'rev-parse', 'nightshift/T-1');
   const agent = withSandbox(commandAgent('command:forger', [FORGER, w.repo, w.tickets]), { mode: 'on', network: undefined, protect: [] });
