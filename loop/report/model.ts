@@ -76,7 +76,10 @@ export type BatchModel = {
   running: Map<string, PassRecord>;
   counts: Counts | undefined;
   oracle: OracleRecord | undefined;
+  /** What the batch spent: the larger of its passes' costs summed and the loop's own figure (spentFrom). */
   spentUsd: number;
+  /** The two figures spentUsd is the larger of: pass-end costs summed, and the last `spent_usd` the loop logged. */
+  spentFrom: { passes: number; logged: number };
   discovered: DiscoveredRecord[];
   heals: HealRecord[];
   interventions: InterventionRecord[];
@@ -89,7 +92,7 @@ export type BatchModel = {
 export function emptyModel(): BatchModel {
   return {
     batch: undefined, label: undefined, workers: undefined, agent: undefined, reviewers: [], sandboxOff: undefined, state: undefined,
-    runs: [], tickets: new Map(), running: new Map(), counts: undefined, oracle: undefined, spentUsd: 0,
+    runs: [], tickets: new Map(), running: new Map(), counts: undefined, oracle: undefined, spentUsd: 0, spentFrom: { passes: 0, logged: 0 },
     discovered: [], heals: [], interventions: [], confirms: [], audits: [], first: undefined, last: undefined,
   };
 }
@@ -166,8 +169,10 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       const started = Array.isArray(e.started) ? e.started.length : 0;
       const counts = { done: num(c.satisfied) ?? 0, running: (num(c.running) ?? 0) + started, ready: Math.max(0, (num(c.ready) ?? 0) - started), blocked: num(c.blocked) ?? 0, gated: num(c.gated) ?? 0, exhausted: num(c.exhausted) ?? 0, canceled: num(c.canceled) ?? 0 };
       model.counts = { ...counts, total: Object.values(counts).reduce((a, b) => a + b, 0) };
-      // the loop's own sum also counts passes a crash cut short (they have no pass-end)
-      model.spentUsd = Math.max(model.spentUsd, num(e.spent_usd) ?? 0);
+      // the loop's own sum (the batch's, every run's) also counts passes a crash cut short (they have
+      // no pass-end); it is the same money as the passes' costs, so the larger of the two, never both
+      model.spentFrom.logged = Math.max(model.spentFrom.logged, num(e.spent_usd) ?? 0);
+      model.spentUsd = Math.max(model.spentFrom.passes, model.spentFrom.logged);
       return;
     }
     case 'pass-start': {
@@ -187,7 +192,8 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       pass.outcome = str(e.outcome);
       pass.reason = str(e.reason);
       pass.costUsd = num(e.cost_usd) ?? pass.costUsd;
-      model.spentUsd += pass.costUsd;
+      model.spentFrom.passes += pass.costUsd;
+      model.spentUsd = Math.max(model.spentFrom.passes, model.spentFrom.logged);
       model.running.delete(e.ticket);
       return;
     }
