@@ -71,6 +71,39 @@ export const ISSUE_CONTEXT_QUERY = `query NightshiftIssue($id: String!, $label: 
   issueLabels(filter: { name: { eq: $label } }, first: 50) @include(if: $withLabel) { nodes { id name team { id } } }
 }`;
 
+/**
+ * What a move needs of one issue: its id, state, and its team's states (about 70 points; the whole
+ * write context below costs about 380). The team's states are kept for the run, so a later move of
+ * an issue whose id is known needs no read at all.
+ */
+export const MOVE_CONTEXT_QUERY = `query NightshiftMove($id: String!) {
+  issue(id: $id) {
+    id identifier
+    state { id type }
+    team { id key states(first: 50) { nodes { id type position } } }
+  }
+}`;
+export const MoveContextAnswer = z.object({
+  issue: z.object({
+    id: z.string(),
+    identifier: z.string(),
+    state: z.object({ id: z.string(), type: z.string() }),
+    team: z.object({ id: z.string(), key: z.string(), states: z.object({ nodes: z.array(z.object({ id: z.string(), type: z.string(), position: z.number() })) }) }),
+  }),
+});
+export type TeamState = z.infer<typeof MoveContextAnswer>['issue']['team']['states']['nodes'][number];
+
+/** What a comment needs: the issue's id and its newest comment (a retried create is not made twice). */
+export const COMMENT_CONTEXT_QUERY = `query NightshiftComment($id: String!) {
+  issue(id: $id) {
+    id
+    head: comments(first: 1) { nodes { body createdAt } }
+    tail: comments(last: 1) { nodes { body createdAt } }
+  }
+}`;
+const EndComment = z.object({ nodes: z.array(z.object({ body: z.string(), createdAt: z.string() })) });
+export const CommentContextAnswer = z.object({ issue: z.object({ id: z.string(), head: EndComment, tail: EndComment }) });
+
 /** What creating an issue needs: the team, its labels by name, related issues, and the issue if a retry already made it. */
 export const CREATE_CONTEXT_QUERY = `query NightshiftCreate($team: String!, $labels: [String!]!, $related: IssueFilter!, $newId: ID!) {
   teams(filter: { key: { eq: $team } }, first: 1) { nodes { id key } }

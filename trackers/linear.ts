@@ -9,15 +9,15 @@ import { TrackerError, UsageError } from './errors.ts';
 import { connectLinear } from './linear-client.ts';
 import type { LinearConnection } from './linear-client.ts';
 import {
-  BATCH_QUERY, BatchAnswer, CHANGED_QUERY, ChangedAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY, ISSUE_REST_QUERY,
-  IssueContextAnswer, IssueRestAnswer, PAGE_SIZE,
+  BATCH_QUERY, BatchAnswer, CHANGED_QUERY, COMMENT_CONTEXT_QUERY, ChangedAnswer, CommentContextAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
+  ISSUE_REST_QUERY, IssueContextAnswer, IssueRestAnswer, MOVE_CONTEXT_QUERY, MoveContextAnswer, PAGE_SIZE,
 } from './linear-queries.ts';
 
 /** Room for discovered tickets on a batch's first page, beyond the keys of its range. */
 const DISCOVERED_ROOM = 10;
 /** Issues per page of a changes read (ids and times only: ~2.4 points each asked for; a quiet poll costs ~49). */
 const CHANGED_PAGE = 20;
-import type { BatchPage, CommentNode, IssueContext, IssueNode, IssueRest, LabelNode } from './linear-queries.ts';
+import type { BatchPage, CommentNode, IssueContext, IssueNode, IssueRest, LabelNode, TeamState } from './linear-queries.ts';
 import type { GateOptions } from './retry.ts';
 import { TicketKey } from './types.ts';
 import type { NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
@@ -80,9 +80,17 @@ function toTicket(node: IssueNode): Ticket {
   };
 }
 
+/** The first state of the category's types, by the team's order. */
+function stateFor(states: readonly TeamState[], state: StateCategory): TeamState | undefined {
+  return TARGET_TYPES[state].flatMap((type) => states.filter((s) => s.type === type).sort((a, b) => a.position - b.position))[0];
+}
+
 export function openLinearTracker(options: LinearTrackerOptions): Tracker {
   const linear: LinearConnection = connectLinear(options);
   let lastBatchTeam: string | undefined;
+  /** Issue ids by key, from every read; each team's workflow states, from moves (the run's writes need no read for them). */
+  const issueIds = new Map<string, string>();
+  const teamStates = new Map<string, TeamState[]>();
 
   async function context(key: string, label?: string): Promise<IssueContext> {
     return linear.read(`read ${key}`, ISSUE_CONTEXT_QUERY, { id: key, label: label ?? '', withLabel: label !== undefined }, IssueContextAnswer);
@@ -131,14 +139,19 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
   }
 
   /** Every issue matching `filter`, complete (the first page asks for `first`, the rest for full pages). */
-  async function readFiltered(filter: Record<string, unknown>, firstPage: number): Promise<Ticket[]> {
+  async function readFiltered(filter: Record<string, unknown>, firstPage: number, expected = firstPage): Promise<Ticket[]> {
     const nodes = new Map<string, IssueNode>();
     let after: string | null = null;
     let first = firstPage;
     do {
       const page: BatchPage = await linear.read('batch read', BATCH_QUERY, { filter, first, after }, BatchAnswer);
-      first = PAGE_SIZE;
-      for (const node of page.issues.nodes) nodes.set(node.id, node);
+      for (const node of page.issues.nodes) {
+        nodes.set(node.id, node);
+        issueIds.set(node.identifier, node.id);
+      }
+      // Linear prices a page by the size asked: the next asks for what is still expected (and room for
+      // discovered tickets), not a full page, unless the pages run past that
+      first = Math.min(PAGE_SIZE, Math.max(DISCOVERED_ROOM, expected - nodes.size));
       after = page.issues.pageInfo.hasNextPage ? page.issues.pageInfo.endCursor : null;
     } while (after !== null);
     const tickets: Ticket[] = [];
@@ -157,7 +170,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       // Linear prices a page by the size asked, not the size found: the first page asks for the range
       // and a few discovered tickets (a batch of 10 costs ~1,900 points instead of ~8,700 of the
       // 250,000 an hour allows); a batch with more discovered work reads on in full pages
-      const tickets = await readFiltered(filter, Math.min(PAGE_SIZE, batch.keys.length + DISCOVERED_ROOM));
+      const tickets = await readFiltered(filter, Math.min(PAGE_SIZE, batch.keys.length + DISCOVERED_ROOM), batch.keys.length + DISCOVERED_ROOM);
       const found = new Set(tickets.map((t) => t.key));
       return { tickets, missing: batch.keys.filter((key) => !found.has(key)) };
     },
@@ -176,19 +189,29 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
 
     async readTickets(keys: readonly string[]) {
       if (keys.length === 0) return [];
-      return readFiltered({ or: keysFilter(keys) }, Math.min(PAGE_SIZE, keys.length));
+      return readFiltered({ or: keysFilter(keys) }, Math.min(PAGE_SIZE, keys.length), keys.length);
     },
 
     rateLimit: () => linear.rateLimit(),
 
 
     async moveTicket(key: string, state: StateCategory) {
+      // an issue whose id and team's states are known moves in one request; if that fails (the team's
+      // workflow changed, the issue moved team) the states are read again
+      const id = issueIds.get(key);
+      const known = teamStates.get(splitKey(key).prefix);
+      const direct = known && stateFor(known, state);
+      if (id && direct) {
+        const moved = await linear.gate.retry(`move ${key}`, () => expectSuccess(`move ${key}`, () => linear.sdk.updateIssue(id, { stateId: direct.id }))).then(() => true, () => false);
+        if (moved) return;
+        teamStates.delete(splitKey(key).prefix);
+      }
       await linear.gate.retry(`move ${key}`, async () => {
-        const { issue } = await context(key);
+        const { issue } = await linear.read(`read ${key}`, MOVE_CONTEXT_QUERY, { id: key }, MoveContextAnswer);
+        issueIds.set(key, issue.id);
+        teamStates.set(issue.team.key, issue.team.states.nodes);
         if (linearCategory(issue.state.type) === state) return;
-        const candidates = TARGET_TYPES[state].flatMap((type) =>
-          issue.team.states.nodes.filter((s) => s.type === type).sort((a, b) => a.position - b.position));
-        const target = candidates[0];
+        const target = stateFor(issue.team.states.nodes, state);
         if (!target) {
           throw new TrackerError('linear-no-state', `Linear team ${issue.team.key} has no workflow state of type ${TARGET_TYPES[state].join(' or ')} to move ${key} to ${state}. Add one in the team's workflow settings.`);
         }
@@ -199,7 +222,7 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
     async comment(key: string, body: string) {
       const id = randomUUID();
       await linear.gate.retry(`comment on ${key}`, async () => {
-        const { issue } = await context(key);
+        const { issue } = await linear.read(`read ${key}`, COMMENT_CONTEXT_QUERY, { id: key }, CommentContextAnswer);
         const latest = [...issue.head.nodes, ...issue.tail.nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt)).at(-1);
         if (latest?.body === body) return;
         await expectSuccess(`comment on ${key}`, () => linear.sdk.createComment({ id, issueId: issue.id, body }));
