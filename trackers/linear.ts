@@ -14,7 +14,7 @@ import {
 } from './linear-queries.ts';
 
 /** Room for discovered tickets on a batch's first page, beyond the keys of its range. */
-const DISCOVERED_ROOM = 10;
+export const DISCOVERED_ROOM = 10;
 /** Issues per page of a changes read (ids and times only: ~2.4 points each asked for; a quiet poll costs ~49). */
 const CHANGED_PAGE = 20;
 import type { BatchPage, CommentNode, IssueContext, IssueNode, IssueRest, LabelNode, TeamState } from './linear-queries.ts';

@@ -263,8 +263,16 @@ async function linearTimerCost(tickets: number): Promise<{ requests: number; poi
   const { BATCH_QUERY, CHANGED_QUERY, PAGE_SIZE } = await import('../../trackers/linear-queries.ts');
   const schema = buildSchema(LINEAR_SDL);
   const delta = queryComplexity(schema, parse(CHANGED_QUERY), { first: 20 });
-  const pages = Math.ceil(tickets / PAGE_SIZE);
-  const full = pages * queryComplexity(schema, parse(BATCH_QUERY), { first: PAGE_SIZE }) ;
+  const { DISCOVERED_ROOM } = await import('../../trackers/linear.ts');
+  // the pages a full read asks for, as trackers/linear.ts sizes them: each for what is still expected
+  const expected = tickets + DISCOVERED_ROOM;
+  let pages = 0;
+  let full = 0;
+  for (let got = 0; got < expected; pages++) {
+    const first = Math.min(PAGE_SIZE, Math.max(DISCOVERED_ROOM, expected - got));
+    full += queryComplexity(schema, parse(BATCH_QUERY), { first });
+    got += first;
+  }
   const polls = 3600 / FIELD_POLL_S;
   const reconciles = 3600 / FIELD_RECONCILE_S;
   return { requests: polls + reconciles * pages, points: polls * delta + reconciles * full };
