@@ -20,6 +20,8 @@ export type Snapshot = {
   tracker: Tracker;
   /** Brings the snapshot up to date; the keys whose tickets changed (every key after a full read). */
   refresh(): Promise<string[]>;
+  /** The batch as last read, without reading (undefined before the first read). */
+  current(): BatchRead | undefined;
   /** Full and delta reads made so far. */
   reads(): { full: number; delta: number };
 };
@@ -106,5 +108,5 @@ export function openSnapshot(inner: Tracker, batch: Batch, options: SnapshotOpti
     createTicket: (input) => inner.createTicket(input),
     requestCount: () => inner.requestCount(),
   };
-  return { batch, tracker, refresh, reads: () => ({ ...counts }) };
+  return { batch, tracker, refresh, current: () => current, reads: () => ({ ...counts }) };
 }

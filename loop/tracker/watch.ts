@@ -72,18 +72,18 @@ export function openTrackerWatch(options: WatchOptions): TrackerWatch {
     busy = true;
     try {
       const keys = await options.snapshot.refresh();
-      if (keys.length === 0) return;
-      const read: BatchRead = await options.snapshot.tracker.readBatch(options.snapshot.batch);
-      const byKey = new Map(read.tickets.map((t) => [t.key, t]));
-      for (const key of keys) {
-        const stop = stops.get(key);
-        const reason = stop ? stopReason(byKey.get(key), stop.state) : undefined;
-        if (reason && stop && !stop.controller.signal.aborted) {
+      // every running pass against the snapshot, not only the keys this read found changed: the loop's
+      // own reads refresh the same snapshot, and a cancel one of them saw first is this timer's to act on
+      const read: BatchRead | undefined = options.snapshot.current();
+      const byKey = new Map((read?.tickets ?? []).map((t) => [t.key, t]));
+      for (const [key, stop] of stops) {
+        const reason = stopReason(byKey.get(key), stop.state);
+        if (reason && !stop.controller.signal.aborted) {
           stop.controller.abort(reason);
           options.onStop(key, reason);
         }
       }
-      signal();
+      if (keys.length > 0) signal();
     } catch (error) {
       options.onError((error as Error).message);
     } finally {
