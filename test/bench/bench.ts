@@ -21,6 +21,7 @@ import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
 import { calibrateHost } from './host.ts';
 import { figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './measure.ts';
 import { PairError, cpuByKindPerTicket, runPaired } from './pair.ts';
+import { linearTimerCost } from './tracker-timers.ts';
 
 const LOOP_MAIN = fileURLToPath(new URL('../../loop/main.ts', import.meta.url));
 const SIM_DIR = fileURLToPath(new URL('../sim/', import.meta.url));
@@ -243,7 +244,7 @@ async function trackerPerHour(counts: { requests: number; points: number } | und
   if (!counts) return { tracker_points_per_hour: null, tracker_requests_per_hour: null, tracker_basis: 'local tracker: no HTTP requests; measured with --tracker linear|jira' };
   const scale = FIELD_AGENT_S / Math.max(0.001, meanAgentMs / 1000);
   const fieldS = makespanMs / 1000 + (boundMs / 1000) * (scale - 1);
-  const timers = tracker === 'linear' ? await linearTimerCost(tickets) : { requests: 3600 / FIELD_POLL_S + Math.ceil(tickets / 100) + 1, points: 0 };
+  const timers = tracker === 'linear' ? await linearTimerCost(tickets, FIELD_POLL_S, FIELD_RECONCILE_S) : { requests: 3600 / FIELD_POLL_S + Math.ceil(tickets / 100) + 1, points: 0 };
   const perHour = (n: number, timer: number) => Math.round((n / fieldS) * 3600 + timer);
   return {
     tracker_points_per_hour: tracker === 'linear' ? perHour(counts.points, timers.points) : null,
@@ -253,29 +254,6 @@ async function trackerPerHour(counts: { requests: number; points: number } | und
     tracker_timer_per_hour: { requests: Math.round(timers.requests), points: tracker === 'linear' ? Math.round(timers.points) : null },
     tracker_basis: `simulator requests (loop and oracle) over ${(fieldS / 3600).toFixed(2)} field hours (makespan + lower bound x (${scale.toFixed(0)} - 1): scripted agents of ${(meanAgentMs / 1000).toFixed(2)} s stretched to ${FIELD_AGENT_S} s), plus the timers at field rate (a delta read every ${FIELD_POLL_S} s, a full reconcile every ${FIELD_RECONCILE_S} s)${tracker === 'linear' ? '; points as the simulator prices them (Linear\'s published rules)' : '; Jira prices requests only'}`,
   };
-}
-
-/** Requests and points an hour of the loop's Linear timers cost with nothing changing: priced, not assumed. */
-async function linearTimerCost(tickets: number): Promise<{ requests: number; points: number }> {
-  const { buildSchema, parse } = await import('graphql');
-  const { queryComplexity } = await import('../sim/linear-complexity.ts');
-  const { LINEAR_SDL } = await import('../sim/linear-schema.ts');
-  const { BATCH_QUERY, CHANGED_QUERY, PAGE_SIZE } = await import('../../trackers/linear-queries.ts');
-  const schema = buildSchema(LINEAR_SDL);
-  const delta = queryComplexity(schema, parse(CHANGED_QUERY), { first: 20 });
-  const { DISCOVERED_ROOM } = await import('../../trackers/linear.ts');
-  // the pages a full read asks for, as trackers/linear.ts sizes them: each for what is still expected
-  const expected = tickets + DISCOVERED_ROOM;
-  let pages = 0;
-  let full = 0;
-  for (let got = 0; got < expected; pages++) {
-    const first = Math.min(PAGE_SIZE, Math.max(DISCOVERED_ROOM, expected - got));
-    full += queryComplexity(schema, parse(BATCH_QUERY), { first });
-    got += first;
-  }
-  const polls = 3600 / FIELD_POLL_S;
-  const reconciles = 3600 / FIELD_RECONCILE_S;
-  return { requests: polls + reconciles * pages, points: polls * delta + reconciles * full };
 }
 
 /** Starts the simulator through test/sim/harness.ts with the tickets of the local file. */
