@@ -48,6 +48,14 @@ export const SearchPage = z.object({
 });
 export type SearchPage = z.infer<typeof SearchPage>;
 
+/** A page of a changes search: keys and update times only. */
+export const ChangedPage = z.object({
+  issues: z.array(z.object({ id: z.string(), key: z.string(), fields: z.object({ updated: z.string() }) })).default([]),
+  nextPageToken: z.string().nullish(),
+  isLast: z.boolean().optional(),
+});
+export type ChangedPage = z.infer<typeof ChangedPage>;
+
 export const CommentsPage = z.object({
   comments: z.array(JiraComment).default([]),
   total: z.number().optional(),

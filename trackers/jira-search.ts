@@ -3,7 +3,7 @@
 // of an issue's comments when the search held only the first ones.
 import type { JiraConnection } from './jira-client.ts';
 import { badRequestMessages } from './jira-client.ts';
-import { CommentsPage, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
+import { ChangedPage, CommentsPage, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
 import type { JiraComment, JiraIssue } from './jira-schemas.ts';
 
 /** The keys a 400 from JQL validation says do not exist. */
@@ -16,9 +16,20 @@ function jql(keys: string[], extra: string[]): string {
   return `${clauses.join(' OR ')} ORDER BY key ASC`;
 }
 
+/**
+ * What changed since a time: keys and update times of `key in (keys) OR extra...` updated in the last
+ * `minutes` (Jira's relative time, so neither side's time zone matters; minute precision).
+ */
+function changedJql(keys: string[], extra: string[], minutes: number): string {
+  const clauses = [...(keys.length > 0 ? [`key in (${keys.join(', ')})`] : []), ...extra];
+  return `(${clauses.join(' OR ')}) AND updated >= -${minutes}m ORDER BY key ASC`;
+}
+
 export type JiraSearch = {
   /** Issues of `key in (keys) OR extra...`, all pages; `absent` lists keys Jira says do not exist. */
   search(keys: string[], extra: string[], reconcile?: string[]): Promise<{ issues: JiraIssue[]; absent: string[] }>;
+  /** Keys and update times of the issues of `key in (keys) OR extra...` updated in the last `minutes`. */
+  changed(keys: string[], extra: string[], minutes: number): Promise<Array<{ id: string; key: string; updated: string }>>;
   /** All comments of an issue read by a search. */
   allComments(issue: JiraIssue): Promise<JiraComment[]>;
 };
@@ -53,6 +64,30 @@ export function createJiraSearch(jira: JiraConnection): JiraSearch {
     }
   }
 
+  async function changed(keys: string[], extra: string[], minutes: number): Promise<Array<{ id: string; key: string; updated: string }>> {
+    let wanted = [...keys];
+    for (;;) {
+      if (wanted.length === 0 && extra.length === 0) return [];
+      const query = changedJql(wanted, extra, minutes);
+      try {
+        const out: Array<{ id: string; key: string; updated: string }> = [];
+        let nextPageToken: string | undefined;
+        do {
+          const page: ChangedPage = await jira.read('changed search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+            jql: query, fields: ['updated'], maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
+          }), ChangedPage);
+          out.push(...page.issues.map((i) => ({ id: i.id, key: i.key, updated: i.fields.updated })));
+          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
+        } while (nextPageToken);
+        return out;
+      } catch (error) {
+        const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
+        if (gone.length === 0) throw error;
+        wanted = wanted.filter((k) => !gone.includes(k));
+      }
+    }
+  }
+
   async function allComments(issue: JiraIssue): Promise<JiraComment[]> {
     const comments = [...(issue.fields.comment?.comments ?? [])];
     const total = issue.fields.comment?.total ?? comments.length;
@@ -65,5 +100,5 @@ export function createJiraSearch(jira: JiraConnection): JiraSearch {
     }
     return comments;
   }
-  return { search, allComments };
+  return { search, changed, allComments };
 }

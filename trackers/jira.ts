@@ -75,7 +75,9 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     };
   }
 
-  const { search, allComments } = createJiraSearch(jira);
+  const { search, changed, allComments } = createJiraSearch(jira);
+  /** Issue ids of the keys a changes search listed, for reading them back consistently. */
+  const changedIds = new Map<string, string>();
 
   function projectFor(input: NewTicket): string {
     const related = [...input.blocks, ...input.blockedBy][0];
@@ -123,6 +125,28 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
       }
       const found = new Set(tickets.map((t) => t.key));
       return { tickets, missing: batch.keys.filter((k) => !found.has(k) || absent.includes(k)) };
+    },
+
+    async changedSince(batch: Batch, since: string) {
+      // relative minutes (Jira reads an absolute JQL time in the user's time zone), one more for the rounding
+      const minutes = Math.max(1, Math.ceil((Date.now() - Date.parse(since)) / 60_000) + 1);
+      const found = await changed(batch.keys, [`labels = "${batch.label}"`], minutes);
+      for (const i of found) changedIds.set(i.key, i.id);
+      return found.filter((i) => TicketKey.safeParse(i.key).success).map((i) => ({ key: i.key, updatedAt: i.updated }));
+    },
+
+    async readTickets(keys: readonly string[]) {
+      if (keys.length === 0) return [];
+      // the changed issues by id with reconcileIssues: Jira's search index may list the new update time
+      // before it shows the change itself, and a change read stale would not be read again
+      const ids = keys.map((key) => changedIds.get(key)).filter((id) => id !== undefined);
+      const { issues } = await search([...keys], [], [...created, ...ids].slice(-50));
+      const tickets: Ticket[] = [];
+      for (const issue of issues) {
+        if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
+        tickets.push(toTicket(issue, await allComments(issue)));
+      }
+      return tickets;
     },
 
     async moveTicket(key: string, state: StateCategory) {

@@ -1,10 +1,14 @@
 // The JQL the Jira simulator understands: AND/OR/NOT, parentheses, `=`, `!=`, `in`, `not in`, `~`, and
-// ORDER BY, over key/issuekey, project, labels, status, summary and issue.property[key].path. Like Jira,
+// ORDER BY, over key/issuekey, project, labels, status, summary and issue.property[key].path, and
+// `updated >= | > | <= | <` a date ("yyyy/MM/dd HH:mm", "yyyy-MM-dd HH:mm", "yyyy-MM-dd", in the user's
+// time zone: the simulator's user is in UTC) or a relative time ("-5m", "-2h", "-1d"). Like Jira,
 // it rejects a key that does not exist and a field it does not know, with Jira's error messages.
 
 export type JqlIssue = {
   key: string; project: string; labels: string[]; status: string; summary: string;
   properties: Record<string, unknown>;
+  /** Jira's time of the issue's last update (`2026-12-05T03:10:00.000+0000`). */
+  updated: string;
 };
 export type CompiledJql = { match: (issue: JqlIssue) => boolean; orderBy: { field: string; desc: boolean } | undefined };
 export class JqlError extends Error {
@@ -19,7 +23,7 @@ type Token = { kind: 'word' | 'string' | 'punct'; text: string };
 
 function tokenize(jql: string): Token[] {
   const tokens: Token[] = [];
-  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(!=|[=(),~])|([A-Za-z0-9_.\-[\]]+))/gy;
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(!=|>=|<=|[=(),~<>])|([A-Za-z0-9_.\-[\]]+))/gy;
   let m: RegExpExecArray | null;
   let at = 0;
   while (at < jql.length && (m = re.exec(jql))) {
@@ -34,7 +38,17 @@ function tokenize(jql: string): Token[] {
 
 type Pred = (issue: JqlIssue) => boolean;
 
-export function compileJql(jql: string, keyExists: (key: string) => boolean): CompiledJql {
+/** A JQL date or relative time as ms since the epoch (minute precision, UTC), or undefined. */
+function jqlTime(text: string, now: number): number | undefined {
+  const relative = /^-(\d+)([mhdw])$/.exec(text.trim());
+  if (relative) return now - Number(relative[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[relative[2] as 'm' | 'h' | 'd' | 'w'];
+  const absolute = /^(\d{4})[/-](\d{2})[/-](\d{2})(?: (\d{2}):(\d{2}))?$/.exec(text.trim());
+  if (!absolute) return undefined;
+  const [, y, mo, d, h = '00', mi = '00'] = absolute;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi));
+}
+
+export function compileJql(jql: string, keyExists: (key: string) => boolean, now: () => number = Date.now): CompiledJql {
   const tokens = tokenize(jql);
   const problems: string[] = [];
   let i = 0;
@@ -73,6 +87,7 @@ export function compileJql(jql: string, keyExists: (key: string) => boolean): Co
       case 'labels': return (issue) => issue.labels;
       case 'status': return (issue) => [issue.status];
       case 'summary': return (issue) => [issue.summary];
+      case 'updated': return (issue) => [issue.updated];
       default:
         problems.push(`Field '${name}' does not exist or you do not have permission to view it.`);
         return () => [];
@@ -94,6 +109,14 @@ export function compileJql(jql: string, keyExists: (key: string) => boolean): Co
       const v = value();
       checkKeys([v]);
       return op === '=' ? (x) => get(x).some((have) => eq(have, v)) : (x) => !get(x).some((have) => eq(have, v));
+    }
+    if (op === '>=' || op === '>' || op === '<=' || op === '<') {
+      i++;
+      const raw = value();
+      const at = jqlTime(raw, now());
+      if (at === undefined) throw new JqlError([`Date value '${raw}' for field '${name.text}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.`]);
+      const cmp = (t: number) => (op === '>=' ? t >= at : op === '>' ? t > at : op === '<=' ? t <= at : t < at);
+      return (x) => get(x).some((have) => cmp(Date.parse(have.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))));
     }
     if (op === '~') {
       i++;

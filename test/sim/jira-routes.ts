@@ -126,7 +126,7 @@ function search(world: JiraWorld, v: ReturnType<typeof createViews>, input: z.in
   const visible = world.issues
     .filter((i) => (i.indexedAt ?? 0) <= now || reconciled.has(i.id))
     .map((i) => (i.staleStatus && i.staleStatus.until > now && !reconciled.has(i.id) ? { ...i, statusId: i.staleStatus.statusId } : i));
-  const matches = visible.filter((i) => compiled.match({ key: i.key, project: i.project, labels: i.labels, status: statusOf(i).name, summary: i.summary, properties: i.properties }));
+  const matches = visible.filter((i) => compiled.match({ key: i.key, project: i.project, labels: i.labels, status: statusOf(i).name, summary: i.summary, properties: i.properties, updated: i.updated }));
   const number = (i: JIssue) => Number(i.key.slice(i.key.lastIndexOf('-') + 1));
   matches.sort((a, b) => (a.project === b.project ? number(a) - number(b) : a.project < b.project ? -1 : 1));
   if (compiled.orderBy?.desc) matches.reverse();

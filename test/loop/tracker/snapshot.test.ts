@@ -8,9 +8,9 @@ import { overShare, stopReason } from '../../../loop/tracker/watch.ts';
 import { generateTickets } from '../../sim/fixtures.ts';
 import { startHarness } from '../../sim/harness.ts';
 
-describe('loop snapshot on Linear', () => {
+describe.each(['linear', 'jira'] as const)('loop snapshot on %s', (kind) => {
   test('delta reads see a cancel, a move to done and a labelled-in ticket, and read only those', async () => {
-    const h = await startHarness('linear', { tickets: generateTickets('ENG', 1, 6, 3) });
+    const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 6, 3) });
     try {
       const batch = parseBatch('ENG-1..ENG-6');
       const snapshot = openSnapshot(h.tracker, batch);
