@@ -8,8 +8,8 @@ import { expect, test } from 'vitest';
 import { writeSimBatch } from '../../bench/batch.ts';
 import type { SimTicket } from '../../bench/batch.ts';
 import { readEventLines, startLoop, trailersOn } from '../../helpers/crash-helpers.ts';
-import { runCli } from '../../helpers/cli.ts';
-import { git, tempDir } from '../../helpers/repo.ts';
+import { SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
+import { git, makeRepo, tempDir, writeTickets } from '../../helpers/repo.ts';
 
 const sim = (key: string, durationMs = 0): SimTicket => ({ key, blockedBy: [], durationMs, labels: [] });
 
@@ -95,6 +95,28 @@ test('a merge made but not pushed before a crash is pushed at the next start; af
   expect(last.exitCode).toBe(0);
   await expectShipped(setup.repo, setup.origin, keys);
   expect(await git(setup.origin, 'log', '--format=%s', 'main')).toContain('made locally, not pushed');
+});
+
+test('a pushed merge whose replay fails is reverted by a pushed revert; the ticket reopens, the oracle says not done', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'app\n' });
+  const origin = join(dir, 'origin.git');
+  await git(dir, 'clone', '-q', '--bare', repo, origin);
+  await git(repo, 'remote', 'add', 'origin', origin);
+  // on the ticket's branch the check passes; on the merged head (detached) it needs a file never written
+  const tickets = writeTickets(join(dir, 'tickets.json'), 'APP', [{ key: 'APP-1', verify: ['test -f feature.txt', 'test "$(git rev-parse --abbrev-ref HEAD)" != HEAD || test -f fixed.txt'] }]);
+  const plan = join(dir, 'plan.json');
+  writeFileSync(plan, JSON.stringify({ worker: { files: { 'feature.txt': 'x\n' }, commit: true } }));
+  const agent = (name: string) => `command:${process.execPath} ${SCRIPTED_AGENT} ${plan} ${name}`;
+  const run = await runCli(['run', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent('worker'),
+    '--review', `${agent('alpha')},${agent('beta')}`, '--max-passes', '1', '--state', join(dir, 'state'), '--land', 'push']);
+  expect(run.exitCode).toBe(1);
+  expect(run.stdout).toMatch(/APP-1 pushed revert [0-9a-f]{12} to origin\/main/);
+  expect(await git(origin, 'rev-parse', 'main')).toBe(await git(repo, 'rev-parse', 'main'));
+  expect(await git(origin, 'log', '-1', '--format=%(trailers:key=Nightshift-Reverted,valueonly)', 'main')).toBe('APP-1');
+  await expect(git(origin, 'show', 'main:feature.txt')).rejects.toThrow();
+  expect(readEventLines(join(dir, 'state')).some((e) => e.type === 'ticket-done')).toBe(false);
+  expect((await runCli(['oracle', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo])).exitCode).toBe(1);
 });
 
 test('--land push without a remote, and --land pr, are refused before anything starts (exit 2)', async () => {
