@@ -7,7 +7,7 @@ import { revParse } from '../git/git.ts';
 import { syncCheckedOut } from '../git/target.ts';
 import type { LoopContext } from '../context.ts';
 import type { RunOptions } from '../../oracle/run-options.ts';
-import { UsageError } from '../../trackers/errors.ts';
+import { ExitCode, FatalError, UsageError } from '../../trackers/errors.ts';
 
 export type Upstream = { remote: string; branch: string };
 
@@ -129,7 +129,9 @@ export async function shipMove(
 export async function reconcileUpstream(ctx: LoopContext, up: Upstream, attempt = 1): Promise<void> {
   const target = `refs/heads/${ctx.options.targetBranch}`;
   const local = ctx.targetGuard.expected();
-  const remoteHead = await fetchUpstream(ctx.repo, up);
+  const remoteHead = await fetchUpstream(ctx.repo, up).catch((error: unknown) => {
+    throw new FatalError('upstream-unreachable', `--land push: ${up.remote}/${up.branch} cannot be fetched: ${redact((error as Error).message)}\nCheck the remote (git fetch ${up.remote}) and start again; nothing was merged.`, ExitCode.notDone);
+  });
   if (remoteHead === local) return;
   if (remoteHead === undefined || await isAncestor(ctx.repo, remoteHead, local)) {
     const pushed = await pushCommit(ctx.repo, up, local);
@@ -138,7 +140,7 @@ export async function reconcileUpstream(ctx: LoopContext, up: Upstream, attempt 
       return;
     }
     ctx.log.emit({ type: 'push-rejected', what: 'reconcile', commit: local, remote: up.remote, branch: up.branch, attempt, message: pushed.message });
-    if (attempt >= PUSH_ATTEMPTS) throw new Error(`${ctx.options.targetBranch} cannot be pushed to ${up.remote}/${up.branch}: ${pushed.message}`);
+    if (attempt >= PUSH_ATTEMPTS) throw new FatalError('push-rejected', `--land push: ${ctx.options.targetBranch} cannot be pushed to ${up.remote}/${up.branch}: ${pushed.message}`, ExitCode.notDone);
     return reconcileUpstream(ctx, up, attempt + 1);
   }
   if (!await isAncestor(ctx.repo, local, remoteHead)) {
