@@ -26,6 +26,8 @@ export type LoopContext = {
   withMergeLock: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Runs a read that must not see a merge half done, without queueing when no merge runs (loop/land/merge-lock.ts). */
   readBesideMerges: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** `--land push`: the target's upstream every merge and revert is pushed to before it counts (loop/land/push.ts). */
+  upstream?: { remote: string; branch: string };
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;
   /** Where ticket and replay worktrees come from and go back to (reused rather than added anew). */

@@ -38,6 +38,7 @@ export const RunConfig = z.strictObject({
   preflight: z.boolean().optional(),
   sandbox: z.enum(['on', 'off']).optional(),
   agentNetwork: z.enum(['host', 'proxy', 'none']).optional(),
+  land: z.enum(['local', 'push', 'pr']).optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -70,6 +71,8 @@ export type RunOptions = {
   sandbox: 'on' | 'off';
   /** The agents' network in the sandbox; undefined: `host` for model CLIs, `none` for `command:` agents. */
   agentNetwork: 'host' | 'proxy' | 'none' | undefined;
+  /** Where a merge ships: the local target only, pushed to its upstream, or through a pull request. */
+  land: 'local' | 'push' | 'pr';
   cwd: string;
 };
 
@@ -77,7 +80,7 @@ export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|j
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
                [--setup CMD]... [--no-setup] [--no-preflight]
-               [--sandbox on|off] [--agent-network host|proxy|none]
+               [--sandbox on|off] [--agent-network host|proxy|none] [--land local|push|pr]
 
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131; for --tracker github also
        owner/repo#120..#134, owner/repo#120,#131 or "owner/repo label:NAME"
@@ -91,6 +94,9 @@ SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 --agent-network host|proxy|none
                  the agents' network inside the sandbox (default: host for claude, codex and gemini,
                  none for command: agents)
+--land local|push|pr
+                 local (default) merges into the local target only; push also pushes it (fast-forward)
+                 to its upstream, and nothing counts as landed before the push is accepted
 
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
@@ -186,6 +192,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
         'no-preflight': { type: 'boolean', default: false },
         sandbox: { type: 'string' },
         'agent-network': { type: 'string' },
+        land: { type: 'string' },
       },
     });
   } catch (error) {
@@ -245,6 +252,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     preflight: !values['no-preflight'] && config.preflight !== false,
     sandbox: oneOf('sandbox', values.sandbox, ['on', 'off'] as const) ?? config.sandbox ?? 'on',
     agentNetwork: oneOf('agent-network', values['agent-network'], ['host', 'proxy', 'none'] as const) ?? config.agentNetwork,
+    land: oneOf('land', values.land, ['local', 'push', 'pr'] as const) ?? config.land ?? 'local',
     cwd,
   };
 }

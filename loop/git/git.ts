@@ -20,7 +20,7 @@ export function branchOf(key: string): string {
 }
 
 /** Variables git may see from our environment: enough to find itself and the user's config, no editors or pagers. */
-const PASSED_TO_GIT = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME'];
+const PASSED_TO_GIT = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'XDG_CONFIG_HOME', 'SSH_AUTH_SOCK'];
 
 /** `git:<subcommand>` for the CPU counted per kind of command (options before the subcommand skipped). */
 export function gitKind(args: readonly string[]): string {

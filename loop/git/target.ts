@@ -126,7 +126,7 @@ export async function revertOnTarget(
 }
 
 /** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */
-async function syncCheckedOut(repo: Git, target: string, previous: string, next: string): Promise<void> {
+export async function syncCheckedOut(repo: Git, target: string, previous: string, next: string): Promise<void> {
   for (const path of await checkedOutAt(repo, `refs/heads/${target}`)) {
     await openGit(path).raw(['read-tree', '-m', '-u', previous, next]).catch(() => undefined);
   }

@@ -11,6 +11,7 @@ import { renderReceiptComment } from '../../oracle/receipt-write.ts';
 import { setupLog } from '../worktree/environment.ts';
 import { finishLine, runVerify } from '../worktree/verify.ts';
 import type { VerifyOutcome } from '../worktree/verify.ts';
+import { shipMove } from './push.ts';
 
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
@@ -118,6 +119,20 @@ export async function landTicket(
       return { kind: 'merge-conflict', message };
     }
     ctx.targetGuard.moved(merge.commit);
+    if (ctx.upstream) {
+      // `--land push`: the merge counts only once the upstream took it; a rejected push is merged again on its new head
+      const shipped = await shipMove(ctx, ctx.upstream, { ticket: ticket.key, pass, kind: 'merge' }, merge.previous, merge.commit, async (at) => {
+        const again = await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, at, branchHead);
+        if (again.kind !== 'merged') return { kind: 'failed', message: again.kind === 'conflict' ? again.message : `${target} moved during the merge` };
+        ctx.targetGuard.moved(again.commit);
+        return { kind: 'done', commit: again.commit };
+      });
+      if (shipped.kind === 'failed') {
+        ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message: shipped.message });
+        return { kind: 'merge-conflict', message: shipped.message };
+      }
+      merge = { kind: 'merged', commit: shipped.commit, previous: shipped.previous };
+    }
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
   }).catch(async (error: unknown) => {
@@ -186,8 +201,20 @@ export async function replayAndSettle(
   ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
   const reverted = await ctx.withMergeLock(async () => {
     await ctx.targetGuard.check('before a revert', [ticket.key]);
-    const outcome = await revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), ctx.targetGuard.expected());
+    const revert = (at: string) => revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), at);
+    const before = ctx.targetGuard.expected();
+    let outcome = await revert(before);
     if (outcome.kind === 'reverted') ctx.targetGuard.moved(outcome.commit);
+    if (outcome.kind === 'reverted' && ctx.upstream) {
+      // `--land push`: the revert ships the same way as the merge did
+      const shipped = await shipMove(ctx, ctx.upstream, { ticket: ticket.key, pass, kind: 'revert' }, before, outcome.commit, async (at) => {
+        const again = await revert(at);
+        if (again.kind !== 'reverted') return { kind: 'failed', message: again.message };
+        ctx.targetGuard.moved(again.commit);
+        return { kind: 'done', commit: again.commit };
+      });
+      outcome = shipped.kind === 'pushed' ? { kind: 'reverted', commit: shipped.commit } : { kind: 'failed', message: shipped.message };
+    }
     ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(outcome.kind === 'reverted' ? { commit: outcome.commit } : { problem: outcome.message }) });
     if (outcome.kind === 'reverted') {
       await reapplyOnBranch(ctx.repo, target, ticket.key, outcome.commit, ctx.paths.scratch(`reapply-${ticket.key}`)).catch((error: unknown) => {

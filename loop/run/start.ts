@@ -35,6 +35,7 @@ import { runPreflight } from './preflight.ts';
 import { openWarm } from '../pass/warm.ts';
 import { openWorktreePool } from '../worktree/worktree-pool.ts';
 import { openMergeLock } from '../land/merge-lock.ts';
+import { landUpstream, reconcileUpstream } from '../land/push.ts';
 import { openSlotKeeper } from '../schedule/keep.ts';
 import { loop } from './run.ts';
 
@@ -59,6 +60,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const agent = sandbox.wrap(openAgent(options.agent, options.cwd));
   const reviewers = options.review.map((spec) => sandbox.wrap(openAgent(spec, options.cwd)));
   const repo = openGit(options.repo);
+  // `--land push|pr` without a remote to push to is refused before anything starts
+  const upstream = await landUpstream(options, repo);
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
   const agentEnds = openWake();
@@ -115,6 +118,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     readBesideMerges: mergeLock.readBeside,
     trackerStop: (key) => watch.signalOf(key),
     sandboxConfinesRepo: sandbox.confinesRepo,
+    ...(upstream ? { upstream } : {}),
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
@@ -136,6 +140,8 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const totals = () => ({ tracker_calls: counted.calls(), tracker_requests: counted.tracker.requestCount(), oracle_calls: counters.oracle, kept_slot_ms: Math.round(keeper.spentMs(Date.now())) });
   const warm = openWarm(ctx);
   try {
+    // a merge or revert made before a crash but not pushed ships now; an upstream ahead is fetched
+    if (upstream) await ctx.withMergeLock(() => reconcileUpstream(ctx, upstream));
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
     const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, onSpend, watch);

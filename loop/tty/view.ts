@@ -32,6 +32,8 @@ function describe(e: Stamped): string {
     case 'review': return `review by ${spec(e.reviewer)}: ${String(e.verdict)}${Array.isArray(e.findings) && e.findings.length > 0 ? ` (${e.findings.length} finding(s))` : ''}`;
     case 'review-invalid': return `review by ${spec(e.reviewer)} invalid (try ${String(e.attempt)}): ${firstLine(e.problem)}`;
     case 'merged': return `merged into target as ${String(e.commit).slice(0, 12)}`;
+    case 'pushed': return `pushed ${String(e.what)} ${String(e.commit).slice(0, 12)} to ${String(e.remote)}/${String(e.branch)}`;
+    case 'push-rejected': return `push of ${String(e.what)} to ${String(e.remote)}/${String(e.branch)} rejected (try ${String(e.attempt)}): ${firstLine(e.message)}`;
     case 'merge-found': return `already merged as ${String(e.commit).slice(0, 12)} (resuming)`;
     case 'merge-conflict': return `merge conflict: ${firstLine(e.message)}`;
     case 'replay-start': return `replay started on ${String(e.commit).slice(0, 12)}`;

@@ -16,7 +16,7 @@ import { startHarness } from '../sim/harness.ts';
 import type { TrackerHarness } from '../sim/harness.ts';
 import { seededRandom } from '../sim/faults.ts';
 import type { Scenario } from './scenarios.ts';
-import { diskFull } from './faults.ts';
+import { diskFull, rejectingOrigin } from './faults.ts';
 import { GATEKEEPER, PERSONA, buildWorld, git, judge, worldTickets } from './world.ts';
 import type { World } from './world.ts';
 
@@ -87,6 +87,9 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     passes: 0, interventions: { work: 0, harness: 0 }, costUsd: 0, mergedTwice: [], leftover: 0, blockedBySandbox: 0, undoneByGuard: 0, tampered: [], notes: [],
   };
   if (scenario.sandbox === 'off') runArgs.push('--sandbox', 'off');
+  // `--land push`: done also means shipped, so every ticket judged done must be on origin's main too
+  const origin = scenario.faults?.includes('rejected-push') ? await rejectingOrigin(world.repo, world.dir) : undefined;
+  if (origin) runArgs.push('--land', 'push');
   const aimedAt = snapshotAimed(world);
   const check = async (when: string) => {
     const verdict = await oracle(world, harness, env);
@@ -107,6 +110,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     if (undone > 0) {
       outcome.falseDone++;
       outcome.falseDetail.push(`run ${outcome.exitCodes.length} exited 0 with ${undone} ticket(s) not really done`);
+    }
+    if (origin && result.exitCode === 0 && git(origin, 'rev-parse', 'main') !== git(world.repo, 'rev-parse', 'main')) {
+      outcome.falseDone++;
+      outcome.falseDetail.push(`run ${outcome.exitCodes.length} exited 0 with origin/main not equal to the local target`);
     }
     return result;
   };

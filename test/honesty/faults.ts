@@ -1,7 +1,7 @@
 // Faults the honesty suite injects beyond the trackers' own: the state dir on a tiny filesystem that is
 // full. It needs a mount (root, or a user namespace); where neither is allowed the caller is told why
 // and the scenario says so in its notes instead of pretending it ran.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 
@@ -23,4 +23,31 @@ export async function diskFull(dir: string): Promise<DiskFull> {
       await execa('sh', ['-c', `rm -f "${filler}" && cp -a "${dir}" "${keep}" && (umount "${dir}" || umount -l "${dir}") && rm -rf "${dir}" && mv "${keep}" "${dir}"`]);
     },
   };
+}
+
+/**
+ * `rejected-push`: a bare repository made `origin` of the world's repo, whose pre-receive hook plays a
+ * colleague pushing first: every other push it adds a commit of its own to main and rejects ours.
+ */
+export async function rejectingOrigin(repo: string, dir: string): Promise<string> {
+  const origin = join(dir, 'origin.git');
+  await execa('git', ['clone', '-q', '--bare', repo, origin]);
+  await execa('git', ['remote', 'add', 'origin', origin], { cwd: repo });
+  const hook = join(origin, 'hooks', 'pre-receive');
+  writeFileSync(hook, `#!/bin/sh
+n=$(cat pushes 2>/dev/null || echo 0); n=$((n + 1)); echo "$n" > pushes
+[ $((n % 2)) -eq 0 ] && exit 0
+unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+export GIT_AUTHOR_NAME=c GIT_AUTHOR_EMAIL=c@example.invalid GIT_COMMITTER_NAME=c GIT_COMMITTER_EMAIL=c@example.invalid
+old=$(git rev-parse refs/heads/main)
+blob=$(echo "colleague $n" | git hash-object -w --stdin)
+export GIT_INDEX_FILE=$(pwd)/colleague-index
+git read-tree "$old"
+git update-index --add --cacheinfo "100644,$blob,colleague-$n.txt"
+git update-ref refs/heads/main "$(git commit-tree "$(git write-tree)" -p "$old" -m "a colleague's push $n")" "$old"
+echo "rejected: main moved" >&2
+exit 1
+`);
+  chmodSync(hook, 0o755);
+  return origin;
 }
