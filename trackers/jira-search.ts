@@ -1,6 +1,7 @@
 // Jira reads by JQL through the enhanced search (`/rest/api/3/search/jql`): token pages, range keys
 // Jira says do not exist dropped and reported, `reconcileIssues` for issues just written, and the rest
 // of an issue's comments when the search held only the first ones.
+import type { z } from 'zod';
 import type { JiraConnection } from './jira-client.ts';
 import { badRequestMessages } from './jira-client.ts';
 import { ChangedPage, CommentsPage, SEARCH_PAGE, SearchPage, TICKET_FIELDS } from './jira-schemas.ts';
@@ -34,27 +35,37 @@ export type JiraSearch = {
   allComments(issue: JiraIssue): Promise<JiraComment[]>;
 };
 
+/** One page of an enhanced JQL search, whatever fields its issues carry. */
+type Page<I> = { issues: I[]; nextPageToken?: string | null | undefined; isLast?: boolean | undefined };
+
 export function createJiraSearch(jira: JiraConnection): JiraSearch {
-  /** Every issue of a JQL query, page by page; a range key Jira says does not exist is dropped and reported. */
-  async function search(keys: string[], extra: string[], reconcile: string[] = []): Promise<{ issues: JiraIssue[]; absent: string[] }> {
+  /** Every issue of one JQL query, page by page, parsed by `schema` (full tickets, or keys and update times). */
+  async function allPages<I>(label: string, query: string, fields: string[], schema: z.ZodType<Page<I>>, reconcile: string[]): Promise<I[]> {
+    const issues: I[] = [];
+    let nextPageToken: string | undefined;
+    do {
+      const page: Page<I> = await jira.read(label, (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
+        jql: query, fields, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
+        // Search is eventually consistent; naming an issue just written asks Jira to reflect that write.
+        ...(reconcile.length > 0 ? { reconcileIssues: reconcile.map(Number) } : {}),
+      }), schema);
+      issues.push(...page.issues);
+      nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+    return issues;
+  }
+
+  /**
+   * Runs a query over `key in (keys) OR extra...`; a range key Jira says does not exist (JQL validation
+   * refuses the whole query) is dropped and the query asked again without it.
+   */
+  async function withoutAbsent<T>(keys: string[], extra: string[], none: T, ask: (wanted: string[]) => Promise<T>): Promise<{ result: T; absent: string[] }> {
     let wanted = [...keys];
     const absent: string[] = [];
     for (;;) {
-      if (wanted.length === 0 && extra.length === 0) return { issues: [], absent };
-      const query = jql(wanted, extra);
+      if (wanted.length === 0 && extra.length === 0) return { result: none, absent };
       try {
-        const issues: JiraIssue[] = [];
-        let nextPageToken: string | undefined;
-        do {
-          const page: SearchPage = await jira.read('search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
-            jql: query, fields: TICKET_FIELDS, maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
-            // Search is eventually consistent; naming an issue just written asks Jira to reflect that write.
-            ...(reconcile.length > 0 ? { reconcileIssues: reconcile.map(Number) } : {}),
-          }), SearchPage);
-          issues.push(...page.issues);
-          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
-        } while (nextPageToken);
-        return { issues, absent };
+        return { result: await ask(wanted), absent };
       } catch (error) {
         const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
         if (gone.length === 0) throw error;
@@ -64,28 +75,14 @@ export function createJiraSearch(jira: JiraConnection): JiraSearch {
     }
   }
 
+  async function search(keys: string[], extra: string[], reconcile: string[] = []): Promise<{ issues: JiraIssue[]; absent: string[] }> {
+    const { result, absent } = await withoutAbsent(keys, extra, [] as JiraIssue[], (wanted) => allPages('search', jql(wanted, extra), TICKET_FIELDS, SearchPage, reconcile));
+    return { issues: result, absent };
+  }
+
   async function changed(keys: string[], extra: string[], minutes: number): Promise<Array<{ id: string; key: string; updated: string }>> {
-    let wanted = [...keys];
-    for (;;) {
-      if (wanted.length === 0 && extra.length === 0) return [];
-      const query = changedJql(wanted, extra, minutes);
-      try {
-        const out: Array<{ id: string; key: string; updated: string }> = [];
-        let nextPageToken: string | undefined;
-        do {
-          const page: ChangedPage = await jira.read('changed search', (api) => api.issueSearch.searchAndReconsileIssuesUsingJqlPost({
-            jql: query, fields: ['updated'], maxResults: SEARCH_PAGE, ...(nextPageToken ? { nextPageToken } : {}),
-          }), ChangedPage);
-          out.push(...page.issues.map((i) => ({ id: i.id, key: i.key, updated: i.fields.updated })));
-          nextPageToken = page.isLast === false && page.nextPageToken ? page.nextPageToken : undefined;
-        } while (nextPageToken);
-        return out;
-      } catch (error) {
-        const gone = absentKeys(badRequestMessages(error)).filter((k) => wanted.includes(k));
-        if (gone.length === 0) throw error;
-        wanted = wanted.filter((k) => !gone.includes(k));
-      }
-    }
+    const { result } = await withoutAbsent(keys, extra, [] as ChangedPage['issues'], (wanted) => allPages('changed search', changedJql(wanted, extra, minutes), ['updated'], ChangedPage, []));
+    return result.map((i) => ({ id: i.id, key: i.key, updated: i.fields.updated }));
   }
 
   async function allComments(issue: JiraIssue): Promise<JiraComment[]> {

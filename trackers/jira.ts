@@ -76,6 +76,16 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
   }
 
   const { search, changed, allComments } = createJiraSearch(jira);
+  /** The tickets of a search's issues, each once, with all their comments. */
+  async function ticketsOf(issues: JiraIssue[]): Promise<Ticket[]> {
+    const tickets: Ticket[] = [];
+    for (const issue of issues) {
+      if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
+      tickets.push(toTicket(issue, await allComments(issue)));
+    }
+    return tickets;
+  }
+
   /** Issue ids of the keys a changes search listed, for reading them back consistently. */
   const changedIds = new Map<string, string>();
 
@@ -118,11 +128,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     async readBatch(batch: Batch) {
       lastBatchProject = batch.keys[0]?.slice(0, batch.keys[0].lastIndexOf('-')) ?? lastBatchProject;
       const { issues, absent } = await search(batch.keys, [`labels = "${batch.label}"`], created.slice(-50));
-      const tickets: Ticket[] = [];
-      for (const issue of issues) {
-        if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
-        tickets.push(toTicket(issue, await allComments(issue)));
-      }
+      const tickets = await ticketsOf(issues);
       const found = new Set(tickets.map((t) => t.key));
       return { tickets, missing: batch.keys.filter((k) => !found.has(k) || absent.includes(k)) };
     },
@@ -141,12 +147,7 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
       // before it shows the change itself, and a change read stale would not be read again
       const ids = keys.map((key) => changedIds.get(key)).filter((id) => id !== undefined);
       const { issues } = await search([...keys], [], [...created, ...ids].slice(-50));
-      const tickets: Ticket[] = [];
-      for (const issue of issues) {
-        if (!TicketKey.safeParse(issue.key).success || tickets.some((t) => t.key === issue.key)) continue;
-        tickets.push(toTicket(issue, await allComments(issue)));
-      }
-      return tickets;
+      return ticketsOf(issues);
     },
 
     async moveTicket(key: string, state: StateCategory) {

@@ -126,6 +126,9 @@ export function closeOpenPasses(model: BatchModel, at: string): void {
   model.running.clear();
 }
 
+/** The money once: the larger of the passes' costs summed and the loop's own logged sum. */
+const settleSpent = (model: BatchModel): void => { model.spentUsd = Math.max(model.spentFrom.passes, model.spentFrom.logged); };
+
 export function applyEvent(model: BatchModel, e: StampedEvent): void {
   model.first ??= e.ts;
   model.last = e.ts;
@@ -172,7 +175,7 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       // the loop's own sum (the batch's, every run's) also counts passes a crash cut short (they have
       // no pass-end); it is the same money as the passes' costs, so the larger of the two, never both
       model.spentFrom.logged = Math.max(model.spentFrom.logged, num(e.spent_usd) ?? 0);
-      model.spentUsd = Math.max(model.spentFrom.passes, model.spentFrom.logged);
+      settleSpent(model);
       return;
     }
     case 'pass-start': {
@@ -193,7 +196,7 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       pass.reason = str(e.reason);
       pass.costUsd = num(e.cost_usd) ?? pass.costUsd;
       model.spentFrom.passes += pass.costUsd;
-      model.spentUsd = Math.max(model.spentFrom.passes, model.spentFrom.logged);
+      settleSpent(model);
       model.running.delete(e.ticket);
       return;
     }

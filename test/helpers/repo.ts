@@ -1,5 +1,5 @@
-// Real git repositories and tickets files in temp dirs for tests.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// Real git repositories and tickets files in temp dirs for tests, and the processes a test left running.
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
@@ -54,4 +54,18 @@ export function writeTickets(path: string, project: string, tickets: TicketSpec[
     })),
   }, null, 2)}\n`);
   return path;
+}
+
+/** Processes whose whole command line is `argv` (e.g. a scripted agent's `sleep 600`), in any PID namespace this one can see. */
+export function countProcesses(argv: string[]): number {
+  const wanted = `${argv.join('\0')}\0`;
+  let count = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === wanted) count++;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return count;
 }

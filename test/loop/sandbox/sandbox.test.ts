@@ -12,7 +12,7 @@ import { openSandbox } from '../../../loop/sandbox/open.ts';
 import { bwrapArgv } from '../../../loop/sandbox/bwrap.ts';
 import { captureProcess } from '../../../loop/process/subprocess.ts';
 import { ROOT } from '../../helpers/cli.ts';
-import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
+import { countProcesses, git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
 const FORGER = join(ROOT, 'test', 'agents', 'forger.sh');
 
@@ -31,17 +31,7 @@ async function world() {
 }
 
 /** The forger's daemon (`sleep 299.517`), in any PID namespace this one can see. */
-function daemons(): number {
-  let count = 0;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00299.517\x00') count++;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return count;
-}
+const daemons = () => countProcesses(['sleep', '299.517']);
 
 test('a sandboxed worker commits its branch; its writes to the tickets file, .git/config, hooks, the target ref and home all fail', async () => {
   const w = await world();

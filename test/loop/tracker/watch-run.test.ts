@@ -1,20 +1,19 @@
 // The whole loop against the loopback Linear and Jira while a person works the board: a ticket canceled while
 // its agent runs stops that agent (its pass ends `canceled-by-tracker`, nothing of it merged), and a
 // ticket labelled into the batch mid-run is picked up and landed, both seen by the loop's own watch.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readEvents } from '../../../oracle/state-files.ts';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { parseBatch } from '../../../trackers/batch.ts';
 import { startHarness } from '../../sim/harness.ts';
 import { SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
-import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
+import { countProcesses, git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
-type Event = { type: string; ticket?: string; outcome?: string; pass?: number };
+type Event = { type: string; ticket?: string; outcome?: string };
 
 function events(stateDir: string): Event[] {
-  const file = join(stateDir, 'events.jsonl');
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event);
+  return readEvents(join(stateDir, 'events.jsonl')) as Event[];
 }
 
 /** Resolves once the run's events hold one that `match` accepts; fails past the deadline (no fixed sleep). */
@@ -68,22 +67,9 @@ test.each(['linear'] as const)('%s: a cancel mid-pass stops the agent and merges
     expect(state.get('ENG-2')).toBe('done');
     expect(state.get(added.key)).toBe('done');
     // the sleeping agent is gone with its pass
-    expect(findSleepers()).toBe(0);
+    expect(countProcesses(['sleep', '600'])).toBe(0);
     expect(h.rejected).toEqual([]);
   } finally {
     await h.close();
   }
 }, 240_000);
-
-/** Processes still running the ENG-1 agent's `sleep 600`. */
-function findSleepers(): number {
-  let count = 0;
-  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8') === 'sleep\x00600\x00') count++;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return count;
-}
