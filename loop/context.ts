@@ -8,6 +8,7 @@ import type { TargetGuard } from './guards/target-guard.ts';
 import type { ForeignWrites } from './guards/foreign-writes.ts';
 import type { Environment } from './worktree/environment.ts';
 import type { WorktreePool } from './worktree/worktree-pool.ts';
+import type { PullLanding } from './forge/forge.ts';
 
 export type LoopContext = {
   options: RunOptions;
@@ -28,6 +29,8 @@ export type LoopContext = {
   readBesideMerges: <T>(fn: () => Promise<T>) => Promise<T>;
   /** `--land push`: the target's upstream every merge and revert is pushed to before it counts (loop/land/push.ts). */
   upstream?: { remote: string; branch: string };
+  /** `--land pr`: the forge every landing goes through (a pull request per ticket, its required checks, its merge). */
+  pulls?: PullLanding;
   /** Knows where the loop last put the target; use only under the merge lock. */
   targetGuard: TargetGuard;
   /** Where ticket and replay worktrees come from and go back to (reused rather than added anew). */

@@ -107,22 +107,36 @@ export async function revertOnTarget(
 ): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
   const previous = expected ?? await revParse(repo, `refs/heads/${target}`);
   if (!previous) return { kind: 'failed', message: `target ${target} missing` };
+  const made = await makeRevertCommit(repo, merge, key, scratch, previous);
+  if (made.kind !== 'reverted') return made;
+  try {
+    await repo.raw(['update-ref', '-m', `nightshift: revert ${key}`, `refs/heads/${target}`, made.commit, previous]);
+    await syncCheckedOut(repo, target, previous, made.commit);
+    return made;
+  } catch (error) {
+    return { kind: 'failed', message: (error as Error).message };
+  }
+}
+
+/** The revert of `merge` (its first parent kept) as a commit on `at`, with the reverted trailer; no ref moves. */
+export async function makeRevertCommit(repo: Git, merge: string, key: string, scratch: string, at: string): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
   await removeWorktree(repo, scratch);
   await mkdir(dirname(scratch), { recursive: true });
-  await repo.raw(['worktree', 'add', '--detach', scratch, previous]);
+  await repo.raw(['worktree', 'add', '--detach', scratch, at]);
   try {
     const wt = openGit(scratch);
     await wt.raw(['revert', '-m', '1', '--no-edit', merge]);
-    await wt.raw(['commit', '--amend', '-m', `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\n\n${REVERTED_TRAILER}: ${key}\n`]);
-    const commit = (await wt.raw(['rev-parse', 'HEAD'])).trim();
-    await repo.raw(['update-ref', '-m', `nightshift: revert ${key}`, `refs/heads/${target}`, commit, previous]);
-    await syncCheckedOut(repo, target, previous, commit);
-    return { kind: 'reverted', commit };
+    await wt.raw(['commit', '--amend', '-m', revertMessage(key, merge)]);
+    return { kind: 'reverted', commit: (await wt.raw(['rev-parse', 'HEAD'])).trim() };
   } catch (error) {
     return { kind: 'failed', message: (error as Error).message };
   } finally {
     await removeWorktree(repo, scratch);
   }
+}
+
+export function revertMessage(key: string, merge: string): string {
+  return `Revert the merge of ${key}: its replay failed\n\nThis reverts commit ${merge}.\n\n${REVERTED_TRAILER}: ${key}\n`;
 }
 
 /** When a worktree has the target checked out, bring its files along with the moved ref (keeps local edits). */

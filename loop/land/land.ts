@@ -12,10 +12,15 @@ import { setupLog } from '../worktree/environment.ts';
 import { finishLine, runVerify } from '../worktree/verify.ts';
 import type { VerifyOutcome } from '../worktree/verify.ts';
 import { shipMove } from './push.ts';
+import { landTicketThroughPull, revertThroughPull } from './pr.ts';
 
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
   | { kind: 'merge-conflict'; message: string }
+  /** `--land pr`: a required check of the pull request failed (or never finished). */
+  | { kind: 'check-failed'; url: string; check: string; output: string }
+  /** `--land pr`: the loop stopped while the pull request waited for its checks. */
+  | { kind: 'interrupted'; reason: string }
   | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean }
   | { kind: 'replay-interrupted'; mergeCommit: string };
 
@@ -91,6 +96,19 @@ export async function landTicket(
   const dropReplayTree = async () => {
     if (await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
   };
+  if (ctx.pulls) {
+    // `--land pr`: GitHub merges the pull request once its required checks pass; the replay follows as in every mode
+    await dropReplayTree();
+    const through = await landTicketThroughPull(ctx, ctx.pulls, ticket, pass, reviewers);
+    if (through.kind === 'merged') {
+      ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: through.commit, previous: through.previous, pull: through.pull.url });
+      return replayAndSettle(ctx, ticket, pass, through.commit, reviewers, undefined, through.pull.url);
+    }
+    if (through.kind === 'check-failed') return { kind: 'check-failed', url: through.pull.url, check: through.check, output: through.output };
+    if (through.kind === 'interrupted') return { kind: 'interrupted', reason: `the loop stopped while ${through.pull.url} waited for its checks` };
+    ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message: through.message });
+    return { kind: 'merge-conflict', message: through.message };
+  }
   // The merge commit is made before the lock (`ahead`), on the target as the loop last put it; under the
   // lock it is placed if the target is still there (no other merge came first), else made again.
   const { base, earlier, head: branchHead, made } = ahead;
@@ -157,6 +175,8 @@ export async function replayAndSettle(
   mergeCommit: string,
   reviewers: Array<{ agent: string; verdict: string }>,
   prepared?: Promise<boolean>,
+  /** `--land pr`: the merged pull request, named in the receipt. */
+  pull?: string,
 ): Promise<LandOutcome> {
   const target = ctx.options.targetBranch;
   const head = mergeCommit;
@@ -189,9 +209,8 @@ export async function replayAndSettle(
   }
   if (replay.kind === 'passed') {
     ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: replay.digest });
-    await ctx.tracker.comment(ticket.key, renderReceiptComment({
-      ticket: ticket.key, mergeCommit, targetBranch: target, replayDigest: replay.digest, reviewers, run: ctx.run,
-    }));
+    const receipt = renderReceiptComment({ ticket: ticket.key, mergeCommit, targetBranch: target, replayDigest: replay.digest, reviewers, run: ctx.run });
+    await ctx.tracker.comment(ticket.key, pull ? `${receipt}\n\nPull request: ${pull}` : receipt);
     await ctx.tracker.moveTicket(ticket.key, 'done');
     ctx.log.emit({ type: 'ticket-done', ticket: ticket.key, pass, commit: mergeCommit });
     return { kind: 'landed', mergeCommit };
@@ -199,7 +218,7 @@ export async function replayAndSettle(
   const command = replay.kind === 'failed' ? replay.command : '(no verify commands)';
   const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
   ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
-  const reverted = await ctx.withMergeLock(async () => {
+  const reverted = ctx.pulls ? await revertPull(ctx, ticket, pass, mergeCommit) : await ctx.withMergeLock(async () => {
     await ctx.targetGuard.check('before a revert', [ticket.key]);
     const revert = (at: string) => revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), at);
     const before = ctx.targetGuard.expected();
@@ -226,4 +245,15 @@ export async function replayAndSettle(
   await ctx.tracker.moveTicket(ticket.key, 'in_progress');
   await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its replay on ${target} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
   return { kind: 'replay-failed', mergeCommit, command, output, reverted: reverted.kind === 'reverted' };
+}
+
+/** `--land pr`: the revert lands through a pull request of its own; the ticket's work goes back on its branch. */
+async function revertPull(ctx: LoopContext, ticket: Ticket, pass: number, mergeCommit: string): Promise<{ kind: 'reverted'; commit: string } | { kind: 'failed'; message: string }> {
+  const outcome = ctx.pulls ? await revertThroughPull(ctx, ctx.pulls, ticket, pass, mergeCommit) : { kind: 'failed' as const, message: 'no forge' };
+  ctx.log.emit({ type: 'reverted', ticket: ticket.key, pass, merge: mergeCommit, ...(outcome.kind === 'reverted' ? { commit: outcome.commit } : { problem: outcome.message }) });
+  if (outcome.kind !== 'reverted') return outcome;
+  await ctx.withMergeLock(() => reapplyOnBranch(ctx.repo, ctx.options.targetBranch, ticket.key, outcome.revert, ctx.paths.scratch(`reapply-${ticket.key}`))).catch((error: unknown) => {
+    ctx.log.emit({ type: 'reapply-failed', ticket: ticket.key, pass, problem: (error as Error).message });
+  });
+  return { kind: 'reverted', commit: outcome.commit };
 }

@@ -28,20 +28,22 @@ export async function upstreamOf(repo: Git, target: string): Promise<Upstream | 
 }
 
 /**
- * The upstream a run ships to: none for `--land local`; for `push` the target's upstream, or a usage
- * error (exit 2) when the repository has none. `pr` is refused: this build lands through a push only.
+ * The upstream a run ships to: none for `--land local`; for `push` and `pr` the target's upstream, or a
+ * usage error (exit 2) when the repository has none.
  */
 export async function landUpstream(options: Pick<RunOptions, 'land' | 'targetBranch' | 'repo'>, repo: Git): Promise<Upstream | undefined> {
   if (options.land === 'local') return undefined;
-  if (options.land === 'pr') {
-    throw new UsageError('bad-flag', '--land pr: landing through pull requests is not available in this version. Use --land push (a fast-forward push of the target to its upstream) or --land local.');
-  }
   const target = options.targetBranch;
   const up = await upstreamOf(repo, target);
   if (!up) {
-    throw new UsageError('no-remote', `--land push: the repository ${options.repo} has no remote to push ${target} to (no branch.${target}.remote and no remote "origin"). Add one (git remote add origin URL) or use --land local.`);
+    throw new UsageError('no-remote', `--land ${options.land}: the repository ${options.repo} has no remote to ${options.land === 'pr' ? 'open pull requests on' : `push ${target} to`} (no branch.${target}.remote and no remote "origin"). Add one (git remote add origin URL) or use --land local.`);
   }
   return up;
+}
+
+/** A remote's URL (for the forge's repository name), credentials left in: never shown as is. */
+export async function remoteUrl(repo: Git, remote: string): Promise<string> {
+  return (await repo.raw(['remote', 'get-url', remote]).catch(() => '')).trim();
 }
 
 /** The remote-tracking ref the upstream's head is fetched into. */

@@ -19,6 +19,7 @@ export type PassOutcome =
   | { kind: 'review-rejected'; findings: string }
   | { kind: 'ratchet-refused'; findings: string }
   | { kind: 'merge-conflict'; message: string }
+  | { kind: 'check-failed'; url: string; check: string; output: string }
   | { kind: 'replay-failed'; command: string; output: string }
   | { kind: 'setup-failed'; command: string; output: string }
   | { kind: 'environment-failed'; command: string; output: string }
@@ -43,6 +44,7 @@ export function describeOutcome(outcome: PassOutcome): string {
     case 'review-rejected': return `the reviewers asked for changes:\n${outcome.findings}`;
     case 'ratchet-refused': return outcome.findings;
     case 'merge-conflict': return `the branch does not merge cleanly into the target: ${outcome.message}`;
+    case 'check-failed': return `the pull request ${outcome.url} failed its required check "${outcome.check}"; nothing was merged. Its output:\n${outcome.output}`;
     case 'replay-failed': return `merged, but the replay on the target failed at \`${outcome.command}\`, so the merge was reverted:\n${outcome.output}`;
     case 'setup-failed': return `the worktree's set-up \`${outcome.command}\` failed before the agent started (not the agent's doing; the run stops):\n${outcome.output}`;
     case 'environment-failed': return `the finish line \`${outcome.command}\` cannot start here, and the preflight never saw it start (not the agent's doing; the run stops):\n${outcome.output}`;
@@ -54,6 +56,8 @@ export function fromLand(landed: LandOutcome): PassOutcome {
   switch (landed.kind) {
     case 'landed': return { kind: 'landed', mergeCommit: landed.mergeCommit };
     case 'merge-conflict': return { kind: 'merge-conflict', message: landed.message };
+    case 'check-failed': return { kind: 'check-failed', url: landed.url, check: landed.check, output: landed.output };
+    case 'interrupted': return { kind: 'agent-failed', reason: landed.reason };
     case 'replay-failed': return { kind: 'replay-failed', command: landed.command, output: landed.output };
     case 'replay-interrupted': return { kind: 'agent-failed', reason: `the loop stopped during the replay of ${landed.mergeCommit.slice(0, 12)}; the next start replays it again` };
   }

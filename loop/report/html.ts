@@ -58,7 +58,7 @@ export function renderHtmlReport(state: LoadedState, options: { now?: string; ru
     `<span class="nowrap" style="color:${OUTCOME_COLORS[p.end ? p.outcome ?? 'interrupted' : 'running'] ?? 'inherit'}">${h(p.end ? p.outcome ?? 'interrupted' : 'running')}</span>`,
     p.reviews.map((r) => `<span class="nowrap">${h(r.reviewer)}: <b>${h(r.verdict)}</b>${r.findings > 0 ? ` (${r.findings} finding${r.findings > 1 ? 's' : ''})` : ''}</span>`).join('<br>') || '-',
     p.replay ? `${h(p.replay)}${p.reverted ? ', <b>reverted</b>' : ''}` : '-', formatUsd(p.costUsd),
-    p.outcome === 'landed' ? `merged <code>${h((p.merged ?? '').slice(0, 12))}</code>` : h(briefReason(p.reason, 300)),
+    (p.outcome === 'landed' ? `merged <code>${h((p.merged ?? '').slice(0, 12))}</code>` : h(briefReason(p.reason, 300))) + (p.pull ? ` <a href="${h(p.pull)}">pull request</a>` : ''),
   ]);
   const runRows = model.runs.map((r) => {
     const inRun = model.interventions.filter((i) => i.run === r.id);

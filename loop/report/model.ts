@@ -3,9 +3,7 @@
 // spent, discovered tickets, heals and interventions. The live view, `status` and `report` all read it.
 import { shortSpec } from './format.ts';
 import type { LoopEvent } from '../state/state.ts';
-
 export type StampedEvent = LoopEvent & { ts: string; run?: string };
-
 export type ReviewRecord = { reviewer: string; verdict: string; findings: number };
 
 /** One worker pass on one ticket, from `pass-start` to `pass-end` (or the end of its run). */
@@ -25,6 +23,7 @@ export type PassRecord = {
   merged: string | undefined;
   replay: string | undefined;
   reverted: boolean;
+  pull?: string | undefined; // `--land pr`: the pass's pull request
   /** The pass's most recent event, as a short phrase, for the live view. */
   last: { ts: string; text: string };
 };
@@ -105,7 +104,6 @@ export function foldEvents(events: Iterable<StampedEvent>): BatchModel {
 
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
-
 
 function ticketOf(model: BatchModel, key: string): TicketRecord {
   let ticket = model.tickets.get(key);
@@ -219,6 +217,8 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
       if (pass) pass.merged = str(e.commit);
       return note(`merged ${(str(e.commit) ?? '').slice(0, 8)}`);
     case 'merge-conflict': return note('merge conflict');
+    case 'pr-opened': if (pass) pass.pull = str(e.url); return note(`pull request ${e.updated ? 'updated' : 'opened'}`);
+    case 'checks': return note(`required checks ${str(e.result) ?? '?'}`);
     case 'replay-start': return note('replaying on target');
     case 'replay':
       if (pass) pass.replay = str(e.result);

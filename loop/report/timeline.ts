@@ -7,7 +7,7 @@ import { sortedTickets } from './text.ts';
 
 export const OUTCOME_COLORS: Record<string, string> = {
   landed: '#2e9e5b', 'verify-failed': '#e08a1e', 'review-rejected': '#c9a227', 'replay-failed': '#c0392b',
-  'merge-conflict': '#8e44ad', 'agent-failed': '#7f8c8d', 'no-result': '#7f8c8d', 'no-commits': '#95a5a6',
+  'merge-conflict': '#8e44ad', 'check-failed': '#d35400', 'agent-failed': '#7f8c8d', 'no-result': '#7f8c8d', 'no-commits': '#95a5a6',
   blocked: '#34495e', 'no-verify': '#95a5a6', 'internal-error': '#c0392b', interrupted: '#bdc3c7', gated: '#8e6bbf', running: '#2f80ed',
 };
 

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FatalError, UsageError } from '../../trackers/errors.ts';
+import { ExitCode, FatalError, UsageError } from '../../trackers/errors.ts';
 import type { ExitCodeValue } from '../../trackers/errors.ts';
 import { openTracker } from '../../trackers/open.ts';
 import { openAgent } from '../agents/open.ts';
@@ -35,7 +35,9 @@ import { runPreflight } from './preflight.ts';
 import { openWarm } from '../pass/warm.ts';
 import { openWorktreePool } from '../worktree/worktree-pool.ts';
 import { openMergeLock } from '../land/merge-lock.ts';
-import { landUpstream, reconcileUpstream } from '../land/push.ts';
+import { landUpstream, reconcileUpstream, redact, remoteUrl } from '../land/push.ts';
+import { openForge } from '../forge/forge.ts';
+import { followUpstream } from '../land/pr.ts';
 import { openSlotKeeper } from '../schedule/keep.ts';
 import { loop } from './run.ts';
 
@@ -62,6 +64,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const repo = openGit(options.repo);
   // `--land push|pr` without a remote to push to is refused before anything starts
   const upstream = await landUpstream(options, repo);
+  // `--land pr`: GITHUB_TOKEN and the GitHub repository are known before anything starts (else exit 2)
+  const pulls = options.land === 'pr' && upstream
+    ? { api: openForge(deps.env, await remoteUrl(repo, upstream.remote)), pollMs: envMs(deps.env, 'NIGHTSHIFT_PR_POLL_MS', 15_000), checksTimeoutMs: envMs(deps.env, 'NIGHTSHIFT_CHECKS_TIMEOUT_MS', 60 * 60_000) }
+    : undefined;
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
   const agentEnds = openWake();
@@ -119,6 +125,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     trackerStop: (key) => watch.signalOf(key),
     sandboxConfinesRepo: sandbox.confinesRepo,
     ...(upstream ? { upstream } : {}),
+    ...(pulls ? { pulls } : {}),
   };
   writeFileSync(join(stateDir, 'run.json'), `${JSON.stringify({ run, pid: process.pid, batch: options.batch.spec, label: options.batch.label, tracker: options.tracker, tickets: options.tickets, repo: options.repo, targetBranch: options.targetBranch, agent: options.agent, review: options.review, workers: options.workers, maxPasses: options.maxPasses, budgetUsd: options.budgetUsd, budgetUsdPerDay: options.budgetUsdPerDay, budgetUsdPerTicket: options.budgetUsdPerTicket, started: new Date().toISOString() }, null, 2)}\n`);
   foreign.owns(join(stateDir, 'run.json'));
@@ -141,7 +148,12 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const warm = openWarm(ctx);
   try {
     // a merge or revert made before a crash but not pushed ships now; an upstream ahead is fetched
-    if (upstream) await ctx.withMergeLock(() => reconcileUpstream(ctx, upstream));
+    // (`--land pr`: the local target only follows the remote; what it has beyond it was never landed)
+    if (upstream && pulls) {
+      await ctx.withMergeLock(() => followUpstream(ctx, upstream)).catch((error: unknown) => {
+        throw new FatalError('upstream-unreachable', `--land pr: ${upstream.remote}/${upstream.branch} cannot be fetched: ${redact((error as Error).message)}\nCheck the remote (git fetch ${upstream.remote}) and start again; nothing was merged.`, ExitCode.notDone);
+      });
+    } else if (upstream) await ctx.withMergeLock(() => reconcileUpstream(ctx, upstream));
     // before any agent starts: the batch's finish lines once on the target head, in a prepared worktree
     if (options.preflight) await runPreflight(ctx, (await ctx.tracker.readBatch(options.batch)).tickets);
     const summary = await loop(ctx, oracle, warm, counters, agentEnds, keeper, onSpend, watch);

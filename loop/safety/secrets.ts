@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 
 /** Variables an agent must never see. */
-export const SECRET_VARIABLES = ['LINEAR_API_KEY', 'JIRA_API_TOKEN', 'JIRA_EMAIL', 'JIRA_HOST', 'NIGHTSHIFT_SECRET'];
+export const SECRET_VARIABLES = ['LINEAR_API_KEY', 'JIRA_API_TOKEN', 'JIRA_EMAIL', 'JIRA_HOST', 'GITHUB_TOKEN', 'GH_TOKEN', 'NIGHTSHIFT_SECRET'];
 
 const SECRET_DIRS = [/\/\.ssh(\/|$)/, /\/\.gnupg(\/|$)/, /\/\.aws\/(credentials|sso|cli\/cache)/, /\/\.config\/gcloud(\/|$)/, /\/\.azure(\/|$)/,
   /\/\.kube\/config/, /\/\.docker\/config\.json$/, /\/\.config\/gh\/hosts\.yml$/, /\/\.password-store(\/|$)/, /\/\.claude\/\.credentials\.json$/,

@@ -35,6 +35,12 @@ function describe(e: Stamped): string {
     case 'pushed': return `pushed ${String(e.what)} ${String(e.commit).slice(0, 12)} to ${String(e.remote)}/${String(e.branch)}`;
     case 'push-rejected': return `push of ${String(e.what)} to ${String(e.remote)}/${String(e.branch)} rejected (try ${String(e.attempt)}): ${firstLine(e.message)}`;
     case 'merge-found': return `already merged as ${String(e.commit).slice(0, 12)} (resuming)`;
+    case 'pr-opened': return `pull request ${String(e.url)} ${e.updated ? 'updated' : 'opened'}`;
+    case 'checks-waiting': return `waiting for the required checks ${Array.isArray(e.checks) ? e.checks.join(', ') : ''} on ${String(e.commit).slice(0, 12)}`;
+    case 'checks': return `required checks ${String(e.result)}${e.check ? ` at ${String(e.check)}` : ''}`;
+    case 'pr-merged': return `pull request ${String(e.url)} merged as ${String(e.commit).slice(0, 12)}`;
+    case 'pr-refused': return `GitHub refused the merge of #${String(e.pull)} (try ${String(e.attempt)}): ${firstLine(e.message)}`;
+    case 'target-fetched': return `target follows ${String(e.remote)}/${String(e.branch)} at ${String(e.commit).slice(0, 12)}`;
     case 'merge-conflict': return `merge conflict: ${firstLine(e.message)}`;
     case 'replay-start': return `replay started on ${String(e.commit).slice(0, 12)}`;
     case 'replay': return `replay ${String(e.result)}${e.command ? ` at \`${String(e.command)}\`` : ''}`;

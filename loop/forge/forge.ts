@@ -1,0 +1,109 @@
+// The forge `--land pr` lands through: GitHub's pull requests, branch protection's required checks and
+// the merge API, through @octokit/rest as the GitHub tracker uses it (trackers/github-client.ts: the
+// request gate, retries of reads, rate-limit headers). The token comes from GITHUB_TOKEN only; the
+// agents never see it (loop/safety/secrets.ts). The repository is GITHUB_REPOSITORY, else read from the
+// push remote's URL (github.com[:/]owner/name).
+import { RequestError } from '@octokit/request-error';
+import { z } from 'zod';
+import { connectGithub } from '../../trackers/github-client.ts';
+import type { GithubConnection } from '../../trackers/github-client.ts';
+import { UsageError } from '../../trackers/errors.ts';
+
+export type Pull = { number: number; url: string; head: string; body: string };
+export type CheckState = { name: string; status: string; conclusion: string | null; url: string; output: string };
+/** `--land pr` as a run holds it: the forge, how often a pull request's checks are read, how long they may take. */
+export type PullLanding = { api: Forge; pollMs: number; checksTimeoutMs: number };
+export type MergeAnswer = { kind: 'merged'; commit: string } | { kind: 'refused'; status: number; message: string };
+
+export type Forge = {
+  repository: string;
+  /** The open pull request of `branch` into `base`, if any. */
+  openPull(branch: string, base: string): Promise<Pull | undefined>;
+  createPull(fields: { title: string; branch: string; base: string; body: string }): Promise<Pull>;
+  editPull(number: number, fields: { body?: string; state?: 'closed' }): Promise<void>;
+  /** Branch protection's required checks of `base` (none when it is not protected) and its "up to date" rule. */
+  requiredChecks(base: string): Promise<{ strict: boolean; checks: string[] }>;
+  /** The check runs GitHub has for `commit`. */
+  checkRuns(commit: string): Promise<CheckState[]>;
+  /** A merge commit through the API, only if the pull request's head is still `sha`. */
+  merge(number: number, fields: { sha: string; title: string; message: string }): Promise<MergeAnswer>;
+};
+
+const PullView = z.object({ number: z.number(), html_url: z.string(), body: z.string().nullable().optional(), head: z.object({ ref: z.string(), sha: z.string().nullable() }) });
+const Protection = z.object({ strict: z.boolean().optional(), contexts: z.array(z.string()).optional(), checks: z.array(z.object({ context: z.string() })).optional() });
+const CheckRuns = z.object({
+  check_runs: z.array(z.object({
+    name: z.string(), status: z.string(), conclusion: z.string().nullable(), html_url: z.string().nullable().optional(),
+    output: z.object({ title: z.string().nullable().optional(), summary: z.string().nullable().optional(), text: z.string().nullable().optional() }).optional(),
+  })),
+});
+const Merged = z.object({ sha: z.string(), merged: z.boolean() });
+
+/** `owner/name` from a GitHub remote URL (https, ssh or scp-like), if it is one. */
+export function githubRepository(url: string): string | undefined {
+  const match = /github\.com[:/]([\w.-]+)\/([\w.-]+?)(\.git)?\/?$/.exec(url.trim());
+  return match ? `${match[1]}/${match[2]}` : undefined;
+}
+
+/** The forge of `--land pr`; a usage error (exit 2) when the token or the repository is not known. */
+export function openForge(env: NodeJS.ProcessEnv, remoteUrl: string, options: { gate?: Parameters<typeof connectGithub>[0]['gate'] } = {}): Forge {
+  const token = env.GITHUB_TOKEN?.trim();
+  if (!token) {
+    throw new UsageError('no-forge-token', '--land pr: GITHUB_TOKEN is not set. Set it to a token with Contents and Pull requests read and write on the repository (and Checks read), or use --land push.');
+  }
+  const repository = env.GITHUB_REPOSITORY?.trim() || githubRepository(remoteUrl);
+  if (!repository || !/^[\w.-]+\/[\w.-]+$/.test(repository)) {
+    throw new UsageError('no-forge-repository', `--land pr: cannot tell which GitHub repository the remote ${remoteUrl.replace(/(\w+:\/\/)[^\s/@]+@/, '$1***@')} is. Set GITHUB_REPOSITORY=owner/name, or use --land push.`);
+  }
+  const api = connectGithub({ token, baseUrl: env.GITHUB_API_URL?.trim() || 'https://api.github.com', ...(options.gate ? { gate: options.gate } : {}) });
+  return forgeOf(api, repository);
+}
+
+function forgeOf(api: GithubConnection, repository: string): Forge {
+  const [owner = '', repo = ''] = repository.split('/');
+  const at = { owner, repo };
+  const pullOf = (p: z.infer<typeof PullView>): Pull => ({ number: p.number, url: p.html_url, head: p.head.ref, body: p.body ?? '' });
+  return {
+    repository,
+    async openPull(branch, base) {
+      const found = await api.list('find the pull request', 'GET /repos/{owner}/{repo}/pulls', { ...at, head: `${owner}:${branch}`, base, state: 'open' }, PullView, 1);
+      return found[0] ? pullOf(found[0]) : undefined;
+    },
+    async createPull({ title, branch, base, body }) {
+      const made = PullView.parse(await api.write('open a pull request', 'POST /repos/{owner}/{repo}/pulls', { ...at, title, head: branch, base, body }));
+      return pullOf(made);
+    },
+    async editPull(number, fields) {
+      await api.write('edit the pull request', 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...at, pull_number: number, ...fields });
+    },
+    async requiredChecks(base) {
+      const found = await api.find('read the branch protection', 'GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection);
+      if (!found) return { strict: false, checks: [] };
+      const names = new Set([...(found.contexts ?? []), ...(found.checks ?? []).map((c) => c.context)]);
+      return { strict: found.strict ?? false, checks: [...names] };
+    },
+    async checkRuns(commit) {
+      const found = await api.find('read the check runs', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...at, ref: commit, per_page: 100 }, CheckRuns);
+      return (found?.check_runs ?? []).map((r) => ({
+        name: r.name, status: r.status, conclusion: r.conclusion, url: r.html_url ?? '',
+        output: [r.output?.title, r.output?.summary, r.output?.text].filter((s): s is string => typeof s === 'string' && s !== '').join('\n'),
+      }));
+    },
+    async merge(number, { sha, title, message }) {
+      try {
+        const answer = Merged.parse(await api.write('merge the pull request', 'PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge', {
+          ...at, pull_number: number, sha, merge_method: 'merge', commit_title: title, commit_message: message,
+        }));
+        return answer.merged ? { kind: 'merged', commit: answer.sha } : { kind: 'refused', status: 200, message: 'GitHub did not merge it' };
+      } catch (error) {
+        const cause = (error as { cause?: unknown }).cause;
+        // 405 (not mergeable: checks, conflicts, behind a strict base) and 409 (the head moved) are answers, not failures
+        if (cause instanceof RequestError && (cause.status === 405 || cause.status === 409 || cause.status === 422)) {
+          const body = cause.response?.data as { message?: string } | undefined;
+          return { kind: 'refused', status: cause.status, message: body?.message ?? cause.message };
+        }
+        throw error;
+      }
+    },
+  };
+}
