@@ -66,7 +66,7 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
   return {
     repository,
     async openPull(branch, base) {
-      const found = await api.list('find the pull request', 'GET /repos/{owner}/{repo}/pulls', { ...at, head: `${owner}:${branch}`, base, state: 'open' }, PullView, 1);
+      const found = await api.list('find the pull request', '/repos/{owner}/{repo}/pulls', { ...at, head: `${owner}:${branch}`, base, state: 'open' }, PullView, 1);
       return found[0] ? pullOf(found[0]) : undefined;
     },
     async createPull({ title, branch, base, body }) {
@@ -77,13 +77,13 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
       await api.write('edit the pull request', 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...at, pull_number: number, ...fields });
     },
     async requiredChecks(base) {
-      const found = await api.find('read the branch protection', 'GET /repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection);
+      const found = await api.find('read the branch protection', '/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection);
       if (!found) return { strict: false, checks: [] };
       const names = new Set([...(found.contexts ?? []), ...(found.checks ?? []).map((c) => c.context)]);
       return { strict: found.strict ?? false, checks: [...names] };
     },
     async checkRuns(commit) {
-      const found = await api.find('read the check runs', 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...at, ref: commit, per_page: 100 }, CheckRuns);
+      const found = await api.find('read the check runs', '/repos/{owner}/{repo}/commits/{ref}/check-runs', { ...at, ref: commit, per_page: 100 }, CheckRuns);
       return (found?.check_runs ?? []).map((r) => ({
         name: r.name, status: r.status, conclusion: r.conclusion, url: r.html_url ?? '',
         output: [r.output?.title, r.output?.summary, r.output?.text].filter((s): s is string => typeof s === 'string' && s !== '').join('\n'),

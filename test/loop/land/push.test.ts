@@ -1,7 +1,7 @@
 // `--land push` with the real loop process, real git and a bare repository as `origin` on the file
 // system: every merge pushed before it counts, a rejected push (someone pushed first) fetched and merged
 // again on the new head, a loop SIGKILLed mid-run leaving origin/main equal to the local target with
-// each trailer once, and `push`/`pr` refused (exit 2) where there is nothing to push to.
+// each trailer once, and `push`/`pr` refused (exit 2) where there is no remote.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -119,14 +119,14 @@ test('a pushed merge whose replay fails is reverted by a pushed revert; the tick
   expect((await runCli(['oracle', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo])).exitCode).toBe(1);
 });
 
-test('--land push without a remote, and --land pr, are refused before anything starts (exit 2)', async () => {
+test('--land push or pr without a remote is refused before anything starts (exit 2)', async () => {
   const setup = writeSimBatch(tempDir(), [sim('PN-1')], { workers: 1, prefix: 'PN' });
   const push = await runCli(['run', ...setup.runArgs, '--land', 'push']);
   expect(push.exitCode).toBe(2);
   expect(push.stderr).toContain('has no remote to push main to');
   const pr = await runCli(['run', ...setup.runArgs, '--land', 'pr']);
   expect(pr.exitCode).toBe(2);
-  expect(pr.stderr).toContain('--land pr');
+  expect(pr.stderr).toContain('--land pr: the repository');
   const bad = await runCli(['run', ...setup.runArgs, '--land', 'ship']);
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('--land must be local or push or pr');
