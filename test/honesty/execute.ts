@@ -16,7 +16,7 @@ import { startHarness } from '../sim/harness.ts';
 import type { TrackerHarness } from '../sim/harness.ts';
 import { seededRandom } from '../sim/faults.ts';
 import type { Scenario } from './scenarios.ts';
-import { diskFull, rejectingOrigin } from './faults.ts';
+import { diskFull, redCheckForge, rejectingOrigin } from './faults.ts';
 import { GATEKEEPER, PERSONA, buildWorld, git, judge, worldTickets } from './world.ts';
 import type { World } from './world.ts';
 
@@ -88,8 +88,14 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   };
   if (scenario.sandbox === 'off') runArgs.push('--sandbox', 'off');
   // `--land push`: done also means shipped, so every ticket judged done must be on origin's main too
-  const origin = scenario.faults?.includes('rejected-push') ? await rejectingOrigin(world.repo, world.dir) : undefined;
-  if (origin) runArgs.push('--land', 'push');
+  // `--land pr`: the same, through pull requests whose first build is red
+  const forge = scenario.faults?.includes('red-check') ? await redCheckForge(world.repo, world.dir) : undefined;
+  if (forge) {
+    runArgs.push('--land', 'pr');
+    Object.assign(env, forge.env);
+  }
+  const origin = scenario.faults?.includes('rejected-push') ? await rejectingOrigin(world.repo, world.dir) : forge?.origin;
+  if (origin && !forge) runArgs.push('--land', 'push');
   const aimedAt = snapshotAimed(world);
   const check = async (when: string) => {
     const verdict = await oracle(world, harness, env);
@@ -157,6 +163,7 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     await check('at the end');
   } finally {
     await harness.close();
+    await forge?.close();
   }
   const { done, mergedTwice } = judge(world);
   outcome.mergedTwice = mergedTwice;

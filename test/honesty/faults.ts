@@ -4,6 +4,8 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import { startGithubSim } from '../sim/github-server.ts';
+import { pullRoutes } from '../sim/github-pulls.ts';
 
 export type DiskFull = { kind: 'full'; release(): Promise<void> } | { kind: 'unavailable'; reason: string };
 
@@ -50,4 +52,27 @@ exit 1
 `);
   chmodSync(hook, 0o755);
   return origin;
+}
+
+/**
+ * `red-check`: `--land pr` to a bare `origin` served by the GitHub simulator, whose required check `ci`
+ * fails the first time it runs on each ticket's branch (a red build the next pass must get past).
+ */
+export async function redCheckForge(repo: string, dir: string): Promise<{ origin: string; env: NodeJS.ProcessEnv; close(): Promise<void> }> {
+  const origin = join(dir, 'origin.git');
+  await execa('git', ['clone', '-q', '--bare', repo, origin]);
+  await execa('git', ['remote', 'add', 'origin', origin], { cwd: repo });
+  const command = `b=$(git -C "$BARE" for-each-ref --format='%(refname:lstrip=1)' --points-at "$SHA" 'refs/heads/nightshift/' | head -1 | tr / _)
+[ -z "$b" ] || [ -e "$BARE/red-$b" ] && exit 0
+touch "$BARE/red-$b"; echo "ci: 1 of 12 tests failed (the first build of every branch is red)"; exit 1`;
+  const pulls = pullRoutes({ bare: origin, checks: [{ name: 'ci', command }] });
+  const github = await startGithubSim({ tickets: [], routes: pulls.routes });
+  return {
+    origin,
+    env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository, NIGHTSHIFT_PR_POLL_MS: '50' },
+    async close() {
+      await pulls.close();
+      await github.close();
+    },
+  };
 }

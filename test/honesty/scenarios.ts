@@ -4,7 +4,7 @@
 // leaves its tickets undone, and then the only right answer is "not done" (or gated for a person).
 import type { WorldTicket } from './world.ts';
 
-export type Fault = 'sigkill' | 'disk-full' | 'git-locks' | 'rejected-push';
+export type Fault = 'sigkill' | 'disk-full' | 'git-locks' | 'rejected-push' | 'red-check';
 
 export type Scenario = {
   name: string;
@@ -92,5 +92,7 @@ export const SCENARIOS: Scenario[] = [
   // `--land push` to an origin a colleague pushes to first every other time (test/honesty/faults.ts)
   { name: 'rejected-push', prefix: 'RJP', tracker: 'local', expectDone: true, fast: true, faults: ['rejected-push'], tickets: recoverable('RJP') },
   { name: 'rejected-push-sigkill-x3', prefix: 'RJK', tracker: 'local', expectDone: true, fast: false, faults: ['rejected-push', 'sigkill'], tickets: recoverable('RJK') },
+  // `--land pr` through the GitHub simulator, the first build of every branch red (test/honesty/faults.ts)
+  { name: 'red-check', prefix: 'RDC', tracker: 'local', expectDone: true, fast: true, faults: ['red-check'], maxPasses: 6, tickets: recoverable('RDC') },
   { name: 'git-locks', prefix: 'GLK', tracker: 'local', expectDone: true, fast: false, faults: ['git-locks'], tickets: recoverable('GLK') },
 ];

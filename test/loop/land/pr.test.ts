@@ -42,7 +42,7 @@ test('--land pr lands every ticket through a merged pull request, each after its
   const setup = writeSimBatch(tempDir(), keys.map((key) => ({ key, blockedBy: [], durationMs: 0, labels: [] })), { workers: 2, prefix: 'PQ' });
   const { origin, pulls, env } = await forge(setup.repo, setup.dir, { checks: [{ name: 'ci', command: 'test -d work && ! grep -rq broken work' }] });
   const result = await startLoop([...setup.runArgs, '--land', 'pr'], env).child;
-  expect(result.exitCode, result.stdout).toBe(0);
+  expect(result.exitCode, String(result.stdout)).toBe(0);
   // one merged pull request per ticket, its merge commit on origin's main with the trailer, main followed locally
   expect(pulls.pulls.map((p) => [p.head, p.merged]).sort()).toEqual(keys.map((k) => [`nightshift/${k}`, true]));
   expect((await trailersOn(origin)).sort()).toEqual(keys);
