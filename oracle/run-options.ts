@@ -10,7 +10,6 @@ import type { Batch } from '../trackers/batch.ts';
 import { parseGithubBatch } from '../trackers/github-batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import { parseCommandArgv } from './agent-argv.ts';
-
 /** A webhook the loop posts to (http or https). */
 const NotifyUrl = z.url({ protocol: /^https?$/, error: 'a webhook URL must be http:// or https://' });
 
@@ -39,6 +38,8 @@ export const RunConfig = z.strictObject({
   sandbox: z.enum(['on', 'off']).optional(),
   agentNetwork: z.enum(['host', 'proxy', 'none']).optional(),
   land: z.enum(['local', 'push', 'pr']).optional(),
+  deploy: z.string().trim().min(1, 'the deploy command cannot be empty').optional(),
+  replayWindowMinutes: z.number().positive().optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -73,6 +74,8 @@ export type RunOptions = {
   agentNetwork: 'host' | 'proxy' | 'none' | undefined;
   /** Where a merge ships: the local target only, pushed to its upstream, or through a pull request. */
   land: 'local' | 'push' | 'pr';
+  deploy: string | undefined; // run after landing, before a ticket's ```replay block (retried over replayWindowMinutes)
+  replayWindowMinutes: number;
   cwd: string;
 };
 
@@ -253,6 +256,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     sandbox: oneOf('sandbox', values.sandbox, ['on', 'off'] as const) ?? config.sandbox ?? 'on',
     agentNetwork: oneOf('agent-network', values['agent-network'], ['host', 'proxy', 'none'] as const) ?? config.agentNetwork,
     land: oneOf('land', values.land, ['local', 'push', 'pr'] as const) ?? config.land ?? 'local',
+    deploy: config.deploy,
+    replayWindowMinutes: config.replayWindowMinutes ?? 10,
     cwd,
   };
 }

@@ -13,6 +13,8 @@ import { finishLine, runVerify } from '../worktree/verify.ts';
 import type { VerifyOutcome } from '../worktree/verify.ts';
 import { shipMove } from './push.ts';
 import { landTicketThroughPull, revertThroughPull } from './pr.ts';
+import { liveReplay } from './live.ts';
+import type { LiveOutcome } from './live.ts';
 
 export type LandOutcome =
   | { kind: 'landed'; mergeCommit: string }
@@ -198,26 +200,32 @@ export async function replayAndSettle(
       signal: ctx.signal,
     });
   };
-  const replay = await replayRun().finally(() => {
+  // a passed replay is followed, in the same worktree, by the deploy and the live replay (loop/land/live.ts)
+  const { replay, live } = await replayRun().then(async (outcome): Promise<{ replay: VerifyOutcome; live: LiveOutcome }> => {
+    if (outcome.kind !== 'passed') return { replay: outcome, live: { kind: 'none' } };
+    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: outcome.digest });
+    return { replay: outcome, live: await liveReplay(ctx, ticket, pass, scratch, mergeCommit) };
+  }).finally(() => {
     // given back without waiting: the pool finishes it before that path is handed out again
     void ctx.worktrees.release(scratch).catch(() => undefined);
   });
-  if (replay.kind !== 'passed' && ctx.signal.aborted) {
+  if ((replay.kind !== 'passed' || live.kind === 'failed' || live.kind === 'interrupted') && ctx.signal.aborted) {
     // the loop is stopping: a killed replay proves nothing; the next start finds the merge and replays it
     ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'interrupted' });
     return { kind: 'replay-interrupted', mergeCommit };
   }
-  if (replay.kind === 'passed') {
-    ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'passed', digest: replay.digest });
+  if (replay.kind === 'passed' && (live.kind === 'none' || live.kind === 'passed')) {
     const receipt = renderReceiptComment({ ticket: ticket.key, mergeCommit, targetBranch: target, replayDigest: replay.digest, reviewers, run: ctx.run });
-    await ctx.tracker.comment(ticket.key, pull ? `${receipt}\n\nPull request: ${pull}` : receipt);
+    const notes = [...(live.kind === 'passed' ? [`Live replay: passed${live.attempts > 1 ? ` on try ${live.attempts}` : ''}${ctx.options.deploy ? ' after the deploy' : ''}.`] : []), ...(pull ? [`Pull request: ${pull}`] : [])];
+    await ctx.tracker.comment(ticket.key, notes.length > 0 ? `${receipt}\n\n${notes.join('\n')}` : receipt);
     await ctx.tracker.moveTicket(ticket.key, 'done');
     ctx.log.emit({ type: 'ticket-done', ticket: ticket.key, pass, commit: mergeCommit });
     return { kind: 'landed', mergeCommit };
   }
-  const command = replay.kind === 'failed' ? replay.command : '(no verify commands)';
-  const output = replay.kind === 'failed' ? replay.output : 'the ticket has no ```verify block';
-  ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
+  const failed = live.kind === 'failed' ? live : replay.kind === 'failed' ? replay : undefined;
+  const command = failed ? failed.command : '(no verify commands)';
+  const output = failed ? failed.output : 'the ticket has no ```verify block';
+  if (replay.kind !== 'passed') ctx.log.emit({ type: 'replay', ticket: ticket.key, pass, result: 'failed', command, output });
   const reverted = ctx.pulls ? await revertPull(ctx, ticket, pass, mergeCommit) : await ctx.withMergeLock(async () => {
     await ctx.targetGuard.check('before a revert', [ticket.key]);
     const revert = (at: string) => revertOnTarget(ctx.repo, target, mergeCommit, ticket.key, ctx.paths.scratch(`revert-${ticket.key}`), at);
@@ -243,7 +251,7 @@ export async function replayAndSettle(
     return outcome;
   });
   await ctx.tracker.moveTicket(ticket.key, 'in_progress');
-  await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its replay on ${target} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
+  await ctx.tracker.comment(ticket.key, `nightshift: the merge ${mergeCommit.slice(0, 12)} of ${ticket.key} was ${reverted.kind === 'reverted' ? 'reverted' : 'NOT reverted (revert failed)'} because its ${live.kind === 'failed' ? 'live replay (after landing)' : `replay on ${target}`} failed.\n\nCommand: ${command}\n\n\`\`\`\n${output}\n\`\`\``);
   return { kind: 'replay-failed', mergeCommit, command, output, reverted: reverted.kind === 'reverted' };
 }
 
