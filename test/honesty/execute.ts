@@ -16,7 +16,7 @@ import { startHarness } from '../sim/harness.ts';
 import type { TrackerHarness } from '../sim/harness.ts';
 import { seededRandom } from '../sim/faults.ts';
 import type { Scenario } from './scenarios.ts';
-import { diskFull, redCheckForge, rejectingOrigin } from './faults.ts';
+import { diskFull, liveWorld, redCheckForge, rejectingOrigin } from './faults.ts';
 import { GATEKEEPER, PERSONA, buildWorld, git, judge, worldTickets } from './world.ts';
 import type { World } from './world.ts';
 
@@ -71,10 +71,13 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   const random = seededRandom(seed);
   const world = buildWorld(scenario.prefix, scenario.tickets(random), { slowMs: 800 + Math.floor(random() * 800) });
   const faultRate = scenario.tracker === 'local' ? 0 : 0.1;
+  // `live-replay`: a deploy that never ships one ticket's work, and a live replay every ticket carries
+  const live = scenario.faults?.includes('live-replay') ? liveWorld(world.dir, `${scenario.prefix}-2`) : undefined;
+  const tickets = worldTickets(world, live?.block);
   const harness: Pick<TrackerHarness, 'args' | 'env' | 'close'> = scenario.tracker === 'local'
     ? { args: ['--tracker', 'local', '--tickets', join(world.dir, 'tickets.json')], env: {}, close: async () => {} }
-    : await startHarness(scenario.tracker, { tickets: worldTickets(world), seed, faults: { rate: faultRate } });
-  if (scenario.tracker === 'local') writeFileSync(join(world.dir, 'tickets.json'), `${JSON.stringify({ project: scenario.prefix, tickets: worldTickets(world) }, null, 2)}\n`);
+    : await startHarness(scenario.tracker, { tickets, seed, faults: { rate: faultRate } });
+  if (scenario.tracker === 'local') writeFileSync(join(world.dir, 'tickets.json'), `${JSON.stringify({ project: scenario.prefix, tickets }, null, 2)}\n`);
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NIGHTSHIFT_LEDGER_DIR: world.ledger, NIGHTSHIFT_VIEW: 'plain', ...harness.env };
   const runArgs = [
     world.batch, ...harness.args, '--repo', world.repo, '--state', world.state,
@@ -87,6 +90,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     passes: 0, interventions: { work: 0, harness: 0 }, costUsd: 0, mergedTwice: [], leftover: 0, blockedBySandbox: 0, undoneByGuard: 0, tampered: [], notes: [],
   };
   if (scenario.sandbox === 'off') runArgs.push('--sandbox', 'off');
+  if (live) {
+    runArgs.push('--config', live.config);
+    env.NIGHTSHIFT_LIVE_REPLAY_INTERVAL_MS = '100';
+  }
   // `--land push`: done also means shipped, so every ticket judged done must be on origin's main too
   // `--land pr`: the same, through pull requests whose first build is red
   const forge = scenario.faults?.includes('red-check') ? await redCheckForge(world.repo, world.dir) : undefined;

@@ -76,3 +76,18 @@ touch "$BARE/red-$b"; echo "ci: 1 of 12 tests failed (the first build of every b
     },
   };
 }
+
+/**
+ * `live-replay`: a config whose deploy copies work/ to a "live" directory but never ships `broken`'s
+ * file (a deploy bug no worker can fix), and a ```replay block per ticket that reads the live copy: the
+ * broken ticket's live replay never passes, so it is reverted every time and is never done.
+ */
+export function liveWorld(dir: string, broken: string): { config: string; block: (key: string) => string } {
+  const live = join(dir, 'live');
+  const config = join(dir, 'nightshift.config.json');
+  writeFileSync(config, JSON.stringify({
+    deploy: `mkdir -p "${live}" && for f in work/*.txt; do [ "$f" = work/${broken}.txt ] || cp "$f" "${live}/"; done`,
+    replayWindowMinutes: 0.02,
+  }));
+  return { config, block: (key) => `\n\n\`\`\`replay\ntest "$(cat "${live}/${key}.txt")" = done-${key}\n\`\`\`` };
+}

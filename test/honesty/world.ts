@@ -74,11 +74,11 @@ export function buildWorld(prefix: string, tickets: WorldTicket[], options: { sl
 }
 
 /** The tickets as the local file / simulators take them: each with its acceptance test as verify. */
-export function worldTickets(world: World): Array<Record<string, unknown>> {
+export function worldTickets(world: World, extra: (key: string) => string = () => ''): Array<Record<string, unknown>> {
   return world.tickets.map((t) => ({
     key: t.key,
     title: `Write work/${t.key}.txt`,
-    description: `Make tests/${t.key}.test.mjs pass: work/${t.key}.txt holds done-${t.key}.\n\n\`\`\`verify\nnode --test tests/${t.key}.test.mjs\n\`\`\``,
+    description: `Make tests/${t.key}.test.mjs pass: work/${t.key}.txt holds done-${t.key}.\n\n\`\`\`verify\nnode --test tests/${t.key}.test.mjs\n\`\`\`${extra(t.key)}`,
     state: 'todo',
     labels: [],
     blockedBy: t.blockedBy,
