@@ -142,3 +142,46 @@ test('--land pr without GITHUB_TOKEN, or without a GitHub repository to name, is
   expect(await git(setup.repo, 'log', '--format=%s', 'main')).toBe('initial');
   expect(await git(setup.repo, 'branch', '--list', 'nightshift/*')).toBe('');
 });
+
+test('a loop SIGKILLed while its pull requests wait for their checks, started again, reuses them: each merged once, each trailer once', async () => {
+  const keys = ['PK-1', 'PK-2'];
+  const setup = writeSimBatch(tempDir(), keys.map((key) => ({ key, blockedBy: [], durationMs: 0, labels: [] })), { workers: 2, prefix: 'PK' });
+  // the build waits for the test's go-ahead, so the loop is killed with both pull requests open and checking
+  const gate = join(setup.dir, 'ci-may-finish');
+  const { origin, pulls, env } = await forge(setup.repo, setup.dir, { checks: [{ name: 'ci', command: `while [ ! -e "${gate}" ]; do sleep 0.05; done` }] });
+  const first = startLoop([...setup.runArgs, '--land', 'pr'], env);
+  await first.waitForLine(/waiting for the required checks/, 2);
+  first.child.kill('SIGKILL');
+  await first.child;
+  expect(pulls.pulls.map((p) => p.merged)).toEqual([false, false]);
+  writeFileSync(gate, '');
+  const second = await startLoop([...setup.runArgs, '--land', 'pr'], env).child;
+  expect(second.exitCode, String(second.stdout)).toBe(0);
+  expect(pulls.pulls.map((p) => [p.head, p.merged]).sort()).toEqual(keys.map((k) => [`nightshift/${k}`, true]));
+  expect((await trailersOn(origin)).sort()).toEqual(keys);
+  expect(await git(setup.repo, 'rev-parse', 'main')).toBe(await git(origin, 'rev-parse', 'main'));
+  expect(readEventLines(setup.state).filter((e) => e.type === 'pr-opened' && e.updated === true).length).toBeGreaterThanOrEqual(2);
+  expect((await runCli(['oracle', setup.batch, '--tracker', 'local', '--tickets', setup.tickets, '--repo', setup.repo])).exitCode).toBe(0);
+});
+
+test('a target behind its remote at start (a pull request merged, the loop killed before it fetched) is followed; the merge is found, not made again', async () => {
+  const setup = writeSimBatch(tempDir(), [{ key: 'PF-1', blockedBy: [], durationMs: 0, labels: [] }], { workers: 1, prefix: 'PF' });
+  const { origin, pulls, env } = await forge(setup.repo, setup.dir, {});
+  const first = await startLoop([...setup.runArgs, '--land', 'pr'], env).child;
+  expect(first.exitCode).toBe(0);
+  // the crash window: GitHub merged, the local target never followed, no receipt written
+  const merged = await git(origin, 'rev-parse', 'main');
+  await git(setup.repo, 'update-ref', 'refs/heads/main', await git(setup.repo, 'rev-parse', 'main^1'));
+  const tickets = JSON.parse(readFileSync(setup.tickets, 'utf8')) as { tickets: Array<{ state: string; comments: unknown[] }> };
+  for (const t of tickets.tickets) Object.assign(t, { state: 'in_progress', comments: [] });
+  writeFileSync(setup.tickets, JSON.stringify(tickets));
+  const second = await startLoop([...setup.runArgs, '--land', 'pr'], env).child;
+  expect(second.exitCode, String(second.stdout)).toBe(0);
+  expect(await git(setup.repo, 'rev-parse', 'main')).toBe(merged);
+  expect(await git(origin, 'rev-parse', 'main')).toBe(merged);
+  expect(pulls.pulls).toHaveLength(1);
+  const events = readEventLines(setup.state);
+  expect(events.some((e) => e.type === 'target-fetched' && e.commit === merged)).toBe(true);
+  expect(events.some((e) => e.type === 'resume-landing' && e.commit === merged)).toBe(true);
+  expect((await runCli(['oracle', setup.batch, '--tracker', 'local', '--tickets', setup.tickets, '--repo', setup.repo])).exitCode).toBe(0);
+});
