@@ -23,6 +23,8 @@ export type Forge = {
   editPull(number: number, fields: { body?: string; state?: 'closed' }): Promise<void>;
   /** Branch protection's required checks of `base` (none when it is not protected) and its "up to date" rule. */
   requiredChecks(base: string): Promise<{ strict: boolean; checks: string[] }>;
+  /** How many people have approved pull request `number` (their latest review an approval). */
+  approvals(number: number): Promise<number>;
   /** The check runs GitHub has for `commit`. */
   checkRuns(commit: string): Promise<CheckState[]>;
   /** A merge commit through the API, only if the pull request's head is still `sha`. */
@@ -38,6 +40,16 @@ const CheckRuns = z.object({
   })),
 });
 const Merged = z.object({ sha: z.string(), merged: z.boolean() });
+const BranchView = z.object({
+  protection: z.object({ required_status_checks: z.object({ enforcement_level: z.string().optional(), contexts: z.array(z.string()).optional(), checks: z.array(z.object({ context: z.string() })).optional() }).optional() }).optional(),
+});
+const Review = z.object({ user: z.object({ login: z.string() }).nullable(), state: z.string() });
+
+/** The HTTP status GitHub answered a failed request with (the request gate wraps octokit's error). */
+function statusOf(error: unknown): number | undefined {
+  const cause = (error as { cause?: unknown }).cause ?? error;
+  return cause instanceof RequestError ? cause.status : undefined;
+}
 
 /** `owner/name` from a GitHub remote URL (https, ssh or scp-like), if it is one. */
 export function githubRepository(url: string): string | undefined {
@@ -77,10 +89,22 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
       await api.write('edit the pull request', 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...at, pull_number: number, ...fields });
     },
     async requiredChecks(base) {
-      const found = await api.find('read the branch protection', '/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection);
+      const found = await api.find('read the branch protection', '/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection).catch(async (error: unknown) => {
+        // reading the protection needs Administration read; without it the branch's own view still names its required checks
+        if (!(statusOf(error) === 403)) throw error;
+        const branch = await api.find('read the branch', '/repos/{owner}/{repo}/branches/{branch}', { ...at, branch: base }, BranchView);
+        const checks = branch?.protection?.required_status_checks;
+        return checks && checks.enforcement_level !== 'off' ? { strict: undefined, contexts: checks.contexts, checks: checks.checks } : null;
+      });
       if (!found) return { strict: false, checks: [] };
       const names = new Set([...(found.contexts ?? []), ...(found.checks ?? []).map((c) => c.context)]);
       return { strict: found.strict ?? false, checks: [...names] };
+    },
+    async approvals(number) {
+      const reviews = await api.list('read the reviews', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...at, pull_number: number }, Review);
+      const latest = new Map<string, string>();
+      for (const review of reviews) if (review.user && review.state !== 'COMMENTED') latest.set(review.user.login, review.state);
+      return [...latest.values()].filter((state) => state === 'APPROVED').length;
     },
     async checkRuns(commit) {
       const found = await api.find('read the check runs', '/repos/{owner}/{repo}/commits/{ref}/check-runs', { ...at, ref: commit, per_page: 100 }, CheckRuns);
@@ -96,11 +120,12 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
         }));
         return answer.merged ? { kind: 'merged', commit: answer.sha } : { kind: 'refused', status: 200, message: 'GitHub did not merge it' };
       } catch (error) {
-        const cause = (error as { cause?: unknown }).cause;
-        // 405 (not mergeable: checks, conflicts, behind a strict base) and 409 (the head moved) are answers, not failures
-        if (cause instanceof RequestError && (cause.status === 405 || cause.status === 409 || cause.status === 422)) {
+        const status = statusOf(error);
+        // 405 (not mergeable: checks, reviews, conflicts, behind a strict base) and 409 (the head moved) are answers, not failures
+        if (status === 405 || status === 409 || status === 422) {
+          const cause = (error as { cause: RequestError }).cause;
           const body = cause.response?.data as { message?: string } | undefined;
-          return { kind: 'refused', status: cause.status, message: body?.message ?? cause.message };
+          return { kind: 'refused', status, message: body?.message ?? cause.message };
         }
         throw error;
       }

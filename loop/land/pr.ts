@@ -40,6 +40,19 @@ async function awaitChecks(ctx: LoopContext, forge: PullLanding, pull: Pull, com
   }
 }
 
+/** Waits until one more person approved `pull` than now (or the time is up, or the loop stops). */
+async function awaitApproval(ctx: LoopContext, forge: PullLanding, pull: Pull, needed: string): Promise<{ kind: 'approved' | 'timed-out' | 'interrupted' }> {
+  const before = await forge.api.approvals(pull.number);
+  const deadline = Date.now() + forge.checksTimeoutMs;
+  ctx.log.emit({ type: 'review-waiting', pull: pull.number, url: pull.url, approvals: before, needed });
+  for (;;) {
+    const slept = await sleep(forge.pollMs, true, { signal: ctx.signal }).catch(() => false);
+    if (!slept) return { kind: 'interrupted' };
+    if (await forge.api.approvals(pull.number) > before) return { kind: 'approved' };
+    if (Date.now() >= deadline) return { kind: 'timed-out' };
+  }
+}
+
 /** Pushes `commit` to the ticket's own branch on the remote (the loop's branch: replaced, whatever was there). */
 async function pushBranch(ctx: LoopContext, up: Upstream, branch: string, commit: string): Promise<string | undefined> {
   try {
@@ -87,7 +100,7 @@ export async function landThroughPull(
 ): Promise<PullOutcome> {
   const up = ctx.upstream;
   if (!up) return { kind: 'not-merged', message: '--land pr needs the target\'s upstream' };
-  const { required, strict } = await forge.api.requiredChecks(ctx.options.targetBranch).then((p) => ({ required: p.checks, strict: p.strict }));
+  const required = (await forge.api.requiredChecks(ctx.options.targetBranch)).checks;
   let head = first;
   let pull: Pull | undefined;
   for (let attempt = 1; ; attempt++) {
@@ -102,11 +115,20 @@ export async function landThroughPull(
       return { kind: 'check-failed', pull, check: checks.waiting.join(', '), output: `the required check(s) ${checks.waiting.join(', ')} did not finish within ${Math.round(forge.checksTimeoutMs / 60_000)} minutes of the push` };
     }
     const open = pull;
-    const answer = await ctx.withMergeLock(async () => {
+    const mergeNow = () => ctx.withMergeLock(async () => {
       const merged = await forge.api.merge(open.number, { sha: head, title: what.mergeTitle, message: what.message });
       if (merged.kind === 'merged') return { ...merged, ...(await followUpstream(ctx, up, what)) };
       return merged;
     });
+    let answer = await mergeNow();
+    // required reviews from people: waited for (as long as checks may take), then the merge is asked again
+    while (answer.kind === 'refused' && /approving review/i.test(answer.message)) {
+      ctx.log.emit({ type: 'pr-refused', ticket: what.ticket, pass: what.pass, pull: open.number, status: answer.status, message: answer.message, attempt });
+      const approved = await awaitApproval(ctx, forge, open, answer.message);
+      if (approved.kind === 'interrupted') return { kind: 'interrupted', pull: open };
+      if (approved.kind === 'timed-out') return { kind: 'check-failed', pull: open, check: 'approving review', output: `${answer.message}\nNo one approved ${open.url} within ${Math.round(forge.checksTimeoutMs / 60_000)} minutes.` };
+      answer = await mergeNow();
+    }
     if (answer.kind === 'merged') {
       ctx.log.emit({ type: 'pr-merged', ticket: what.ticket, pass: what.pass, pull: open.number, url: open.url, commit: answer.commit });
       return { kind: 'merged', commit: answer.commit, previous: answer.previous, pull: open };
@@ -114,7 +136,7 @@ export async function landThroughPull(
     ctx.log.emit({ type: 'pr-refused', ticket: what.ticket, pass: what.pass, pull: open.number, status: answer.status, message: answer.message, attempt });
     if (attempt >= PUSH_ATTEMPTS) return { kind: 'not-merged', pull: open, message: `GitHub refused to merge ${open.url} ${attempt} times: ${answer.message}` };
     // behind a base that must be up to date (a merge train): the target is merged into the branch, checked again
-    if (strict && /up to date/i.test(answer.message)) {
+    if (/up to date/i.test(answer.message)) {
       const caught = await catchUp(ctx, up, what.branch, head);
       if (!caught) return { kind: 'not-merged', pull: open, message: `${what.branch} does not merge cleanly with ${up.remote}/${up.branch}: ${answer.message}` };
       head = caught;

@@ -28,6 +28,10 @@ export type PullOptions = {
   checks?: SimCheck[];
   /** Branch protection's "require branches to be up to date before merging". */
   strict?: boolean;
+  /** Approving reviews from people a merge needs (branch protection's required reviews). */
+  approvals?: number;
+  /** false: the protection endpoint answers 403 (a token without Administration read); the branch's view still names the checks. */
+  protectionReadable?: boolean;
 };
 
 export type PullSim = {
@@ -37,6 +41,8 @@ export type PullSim = {
   runs(): CheckRun[];
   /** Merges refused (405/409), with GitHub's message. */
   refused: string[];
+  /** A person approves pull request `number` at its current head. */
+  approve(number: number, login: string): void;
   /** Waits for the checks still running and removes their scratch directories. */
   close(): Promise<void>;
 };
@@ -46,6 +52,7 @@ const refuse = (status: number, message: string): GithubReply => ({ status, body
 
 export function pullRoutes(options: PullOptions): PullSim {
   const pulls: SimPull[] = [];
+  const reviews: Array<{ id: number; pull: number; login: string; commit: string }> = [];
   const runs: CheckRun[] = [];
   const refused: string[] = [];
   const running = new Set<Promise<void>>();
@@ -61,12 +68,11 @@ export function pullRoutes(options: PullOptions): PullSim {
   const repoOk = (world: GithubWorld, p: Record<string, string>) => p.owner === world.owner && p.repo === world.name;
 
   function view(world: GithubWorld, base: string, pull: SimPull) {
-    const headSha = pull.merged ? pull.mergeCommit : sha(`refs/heads/${pull.head}`) ?? null;
     const url = `https://github.com/${world.owner}/${world.name}/pull/${pull.number}`;
     return {
       url: `${base}/repos/${world.owner}/${world.name}/pulls/${pull.number}`, html_url: url, number: pull.number, state: pull.state,
       title: pull.title, body: pull.body, merged: pull.merged, merge_commit_sha: pull.mergeCommit, created_at: pull.created,
-      head: { ref: pull.head, sha: pull.merged ? sha(`refs/heads/${pull.head}`) ?? headSha : headSha, label: `${world.owner}:${pull.head}` },
+      head: { ref: pull.head, sha: sha(`refs/heads/${pull.head}`) ?? null, label: `${world.owner}:${pull.head}` },
       base: { ref: pull.base, sha: sha(`refs/heads/${pull.base}`) ?? null, label: `${world.owner}:${pull.base}` },
     };
   }
@@ -133,6 +139,8 @@ export function pullRoutes(options: PullOptions): PullSim {
       }
     })();
     if (options.strict && behind) return no(405, 'Head branch is not up to date with the base branch.');
+    const approved = new Set(reviews.filter((r) => r.pull === pull.number).map((r) => r.login)).size;
+    if (approved < (options.approvals ?? 0)) return no(405, `At least ${options.approvals} approving review${options.approvals === 1 ? ' is' : 's are'} required by reviewers with write access.`);
     let tree: string;
     try {
       tree = git('merge-tree', '--write-tree', base, head).split('\n')[0] ?? '';
@@ -201,7 +209,20 @@ export function pullRoutes(options: PullOptions): PullSim {
       const pull = find(world, request.params);
       return pull ? merge(world, request, pull) : notFound();
     } },
+    { method: 'GET', path: '/repos/:owner/:repo/pulls/:number/reviews', handle: (world, request) => {
+      const pull = find(world, request.params);
+      if (!pull) return notFound();
+      return { status: 200, body: reviews.filter((r) => r.pull === pull.number).map((r) => ({ id: r.id, user: { login: r.login }, state: 'APPROVED', commit_id: r.commit })) };
+    } },
+    { method: 'GET', path: '/repos/:owner/:repo/branches/:branch', handle: (world, request) => {
+      const head = sha(`refs/heads/${request.params.branch ?? ''}`);
+      if (!repoOk(world, request.params) || !head) return refuse(404, 'Branch not found');
+      const contexts = (options.checks ?? []).map((c) => c.name);
+      return { status: 200, body: { name: request.params.branch, commit: { sha: head }, protected: options.checks !== undefined,
+        protection: { enabled: options.checks !== undefined, required_status_checks: { enforcement_level: options.checks ? 'non_admins' : 'off', contexts, checks: contexts.map((c) => ({ context: c, app_id: null })) } } } };
+    } },
     { method: 'GET', path: '/repos/:owner/:repo/branches/:branch/protection/required_status_checks', handle: (world, request) => {
+      if (options.protectionReadable === false) return refuse(403, 'Resource not accessible by personal access token');
       if (!repoOk(world, request.params) || !options.checks) return refuse(404, 'Branch not protected');
       return { status: 200, body: { strict: options.strict ?? false, contexts: options.checks.map((c) => c.name), checks: options.checks.map((c) => ({ context: c.name, app_id: 15368 })) } };
     } },
@@ -216,6 +237,10 @@ export function pullRoutes(options: PullOptions): PullSim {
 
   return {
     routes, pulls, refused,
+    approve(number, login) {
+      const pull = pulls.find((p) => p.number === number);
+      if (pull) reviews.push({ id: reviews.length + 1, pull: number, login, commit: sha(`refs/heads/${pull.head}`) ?? '' });
+    },
     runs: () => [...runs],
     async close() {
       await Promise.all([...running]);

@@ -185,3 +185,32 @@ test('a target behind its remote at start (a pull request merged, the loop kille
   expect(events.some((e) => e.type === 'resume-landing' && e.commit === merged)).toBe(true);
   expect((await runCli(['oracle', setup.batch, '--tracker', 'local', '--tickets', setup.tickets, '--repo', setup.repo])).exitCode).toBe(0);
 });
+
+test('a base that requires a person\'s approval: the merge waits for it; a strict base: a branch left behind is brought up to date and checked again', async () => {
+  const keys = ['PA-1', 'PA-2'];
+  const setup = writeSimBatch(tempDir(), keys.map((key) => ({ key, blockedBy: [], durationMs: 0, labels: [] })), { workers: 2, prefix: 'PA' });
+  // the token cannot read the protection (403): the required check is read from the branch's own view
+  const { origin, pulls, env } = await forge(setup.repo, setup.dir, { checks: [{ name: 'ci', command: 'test -d work' }], strict: true, approvals: 1, protectionReadable: false });
+  const loop = startLoop([...setup.runArgs, '--land', 'pr'], env);
+  // a person approves the pull requests open once the loop asks (GitHub refuses every merge before that)
+  await loop.waitForLine(/waiting for a person's approving review/);
+  expect(pulls.refused.some((r) => /approving review is required/.test(r))).toBe(true);
+  for (const pull of pulls.pulls.filter((p) => p.state === 'open')) pulls.approve(pull.number, 'alice');
+  // one not open yet is approved when it asks
+  const second = loop.waitForLine(/waiting for a person's approving review/, 2).then(() => {
+    for (const pull of pulls.pulls.filter((p) => p.state === 'open')) pulls.approve(pull.number, 'bob');
+  }, () => undefined);
+  const result = await loop.child;
+  await second;
+  expect(result.exitCode, String(result.stdout)).toBe(0);
+  expect(pulls.pulls.map((p) => p.merged)).toEqual([true, true]);
+  expect((await trailersOn(origin)).sort()).toEqual(keys);
+  const events = readEventLines(setup.state);
+  // the second pull request was behind once the first merged: the target merged into its branch, its check run again
+  const behind = events.filter((e) => e.type === 'pr-refused' && /up to date/.test(String(e.message)));
+  expect(behind).toHaveLength(1);
+  const late = behind[0]?.ticket;
+  expect(events.filter((e) => e.type === 'checks' && e.ticket === late && e.result === 'passed')).toHaveLength(2);
+  expect(await git(origin, 'log', '-1', '--format=%s', `main^2`)).toBe(`Merge main into nightshift/${String(late)}`);
+  expect(pulls.runs().filter((r) => r.conclusion === 'success').length).toBeGreaterThanOrEqual(3);
+});

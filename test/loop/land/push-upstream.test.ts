@@ -1,4 +1,4 @@
-// The upstream `--land push` ships to, read from real git config, and credentials kept out of messages.
+// The upstream `--land push|pr` ships to, read from real git config, and credentials kept out of messages.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openGit } from '../../../loop/git/git.ts';
@@ -18,7 +18,7 @@ test('the upstream is branch.<target>.remote/merge, else origin, else none', asy
   await git(repo, 'config', 'branch.main.remote', 'team');
   await git(repo, 'config', 'branch.main.merge', 'refs/heads/trunk');
   expect(await upstreamOf(g, 'main')).toEqual({ remote: 'team', branch: 'trunk' });
-  await expect(landUpstream({ land: 'pr', targetBranch: 'main', repo }, g)).rejects.toThrow(/--land pr/);
+  expect(await landUpstream({ land: 'pr', targetBranch: 'main', repo }, g)).toEqual({ remote: 'team', branch: 'trunk' });
 });
 
 test('a credential in a remote URL never reaches a message', () => {
