@@ -17,8 +17,8 @@ export type MergeAnswer = { kind: 'merged'; commit: string } | { kind: 'refused'
 
 export type Forge = {
   repository: string;
-  /** The open pull request of `branch` into `base`, if any. */
-  openPull(branch: string, base: string): Promise<Pull | undefined>;
+  /** The newest pull request of `branch` into `base` in `state` (default open), if any. */
+  openPull(branch: string, base: string, state?: 'open' | 'closed'): Promise<Pull | undefined>;
   createPull(fields: { title: string; branch: string; base: string; body: string }): Promise<Pull>;
   editPull(number: number, fields: { body?: string; state?: 'closed' }): Promise<void>;
   /** Branch protection's required checks of `base` (none when it is not protected) and its "up to date" rule. */
@@ -43,6 +43,7 @@ const Merged = z.object({ sha: z.string(), merged: z.boolean() });
 const BranchView = z.object({
   protection: z.object({ required_status_checks: z.object({ enforcement_level: z.string().optional(), contexts: z.array(z.string()).optional(), checks: z.array(z.object({ context: z.string() })).optional() }).optional() }).optional(),
 });
+const MergedView = z.object({ merged: z.boolean(), merge_commit_sha: z.string().nullable() });
 const Review = z.object({ user: z.object({ login: z.string() }).nullable(), state: z.string() });
 
 /** The HTTP status GitHub answered a failed request with (the request gate wraps octokit's error). */
@@ -77,8 +78,8 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
   const pullOf = (p: z.infer<typeof PullView>): Pull => ({ number: p.number, url: p.html_url, head: p.head.ref, body: p.body ?? '' });
   return {
     repository,
-    async openPull(branch, base) {
-      const found = await api.list('find the pull request', '/repos/{owner}/{repo}/pulls', { ...at, head: `${owner}:${branch}`, base, state: 'open' }, PullView, 1);
+    async openPull(branch, base, state = 'open') {
+      const found = await api.list('find the pull request', '/repos/{owner}/{repo}/pulls', { ...at, head: `${owner}:${branch}`, base, state, sort: 'created', direction: 'desc' }, PullView, 1);
       return found[0] ? pullOf(found[0]) : undefined;
     },
     async createPull({ title, branch, base, body }) {
@@ -127,6 +128,9 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
           const body = cause.response?.data as { message?: string } | undefined;
           return { kind: 'refused', status, message: body?.message ?? cause.message };
         }
+        // no answer (a timeout, a 5xx): the merge may have happened; the pull request says whether it did
+        const after = await api.find('read the pull request', '/repos/{owner}/{repo}/pulls/{pull_number}', { ...at, pull_number: number }, MergedView).catch(() => null);
+        if (after?.merged && after.merge_commit_sha) return { kind: 'merged', commit: after.merge_commit_sha };
         throw error;
       }
     },

@@ -103,8 +103,8 @@ export async function landTicket(
     await dropReplayTree();
     const through = await landTicketThroughPull(ctx, ctx.pulls, ticket, pass, reviewers);
     if (through.kind === 'merged') {
-      ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: through.commit, previous: through.previous, pull: through.pull.url });
-      return replayAndSettle(ctx, ticket, pass, through.commit, reviewers, undefined, through.pull.url);
+      ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: through.commit, previous: through.previous, ...(through.pull ? { pull: through.pull.url } : {}) });
+      return replayAndSettle(ctx, ticket, pass, through.commit, reviewers, undefined, through.pull?.url);
     }
     if (through.kind === 'check-failed') return { kind: 'check-failed', url: through.pull.url, check: through.check, output: through.output };
     if (through.kind === 'interrupted') return { kind: 'interrupted', reason: `the loop stopped while ${through.pull.url} waited for its checks` };

@@ -8,13 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { TRAILER, branchOf, revParse } from '../git/git.ts';
-import { REVERTED_TRAILER, makeRevertCommit, syncCheckedOut } from '../git/target.ts';
+import { REVERTED_TRAILER, findMergeOnTarget, makeRevertCommit, syncCheckedOut } from '../git/target.ts';
 import type { Pull, PullLanding } from '../forge/forge.ts';
 import { PUSH_ATTEMPTS, fetchUpstream, redact } from './push.ts';
 import type { Upstream } from './push.ts';
 
 export type PullOutcome =
-  | { kind: 'merged'; commit: string; previous: string; pull: Pull }
+  | { kind: 'merged'; commit: string; previous: string; pull?: Pull | undefined }
   | { kind: 'check-failed'; pull: Pull; check: string; output: string }
   | { kind: 'not-merged'; message: string; pull?: Pull }
   | { kind: 'interrupted'; pull: Pull };
@@ -186,6 +186,16 @@ export function pullBody(ticket: Ticket, pass: number, reviewers: Array<{ agent:
 /** Lands a reviewed ticket branch through its pull request. */
 export async function landTicketThroughPull(ctx: LoopContext, forge: PullLanding, ticket: Ticket, pass: number, reviewers: Array<{ agent: string; verdict: string }>): Promise<PullOutcome> {
   const branch = branchOf(ticket.key);
+  // a merge GitHub made that the loop never saw land (it stopped, or the answer was lost) is found, not made again
+  if (ctx.upstream) {
+    const up = ctx.upstream;
+    const followed = await ctx.withMergeLock(() => followUpstream(ctx, up, { ticket: ticket.key, pass }));
+    const found = await findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
+    if (found) {
+      ctx.log.emit({ type: 'merge-found', ticket: ticket.key, pass, commit: found });
+      return { kind: 'merged', commit: found, previous: followed.previous, pull: await forge.api.openPull(branch, ctx.options.targetBranch, 'closed') };
+    }
+  }
   const head = await revParse(ctx.repo, `refs/heads/${branch}`);
   if (!head) return { kind: 'not-merged', message: `${branch} does not exist` };
   return landThroughPull(ctx, forge, {

@@ -30,6 +30,8 @@ export type PullOptions = {
   strict?: boolean;
   /** Approving reviews from people a merge needs (branch protection's required reviews). */
   approvals?: number;
+  /** This many merges are made but answered 502, as if the answer were lost on the way. */
+  lostMergeAnswers?: number;
   /** false: the protection endpoint answers 403 (a token without Administration read); the branch's view still names the checks. */
   protectionReadable?: boolean;
 };
@@ -57,6 +59,7 @@ export function pullRoutes(options: PullOptions): PullSim {
   const refused: string[] = [];
   const running = new Set<Promise<void>>();
   let nextRun = 1;
+  let lost = options.lostMergeAnswers ?? 0;
   const git = (...args: string[]) => execFileSync('git', ['-C', options.bare, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const sha = (ref: string): string | undefined => {
     try {
@@ -159,6 +162,7 @@ export function pullRoutes(options: PullOptions): PullSim {
       return no(409, 'Base branch was modified. Review and try the merge again.');
     }
     Object.assign(pull, { state: 'closed', merged: true, mergeCommit: commit });
+    if (lost-- > 0) return { status: 502, body: { message: 'Server Error' } };
     return { status: 200, body: { sha: commit, merged: true, message: 'Pull Request successfully merged' } };
   }
 
@@ -173,7 +177,8 @@ export function pullRoutes(options: PullOptions): PullSim {
       const state = q.get('state') ?? 'open';
       const head = q.get('head');
       const base = q.get('base');
-      const found = pulls.filter((p) => (state === 'all' || p.state === state) && (!head || `${world.owner}:${p.head}` === head) && (!base || p.base === base));
+      const found = pulls.filter((p) => (state === 'all' || p.state === state) && (!head || `${world.owner}:${p.head}` === head) && (!base || p.base === base))
+        .sort((a, b) => (q.get('direction') === 'asc' ? a.number - b.number : b.number - a.number)); // newest first, as GitHub's default
       return { status: 200, body: found.map((p) => view(world, request.base, p)) };
     } },
     { method: 'POST', path: '/repos/:owner/:repo/pulls', handle: (world, request) => {

@@ -214,3 +214,15 @@ test('a base that requires a person\'s approval: the merge waits for it; a stric
   expect(await git(origin, 'log', '-1', '--format=%s', `main^2`)).toBe(`Merge main into nightshift/${String(late)}`);
   expect(pulls.runs().filter((r) => r.conclusion === 'success').length).toBeGreaterThanOrEqual(3);
 });
+
+test('a merge whose answer is lost (GitHub merged, then 502) is read back from the pull request: landed once, not refused', async () => {
+  const setup = writeSimBatch(tempDir(), [{ key: 'PL-1', blockedBy: [], durationMs: 0, labels: [] }], { workers: 1, prefix: 'PL' });
+  const { origin, pulls, env } = await forge(setup.repo, setup.dir, { lostMergeAnswers: 1 });
+  const result = await startLoop([...setup.runArgs, '--land', 'pr'], env).child;
+  expect(result.exitCode, String(result.stdout)).toBe(0);
+  expect(pulls.pulls.map((p) => p.merged)).toEqual([true]);
+  expect(await trailersOn(origin)).toEqual(['PL-1']);
+  const events = readEventLines(setup.state);
+  expect(events.filter((e) => e.type === 'pass-end').map((e) => e.outcome)).toEqual(['landed']);
+  expect(events.find((e) => e.type === 'pr-merged')?.commit).toBe(pulls.pulls[0]?.mergeCommit);
+});
