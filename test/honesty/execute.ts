@@ -191,6 +191,10 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
     + Math.max(0, forgeries.filter((line) => line === 'daemon started').length - daemonsForged - outcome.leftover);
   outcome.undoneByGuard = events.filter((e) => typeof e.type === 'string' && e.type.startsWith('foreign-')).length;
   outcome.tampered = tamperedSince(world, aimedAt);
+  // a heal keeps its branch in the checkout it ran from (this one, for the operator to review): not a test's to leave
+  for (const heal of readLedger<{ heal?: string }>('heals.jsonl', ledgerEnv(world))) {
+    if (heal.heal) await execa('git', ['-C', join(cli, '..', '..'), 'branch', '-D', `nightshift/heal/${heal.heal}`], { reject: false });
+  }
   if (options.keep) outcome.notes.push(`kept in ${world.dir}`);
   else rmSync(world.dir, { recursive: true, force: true });
   return outcome;
