@@ -43,6 +43,19 @@ export const CHANGED_QUERY = `query NightshiftChanged($filter: IssueFilter!, $fi
     ${PAGE_INFO}
   }
 }`;
+/** The workspace's blocker relations, newest change first (no filter exists): the delta read stops at its watermark. */
+export const RELATIONS_QUERY = `query NightshiftRelations($first: Int!, $after: String) {
+  issueRelations(first: $first, after: $after, includeArchived: true, orderBy: updatedAt) {
+    nodes { type updatedAt issue { identifier } relatedIssue { identifier } }
+    ${PAGE_INFO}
+  }
+}`;
+export const RelationsAnswer = z.object({
+  issueRelations: z.object({
+    nodes: z.array(z.object({ type: z.string(), updatedAt: z.string(), issue: z.object({ identifier: z.string() }), relatedIssue: z.object({ identifier: z.string() }) })),
+    pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+  }),
+});
 export const ChangedAnswer = z.object({
   issues: z.object({ nodes: z.array(z.object({ identifier: z.string(), updatedAt: z.string() })), pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }) }),
 });

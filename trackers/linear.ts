@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Batch } from './batch.ts';
 import { TrackerError, UsageError } from './errors.ts';
 import { connectLinear } from './linear-client.ts';
+import { openRelationFeed } from './linear-relations.ts';
 import type { LinearConnection } from './linear-client.ts';
 import {
   BATCH_QUERY, BatchAnswer, CHANGED_QUERY, COMMENT_CONTEXT_QUERY, ChangedAnswer, CommentContextAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
@@ -87,6 +88,7 @@ function stateFor(states: readonly TeamState[], state: StateCategory): TeamState
 
 export function openLinearTracker(options: LinearTrackerOptions): Tracker {
   const linear: LinearConnection = connectLinear(options);
+  const relations = openRelationFeed(linear);
   let lastBatchTeam: string | undefined;
   /** Issue ids by key, from every read; each team's workflow states, from moves (the run's writes need no read for them). */
   const issueIds = new Map<string, string>();
@@ -184,7 +186,9 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
         for (const node of page.issues.nodes) if (TicketKey.safeParse(node.identifier).success) changed.push({ key: node.identifier, updatedAt: node.updatedAt });
         after = page.issues.pageInfo.hasNextPage ? page.issues.pageInfo.endCursor : null;
       } while (after !== null);
-      return changed;
+      // blocker edges added or archived need not touch either issue: the relations feed names both ends
+      // (of any issue of the workspace: the snapshot keeps those of its batch)
+      return [...changed, ...await relations.changed(since)];
     },
 
     async readTickets(keys: readonly string[]) {

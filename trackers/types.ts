@@ -47,8 +47,8 @@ export type NewTicket = {
   blockedBy: string[];
 };
 
-/** A ticket that changed, with the tracker's own time of its last update. */
-export type Change = { key: string; updatedAt: string };
+/** A ticket that changed, with the tracker's own time of its last update (`relation`: of a blocker relation it is in). */
+export type Change = { key: string; updatedAt: string; via?: 'relation' };
 
 /** The budget left, as the tracker's last answer stated it (absent parts: the tracker did not say). */
 export type RateLimitState = {

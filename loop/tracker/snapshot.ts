@@ -4,7 +4,7 @@
 // first read, and then one every `reconcileMs` (default hourly). An adapter without `changedSince` and
 // `readTickets` is read in full every time, as before. The oracle never reads through this.
 import type { Batch } from '../../trackers/batch.ts';
-import type { BatchRead, Ticket, Tracker } from '../../trackers/types.ts';
+import type { BatchRead, Change, Ticket, Tracker } from '../../trackers/types.ts';
 
 export type SnapshotOptions = {
   /** How far before the last seen update a delta read starts again (clocks and commit lag; default 2 min). */
@@ -77,11 +77,13 @@ export function openSnapshot(inner: Tracker, batch: Batch, options: SnapshotOpti
     if (!changedSince || !readTickets) return full();
     counts.delta++;
     const changes = await changedSince(batch, since());
-    const fresh = changes.filter((c) => stamps.get(c.key) !== c.updatedAt);
+    // a relation's change names both its ends, of any issue: only the batch's are read again; each kind of change is stamped apart
+    const stamp = (c: Change) => (c.via ? `${c.via}:${c.key}` : c.key);
+    const fresh = changes.filter((c) => stamps.get(stamp(c)) !== c.updatedAt && (!c.via || tickets.has(c.key) || batch.keys.includes(c.key)));
     if (fresh.length === 0) return [];
     const read = await readTickets([...new Set(fresh.map((c) => c.key))]);
     for (const t of read) tickets.set(t.key, t);
-    for (const c of fresh) stamps.set(c.key, c.updatedAt);
+    for (const c of fresh) stamps.set(stamp(c), c.updatedAt);
     note(fresh);
     missing = missing.filter((key) => !tickets.has(key));
     publish();

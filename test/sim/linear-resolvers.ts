@@ -100,6 +100,8 @@ export function createRoot(world: LinearWorld, baseUrl: string, shortPage = fals
     viewer: () => v.user(world.users.find((u) => u.id === world.viewerId)!),
     issue: (a: Args) => v.issue(mustIssue(world, a.id)),
     issues: (a: Args) => v.paginate(v.byCreated(world.issues.filter((i) => (a.includeArchived === true || !i.archivedAt) && matchIssue(world, i, a.filter as Args))), shorten(a), v.issue),
+    // every relation of the workspace; by `updatedAt` newest first (Linear's order for it is not documented: the client checks)
+    issueRelations: (a: Args) => v.paginate(a.orderBy === 'updatedAt' ? [...world.relations].sort((x, y) => y.createdAt.localeCompare(x.createdAt)) : v.byCreated(world.relations), shorten(a), v.relation),
     team: (a: Args) => {
       const t = world.teams.find((x) => x.id === a.id || x.key === a.id);
       if (!t) throw inputError('Entity not found: Team');

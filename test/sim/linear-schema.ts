@@ -124,6 +124,7 @@ type Query {
   viewer: User!
   issue(id: String!): Issue!
   issues(${PAGE_ARGS}, filter: IssueFilter): IssueConnection!
+  issueRelations(${PAGE_ARGS}): IssueRelationConnection!
   team(id: String!): Team!
   teams(${PAGE_ARGS}, filter: TeamFilter): TeamConnection!
   issueLabels(${PAGE_ARGS}, filter: IssueLabelFilter): IssueLabelConnection!

@@ -1,6 +1,8 @@
 // The loop's snapshot against the loopback Linear: after the first full read, a person's changes (a
 // ticket canceled, one moved to done, a new ticket labelled into the batch) are seen by a delta read
-// that reads only what changed; a quiet delta read reads nothing in full.
+// that reads only what changed; a quiet delta read reads nothing in full. On Linear a blocker edge added
+// between two tickets (which moves neither issue) is seen through the relations feed.
+import { LinearClient } from '@linear/sdk';
 import { describe, expect, test } from 'vitest';
 import { parseBatch } from '../../../trackers/batch.ts';
 import { openSnapshot } from '../../../loop/tracker/snapshot.ts';
@@ -32,6 +34,30 @@ describe.each(['linear', 'jira'] as const)('loop snapshot on %s', (kind) => {
       expect(byKey.get('ENG-3')?.state).toBe('done');
       expect(byKey.has(created.key)).toBe(true);
       expect(snapshot.reads()).toEqual({ full: 1, delta: 4 });
+      expect(h.rejected).toEqual([]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test.runIf(kind === 'linear')('a blocker edge a person adds between two batch tickets is seen by the next delta read (the relations feed)', async () => {
+    const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 4, 7).map((t) => ({ ...t, blockedBy: [] })) });
+    try {
+      const batch = parseBatch('ENG-1..ENG-4');
+      const snapshot = openSnapshot(h.tracker, batch);
+      await snapshot.tracker.readBatch(batch);
+      await snapshot.refresh();
+      expect(await snapshot.refresh()).toEqual([]);
+      // a person says ENG-1 blocks ENG-4 (neither issue's updatedAt moves in the simulator, as in Linear)
+      const sdk = new LinearClient({ apiKey: h.env.LINEAR_API_KEY, apiUrl: h.env.LINEAR_API_URL });
+      const id = async (key: string) => ((await sdk.client.rawRequest<{ issue: { id: string } }, { id: string }>('query Id($id: String!) { issue(id: $id) { id } }', { id: key })).data?.issue.id ?? '');
+      await sdk.client.rawRequest('mutation Relate($input: IssueRelationCreateInput!) { issueRelationCreate(input: $input) { success } }', {
+        input: { issueId: await id('ENG-1'), relatedIssueId: await id('ENG-4'), type: 'blocks' },
+      });
+      expect((await snapshot.refresh()).sort()).toEqual(['ENG-1', 'ENG-4']);
+      const after = await snapshot.tracker.readBatch(batch);
+      expect(after.tickets.find((t) => t.key === 'ENG-4')?.blockedBy).toEqual(['ENG-1']);
+      expect(await snapshot.refresh()).toEqual([]);
       expect(h.rejected).toEqual([]);
     } finally {
       await h.close();
