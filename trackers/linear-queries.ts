@@ -44,21 +44,32 @@ export const CHANGED_QUERY = `query NightshiftChanged($filter: IssueFilter!, $fi
   }
 }`;
 /** The workspace's blocker relations, newest change first (no filter exists): the delta read stops at its watermark. */
+const RELATION_NODES = `nodes { type updatedAt issue { identifier } relatedIssue { identifier } }
+    ${PAGE_INFO}`;
 export const RELATIONS_QUERY = `query NightshiftRelations($first: Int!, $after: String) {
   issueRelations(first: $first, after: $after, includeArchived: true, orderBy: updatedAt) {
-    nodes { type updatedAt issue { identifier } relatedIssue { identifier } }
-    ${PAGE_INFO}
+    ${RELATION_NODES}
   }
 }`;
-export const RelationsAnswer = z.object({
-  issueRelations: z.object({
-    nodes: z.array(z.object({ type: z.string(), updatedAt: z.string(), issue: z.object({ identifier: z.string() }), relatedIssue: z.object({ identifier: z.string() }) })),
-    pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
-  }),
+export const RelationsPage = z.object({
+  nodes: z.array(z.object({ type: z.string(), updatedAt: z.string(), issue: z.object({ identifier: z.string() }), relatedIssue: z.object({ identifier: z.string() }) })),
+  pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
 });
+export const RelationsAnswer = z.object({ issueRelations: RelationsPage });
+/** A delta read's first page and the relations feed's first page in one request (one of the hour's requests, not two). */
+export const CHANGED_AND_RELATIONS_QUERY = `query NightshiftChangedAndRelations($filter: IssueFilter!, $first: Int!, $relations: Int!) {
+  issues(filter: $filter, first: $first, includeArchived: true, orderBy: updatedAt) {
+    nodes { identifier updatedAt }
+    ${PAGE_INFO}
+  }
+  issueRelations(first: $relations, includeArchived: true, orderBy: updatedAt) {
+    ${RELATION_NODES}
+  }
+}`;
 export const ChangedAnswer = z.object({
   issues: z.object({ nodes: z.array(z.object({ identifier: z.string(), updatedAt: z.string() })), pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }) }),
 });
+export const ChangedAndRelationsAnswer = ChangedAnswer.extend({ issueRelations: RelationsPage });
 
 /** The rest of an issue's labels, blocking relations or comments, when a batch page held only the first few. */
 export const ISSUE_REST_QUERY = `query NightshiftIssueRest($id: String!, $labels: String, $relations: String, $comments: String,

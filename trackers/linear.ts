@@ -8,9 +8,10 @@ import type { Batch } from './batch.ts';
 import { TrackerError, UsageError } from './errors.ts';
 import { connectLinear } from './linear-client.ts';
 import { openRelationFeed } from './linear-relations.ts';
+import type { RelationPage } from './linear-relations.ts';
 import type { LinearConnection } from './linear-client.ts';
 import {
-  BATCH_QUERY, BatchAnswer, CHANGED_QUERY, COMMENT_CONTEXT_QUERY, ChangedAnswer, CommentContextAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
+  BATCH_QUERY, BatchAnswer, CHANGED_AND_RELATIONS_QUERY, CHANGED_QUERY, ChangedAndRelationsAnswer, COMMENT_CONTEXT_QUERY, ChangedAnswer, CommentContextAnswer, CREATE_CONTEXT_QUERY, CreateContextAnswer, ISSUE_CONTEXT_QUERY,
   ISSUE_REST_QUERY, IssueContextAnswer, IssueRestAnswer, MOVE_CONTEXT_QUERY, MoveContextAnswer, PAGE_SIZE,
 } from './linear-queries.ts';
 
@@ -181,14 +182,18 @@ export function openLinearTracker(options: LinearTrackerOptions): Tracker {
       const filter = { and: [{ or: [...keysFilter(batch.keys), { labels: { some: { name: { eq: batch.label } } } }] }, { updatedAt: { gt: since } }] };
       const changed: Array<{ key: string; updatedAt: string }> = [];
       let after: string | null = null;
+      // blocker edges added or archived need not touch either issue: the relations feed (its first page
+      // asked for in the same request) names both ends, of any issue of the workspace: the snapshot keeps the batch's
+      let firstRelations: RelationPage | undefined;
       do {
-        const page: z.infer<typeof ChangedAnswer> = await linear.read('changed read', CHANGED_QUERY, { filter, first: CHANGED_PAGE, after }, ChangedAnswer);
+        const both = after === null && relations.on();
+        const page: z.infer<typeof ChangedAnswer> = both
+          ? await linear.read('changed read', CHANGED_AND_RELATIONS_QUERY, { filter, first: CHANGED_PAGE, relations: relations.page }, ChangedAndRelationsAnswer).then((p) => { firstRelations = p.issueRelations; return p; })
+          : await linear.read('changed read', CHANGED_QUERY, { filter, first: CHANGED_PAGE, after }, ChangedAnswer);
         for (const node of page.issues.nodes) if (TicketKey.safeParse(node.identifier).success) changed.push({ key: node.identifier, updatedAt: node.updatedAt });
         after = page.issues.pageInfo.hasNextPage ? page.issues.pageInfo.endCursor : null;
       } while (after !== null);
-      // blocker edges added or archived need not touch either issue: the relations feed names both ends
-      // (of any issue of the workspace: the snapshot keeps those of its batch)
-      return [...changed, ...await relations.changed(since)];
+      return [...changed, ...await relations.changed(since, firstRelations)];
     },
 
     async readTickets(keys: readonly string[]) {

@@ -43,3 +43,11 @@ test('a page oldest first turns the feed off: nothing is claimed from it, and it
   expect(await feed.changed('2026-12-05T10:00:00Z')).toEqual([]);
   expect(linear.asked).toHaveLength(1);
 });
+
+test('a first page read beside the delta read is used, not asked for again', async () => {
+  const linear = pages([node('blocks', '2026-12-05T10:01:00Z', 'ENG-7', 'ENG-8')]);
+  const feed = openRelationFeed(linear);
+  const first = { nodes: [node('blocks', '2026-12-05T10:02:00Z', 'ENG-1', 'ENG-2')], pageInfo: { hasNextPage: false, endCursor: null } };
+  expect((await feed.changed('2026-12-05T10:00:00Z', first)).map((c) => c.key)).toEqual(['ENG-1', 'ENG-2']);
+  expect(linear.asked).toHaveLength(0);
+});
