@@ -39,6 +39,7 @@ export const RunConfig = z.strictObject({
   sandbox: z.enum(['on', 'off']).optional(),
   agentNetwork: z.enum(['host', 'proxy', 'none']).optional(),
   land: z.enum(['local', 'push', 'pr']).optional(),
+  executor: z.enum(['local', 'queue']).optional(), queue: z.string().regex(/^rediss?:\/\//, 'a queue is a redis:// URL').optional(),
 });
 export type RunConfig = z.infer<typeof RunConfig>;
 
@@ -73,13 +74,14 @@ export type RunOptions = {
   agentNetwork: 'host' | 'proxy' | 'none' | undefined;
   /** Where a merge ships: the local target only, pushed to its upstream, or through a pull request. */
   land: 'local' | 'push' | 'pr';
+  /** Where worker agents run: here, or in `nightshift worker`s taking jobs from `queue` (redis://). */ executor: 'local' | 'queue'; queue: string | undefined;
   cwd: string;
 };
 
 export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|jira|github [--tickets FILE] --repo DIR [--target-branch main]
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
-               [--setup CMD]... [--no-setup] [--no-preflight]
+               [--setup CMD]... [--no-setup] [--no-preflight] [--executor local|queue --queue redis://HOST:PORT]
                [--sandbox on|off] [--agent-network host|proxy|none] [--land local|push|pr]
 
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131; for --tracker github also
@@ -97,6 +99,7 @@ SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 --land local|push|pr
                  local (default) merges into the local target only; push also pushes it (fast-forward)
                  to its upstream, and nothing counts as landed before the push is accepted
+--executor queue --queue redis://HOST:PORT   worker agents run in \`nightshift worker\`s taking jobs from Redis
 
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
@@ -193,6 +196,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
         sandbox: { type: 'string' },
         'agent-network': { type: 'string' },
         land: { type: 'string' },
+        executor: { type: 'string' }, queue: { type: 'string' },
       },
     });
   } catch (error) {
@@ -230,6 +234,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
   checkDir(from('repo', 'repo'), repoDir, true, 'Point --repo at the git repository the tickets merge into.');
   const state = values.state !== undefined ? resolve(cwd, values.state) : config.state;
   if (state !== undefined) checkDir(from('state', 'state'), state, false, 'Give --state a directory (it is created if missing).');
+  const [executor, queue] = [oneOf('executor', values.executor, ['local', 'queue'] as const) ?? config.executor ?? 'local', values.queue ?? config.queue];
+  if ((executor === 'queue') !== (queue !== undefined) || (queue !== undefined && !/^rediss?:\/\/[^/]/.test(queue))) throw new UsageError('bad-flag', '--executor queue goes with --queue redis://HOST:PORT (and --queue only with it).');
   return {
     batch: tracker === 'github' ? parseGithubBatch(positionals[0]) : parseBatch(positionals[0]),
     tracker,
@@ -253,7 +259,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     sandbox: oneOf('sandbox', values.sandbox, ['on', 'off'] as const) ?? config.sandbox ?? 'on',
     agentNetwork: oneOf('agent-network', values['agent-network'], ['host', 'proxy', 'none'] as const) ?? config.agentNetwork,
     land: oneOf('land', values.land, ['local', 'push', 'pr'] as const) ?? config.land ?? 'local',
-    cwd,
+    executor, queue, cwd,
   };
 }
 
