@@ -17,6 +17,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   status: async (argv) => (await import('./tty/status.ts')).runStatusCommand(argv, io),
   report: async (argv) => (await import('./report/command.ts')).runReportCommand(argv, io),
   serve: async (argv) => (await import('./serve/command.ts')).runServeCommand(argv, io),
+  worker: async (argv) => (await import('./queue/worker-command.ts')).runWorkerCommand(argv, io),
   'demo-setup': async (argv) => (await import('./demo/setup-command.ts')).runDemoSetupCommand(argv, io),
 };
 
