@@ -42,14 +42,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const redis = new Redis(o.queue, { maxRetriesPerRequest: null });
   const name = `${hostname()}:${process.pid}`;
   const emit = (event: Record<string, unknown>) => {
-    const line = JSON.stringify({ ts: new Date().toISOString(), worker: name, ...event });
+    const line = JSON.stringify({ ts: new Date().toISOString(), worker: name, pid: process.pid, ...event });
     appendFileSync(join(o.workDir, 'worker.jsonl'), `${line}\n`);
     o.say(line);
   };
   const processor = async (job: Job<unknown, PassAnswer>, token?: string, signal?: AbortSignal): Promise<PassAnswer> => {
     const data = PassJob.parse(job.data);
     const id = job.id ?? `${data.ticket}.${data.pass}`;
-    emit({ type: 'job-start', job: id, ticket: data.ticket, pass: data.pass, attempt: job.attemptsStarted, pid: process.pid });
+    emit({ type: 'job-start', job: id, ticket: data.ticket, pass: data.pass, attempt: job.attemptsStarted });
     const answer = await runJob({ data, id, token: token ?? 'none', signal, mirror, mirrorDir, workDir: o.workDir, redis, env: o.env, wrap: sandbox.wrap, name, progress: (stage) => void job.updateProgress({ stage }).catch(() => undefined) });
     if (signal?.aborted) {
       emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass });
@@ -69,7 +69,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   });
   await cancels.subscribe(CANCEL_CHANNEL);
   await worker.waitUntilReady();
-  emit({ type: 'worker-start', pid: process.pid, slots: o.slots, work_dir: o.workDir, lease_ms: o.leaseMs });
+  emit({ type: 'worker-start', slots: o.slots, work_dir: o.workDir, lease_ms: o.leaseMs });
   return {
     close: async () => {
       await worker.close();
