@@ -26,7 +26,7 @@ export type WorkerOptions = {
   /** The lease: a job whose worker stops renewing it for this long is given to another worker. */
   leaseMs: number;
   env: NodeJS.ProcessEnv;
-  /** One line per event (worker-start, job-start, job-end, job-canceled), also kept in <work-dir>/worker.jsonl. */
+  /** One line per event (worker-start, job-start, job-end, cancel, lease-lost, job-canceled), also kept in <work-dir>/worker.jsonl. */
   say: (line: string) => void;
 };
 
@@ -52,8 +52,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     emit({ type: 'job-start', job: id, ticket: data.ticket, pass: data.pass, attempt: job.attemptsStarted });
     const answer = await runJob({ data, id, token: token ?? 'none', signal, mirror, mirrorDir, workDir: o.workDir, redis, env: o.env, wrap: sandbox.wrap, name, progress: (stage) => void job.updateProgress({ stage }).catch(() => undefined) });
     if (signal?.aborted) {
-      emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass });
-      throw new UnrecoverableError('canceled by the loop');
+      emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass, reason: String(signal.reason) });
+      throw new UnrecoverableError(String(signal.reason));
     }
     emit({ type: 'job-end', job: id, ticket: data.ticket, pass: data.pass, outcome: answer.outcome.kind, head: answer.head, bundled: answer.bundleKey !== null });
     return answer;
@@ -68,6 +68,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     if (worker.cancelJob(id, 'canceled by the loop')) emit({ type: 'cancel', job: id });
   });
   await cancels.subscribe(CANCEL_CHANNEL);
+  // a lease found taken or gone (this worker was paused or cut off past it): the job may be running on
+  // another worker now, so this one's agent is stopped; its answer would be refused anyway
+  worker.on('lockRenewalFailed', (ids: string[]) => {
+    for (const id of ids) if (worker.cancelJob(id, 'lease lost')) emit({ type: 'lease-lost', job: id });
+  });
   await worker.waitUntilReady();
   emit({ type: 'worker-start', slots: o.slots, work_dir: o.workDir, lease_ms: o.leaseMs });
   return {
