@@ -32,10 +32,27 @@ export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir:
   const events = new QueueEvents(QUEUE_NAME, { connection });
   const redis = new Redis(url, { maxRetriesPerRequest: null });
   await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  // a lost Redis: every call waits while the clients reconnect (dispatch pauses), said once each way
+  let up = true;
+  let closing = false;
+  redis.on('close', () => {
+    if (!up || closing) return;
+    up = false;
+    deps.log.emit({ type: 'queue-connection', state: 'lost' });
+  });
+  redis.on('ready', () => {
+    if (up) return;
+    up = true;
+    deps.log.emit({ type: 'queue-connection', state: 'back' });
+  });
+  redis.on('error', () => undefined);
+  queue.on('error', () => undefined);
+  events.on('error', () => undefined);
   const remote = (agent: Agent, input: AgentRun, ticket: string): Promise<AgentOutcome> => runRemote({ agent, input, ticket, queue, events, redis, ...deps });
   return {
     wrap: (agent) => ({ spec: agent.spec, vendor: agent.vendor, run: (input) => (input.role === 'worker' && input.ticket ? remote(agent, input, input.ticket) : agent.run(input)) }),
     close: async () => {
+      closing = true;
       await Promise.allSettled([queue.close(), events.close()]);
       redis.disconnect();
     },

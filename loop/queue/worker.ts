@@ -64,6 +64,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   worker.on('error', (error) => emit({ type: 'worker-error', message: error.message }));
   // a cancel is published to every worker; the one running the job aborts its agent
   const cancels = new Redis(o.queue, { maxRetriesPerRequest: null });
+  // a lost Redis: the clients reconnect on their own (the worker's own errors are its worker-error events)
+  for (const client of [redis, cancels]) client.on('error', () => undefined);
   cancels.on('message', (_channel: string, id: string) => {
     if (worker.cancelJob(id, 'canceled by the loop')) emit({ type: 'cancel', job: id });
   });

@@ -1,15 +1,17 @@
-// A real redis-server for a test: started on a free loopback port with nothing saved to disk, stopped
-// by its pid. Answers PING before `startRedis` returns.
+// A real redis-server for a test: started on a free loopback port with nothing saved to disk (or, given
+// `dir`, an append-only file there, so a restart on the same port keeps the queue), stopped by its pid.
+// Answers PING before `startRedis` returns.
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 
-export type TestRedis = { url: string; port: number; pid: number; stop: () => Promise<void> };
+export type TestRedis = { url: string; port: number; pid: number; stop: (signal?: NodeJS.Signals) => Promise<void> };
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
-  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { reject: false, stdin: 'ignore' });
+export async function startRedis(options: { dir?: string; port?: number } = {}): Promise<TestRedis> {
+  const port = options.port ?? await freePort();
+  const persist = options.dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.dir] : ['--appendonly', 'no'];
+  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persist, '--daemonize', 'no'], { reject: false, stdin: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => undefined);
@@ -30,8 +32,8 @@ export async function startRedis(): Promise<TestRedis> {
   const pid = child.pid ?? 0;
   return {
     url, port, pid,
-    stop: async () => {
-      process.kill(pid, 'SIGTERM');
+    stop: async (signal = 'SIGTERM') => {
+      process.kill(pid, signal);
       await child;
     },
   };
