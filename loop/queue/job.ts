@@ -8,7 +8,11 @@ import { z } from 'zod';
 export const QUEUE_NAME = 'nightshift-passes';
 /** Where the loop publishes the id of a job to stop (every worker listens). */
 export const CANCEL_CHANNEL = 'nightshift:cancel';
-/** How long a bundle stays in Redis after it is written (the loop reads it within seconds). */
+/** Set when the loop cancels a job, for a worker that takes it after the cancel was published. */
+export function canceledKey(jobId: string): string {
+  return `nightshift:canceled:${jobId}`;
+}
+/** How long a bundle (or a cancel mark) stays in Redis after it is written (the loop reads it within seconds). */
 export const BUNDLE_TTL_S = 24 * 3600;
 
 export const PassJob = z.strictObject({

@@ -14,7 +14,7 @@ import { branchOf, openGit } from '../git/git.ts';
 import type { Git } from '../git/git.ts';
 import type { EventLog } from '../state/state.ts';
 import { putBundle, unpackBundle } from './bundle.ts';
-import { CANCEL_CHANNEL, PassAnswer, QUEUE_NAME, connectionOf, passJobId } from './job.ts';
+import { BUNDLE_TTL_S, CANCEL_CHANNEL, PassAnswer, QUEUE_NAME, canceledKey, connectionOf, passJobId } from './job.ts';
 import type { PassJob } from './job.ts';
 
 export type QueueExecutor = {
@@ -78,6 +78,7 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
       prompt: readFileSync(input.promptFile, 'utf8'), verify: readText(verifyFile), journal: readText(journalFile),
       loopPaths: { worktree: input.cwd, resultFile: input.resultFile, journalFile }, timeoutMs: input.timeoutMs,
     };
+    await redis.del(canceledKey(id)); // a pass sent again after a cancel runs
     return queue.add('pass', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } });
   })();
   log.emit({ type: 'queue-job', ticket, pass: input.pass, job: id, state: 'added', loop: hostname() });
@@ -90,6 +91,7 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
     const settled = await Promise.race([job.waitUntilFinished(r.events), canceled]);
     if (settled === 'canceled') {
       // a job not yet taken is removed; a running one is stopped by its worker (the agent killed)
+      await redis.set(canceledKey(id), '1', 'EX', BUNDLE_TTL_S);
       await redis.publish(CANCEL_CHANNEL, id);
       await job.remove().catch(() => undefined);
       log.emit({ type: 'queue-job', ticket, pass: input.pass, job: id, state: 'canceled' });

@@ -15,7 +15,7 @@ import type { Git } from '../git/git.ts';
 import { readTail } from '../process/subprocess.ts';
 import { openSandbox } from '../sandbox/open.ts';
 import { putBundle, unpackBundle } from './bundle.ts';
-import { CANCEL_CHANNEL, PassJob, QUEUE_NAME, connectionOf } from './job.ts';
+import { CANCEL_CHANNEL, PassJob, QUEUE_NAME, canceledKey, connectionOf } from './job.ts';
 import type { PassAnswer } from './job.ts';
 
 export type WorkerOptions = {
@@ -50,6 +50,11 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     const data = PassJob.parse(job.data);
     const id = job.id ?? `${data.ticket}.${data.pass}`;
     emit({ type: 'job-start', job: id, ticket: data.ticket, pass: data.pass, attempt: job.attemptsStarted });
+    // canceled between the loop's cancel and this worker's taking it: the published cancel came too early
+    if (await redis.exists(canceledKey(id))) {
+      emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass, reason: 'canceled before it started' });
+      throw new UnrecoverableError('canceled before it started');
+    }
     const answer = await runJob({ data, id, token: token ?? 'none', signal, mirror, mirrorDir, workDir: o.workDir, redis, env: o.env, wrap: sandbox.wrap, name, progress: (stage) => void job.updateProgress({ stage }).catch(() => undefined) });
     if (signal?.aborted) {
       emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass, reason: String(signal.reason) });

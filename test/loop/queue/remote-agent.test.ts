@@ -1,7 +1,8 @@
 // The queue executor's two sides without the loop around them: the loop's wrapped agent (real BullMQ on a
 // real redis-server) and a real `nightshift worker` process. A worker pass comes back as commits on the
 // worktree's branch (and a per-pass ref), its result file and journal; the same pass sent again (a
-// restarted loop) is answered from the finished job, not run again; a canceled pass kills the remote agent.
+// restarted loop) is answered from the finished job, not run again; a canceled pass kills the remote agent
+// and, sent again, runs anew.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -100,17 +101,22 @@ test('a worker pass runs on the worker and comes back as commits, result and jou
   expect(events.filter((e) => e.ticket === 'Q-1').map((e) => e.state)).toEqual(['added', 'completed', 'added', 'completed']);
 });
 
-test('a canceled pass reaches the remote agent: it is killed and the job ends canceled', async () => {
+test('a canceled pass reaches the remote agent: it is killed and the job ends canceled; sent again, it runs', async () => {
   const marks = tempDir('nightshift-marks-');
   const agent = executor.wrap(openAgent(`command:${process.execPath} ${ROOT}test/agents/stall-once.mjs ${marks} Q-2 ${ROOT}loop/demo/agent.mjs`, ROOT));
   const controller = new AbortController();
-  const running = agent.run(await passInput('Q-2', controller.signal));
+  const input = await passInput('Q-2', controller.signal);
+  const running = agent.run(input);
   const pid = Number(await until('the remote agent to start', 30_000, () => (existsSync(join(marks, 'stalled', 'pid')) ? readFileSync(join(marks, 'stalled', 'pid'), 'utf8') : undefined)));
   controller.abort();
   expect(await running).toMatchObject({ kind: 'crashed', detail: 'aborted by the loop' });
   await until('the worker to cancel the job', 10_000, () => workerEvents().find((e) => e.type === 'job-canceled' && e.ticket === 'Q-2'));
   await until('the remote agent to be gone', 10_000, () => (isAlive(pid) ? undefined : true));
   expect(existsSync(join(marks, 'release'))).toBe(false); // it was killed, not let go
+  // the same pass sent again (a restarted loop) runs anew: its canceled job and cancel mark are cleared
+  const { signal: _aborted, ...again } = input;
+  expect(await agent.run(again)).toMatchObject({ kind: 'finished', exitCode: 0 });
+  expect(workerEvents().filter((e) => e.job?.endsWith('.Q-2.1')).map((e) => e.type)).toEqual(['job-start', 'cancel', 'job-canceled', 'job-start', 'job-end']);
 });
 
 function isAlive(pid: number): boolean {
