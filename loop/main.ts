@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The loop's own process: `node loop/main.ts <command> ...`. The frozen CLI (heal/cli.ts) never loads
 // the loop's code into its own process; it runs this file as a child for the loop (`run`), its hooks,
-// `status`, `report`, `serve`, the demo's set-up and one agent run for the heal pass (`agent`), so a healed
-// loop is always a new process from the healed code and frozen code never imports healable code.
+// `status`, `report`, `serve`, `worker` (the passes of --executor queue), the demo's set-up and one
+// agent run for the heal pass (`agent`), so a healed loop is always a new process from the healed code
+// and frozen code never imports healable code.
 import { FatalError } from '../trackers/errors.ts';
 import { stopSpawnHelper } from './process/spawner.ts';
 
