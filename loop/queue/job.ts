@@ -33,6 +33,8 @@ export const PassJob = z.strictObject({
   /** Paths of the loop's machine the prompt names, replaced by the worker's own. */
   loopPaths: z.strictObject({ worktree: z.string(), resultFile: z.string(), journalFile: z.string() }),
   timeoutMs: z.number().int().positive(),
+  /** The loop's --setup commands for the worktree (null: detected from the repository's lockfiles). */
+  setup: z.array(z.string()).nullable(),
 });
 export type PassJob = z.infer<typeof PassJob>;
 

@@ -26,7 +26,8 @@ export type QueueExecutor = {
 /** A finished job is kept this long, so a restarted loop finds the answer of a pass it already sent. */
 const KEEP_S = 24 * 3600;
 
-export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir: string; stateDir: string; log: EventLog }): Promise<QueueExecutor> {
+/** `setup`: the loop's --setup commands, run by the worker in its worktree too (undefined: detected there). */
+export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir: string; stateDir: string; log: EventLog; setup?: string[] | undefined }): Promise<QueueExecutor> {
   const connection = connectionOf(url);
   const queue = new Queue<PassJob, unknown>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
@@ -59,7 +60,7 @@ export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir:
   };
 }
 
-type Remote = { agent: Agent; input: AgentRun; ticket: string; queue: Queue<PassJob, unknown>; events: QueueEvents; redis: Redis; repo: Git; repoDir: string; stateDir: string; log: EventLog };
+type Remote = { agent: Agent; input: AgentRun; ticket: string; queue: Queue<PassJob, unknown>; events: QueueEvents; redis: Redis; repo: Git; repoDir: string; stateDir: string; log: EventLog; setup?: string[] | undefined };
 
 async function runRemote(r: Remote): Promise<AgentOutcome> {
   const { input, ticket, queue, redis, log } = r;
@@ -76,7 +77,7 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
     const data: PassJob = {
       ticket, pass: input.pass, agent: r.agent.spec, branch: branchOf(ticket), base, targetBranch: target, bundleKey,
       prompt: readFileSync(input.promptFile, 'utf8'), verify: readText(verifyFile), journal: readText(journalFile),
-      loopPaths: { worktree: input.cwd, resultFile: input.resultFile, journalFile }, timeoutMs: input.timeoutMs,
+      loopPaths: { worktree: input.cwd, resultFile: input.resultFile, journalFile }, timeoutMs: input.timeoutMs, setup: r.setup ?? null,
     };
     await redis.del(canceledKey(id)); // a pass sent again after a cancel runs
     return queue.add('pass', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } });

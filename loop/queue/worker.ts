@@ -14,6 +14,7 @@ import { openGit } from '../git/git.ts';
 import type { Git } from '../git/git.ts';
 import { readTail } from '../process/subprocess.ts';
 import { openSandbox } from '../sandbox/open.ts';
+import { openEnvironment } from '../worktree/environment.ts';
 import { putBundle, unpackBundle } from './bundle.ts';
 import { CANCEL_CHANNEL, PassJob, QUEUE_NAME, canceledKey, connectionOf } from './job.ts';
 import type { PassAnswer } from './job.ts';
@@ -111,6 +112,10 @@ async function runJob(j: JobRun): Promise<PassAnswer> {
     await mirror.raw(['update-ref', `refs/heads/${data.targetBranch}`, `${ns}/${data.targetBranch}`]);
     await mirror.raw(['worktree', 'add', '--quiet', '-f', '-B', data.branch, tree, `${ns}/${data.branch}`]);
     j.progress('fetched');
+    // the worktree prepared as the loop prepares its own (set-up commands, the dependency store)
+    const environment = await openEnvironment({ repo: mirror, rev: `${ns}/${data.branch}`, setup: data.setup ?? undefined, env: j.env, log: { emit: () => undefined }, timeoutMs: data.timeoutMs });
+    const prepared = await environment.prepare(tree, { trusted: false, logFile: join(dir, 'setup.log'), ticket: data.ticket, pass: data.pass, where: 'pass' });
+    if (prepared.kind === 'failed') throw new UnrecoverableError(`the set-up \`${prepared.command}\` failed on the worker (${prepared.exit}): ${prepared.output.slice(-1_500)}`);
     const resultFile = join(dir, 'result.json');
     const promptFile = join(dir, 'prompt.md');
     const journalFile = join(dir, 'journal.md');

@@ -127,3 +127,19 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+test('the worker prepares its worktree with the loop\'s set-up commands before the agent; a failed set-up fails the job', async () => {
+  const plan = join(tempDir(), 'plan.json');
+  writeFileSync(plan, JSON.stringify({ worker: { shell: 'test -f .setup-ran' } }));
+  const run = async (setup: string[], ticket: string) => {
+    const withSetup = await openQueueExecutor(redis.url, { repo: openGit(repo), repoDir: repo, stateDir: tempDir('nightshift-state-'), log: { emit: () => undefined }, setup });
+    try {
+      return await withSetup.wrap(openAgent(`command:${process.execPath} ${SCRIPTED_AGENT} ${plan}`, ROOT)).run(await passInput(ticket));
+    } finally {
+      await withSetup.close();
+    }
+  };
+  expect(await run(['echo ready > .setup-ran'], 'Q-5')).toMatchObject({ kind: 'finished', exitCode: 0 });
+  const failed = await run(['echo broken >&2; exit 3'], 'Q-6');
+  expect(failed.kind === 'crashed' ? failed.detail : failed).toMatch(/^the pass's job failed on its worker: the set-up `echo broken >&2; exit 3` failed on the worker \(exit 3\): .*broken/s);
+});
