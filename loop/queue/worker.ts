@@ -10,6 +10,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { openAgent } from '../agents/open.ts';
+import type { Agent } from '../agents/types.ts';
 import { openGit } from '../git/git.ts';
 import type { Git } from '../git/git.ts';
 import { readTail } from '../process/subprocess.ts';
@@ -94,7 +95,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
 type JobRun = {
   data: PassJob; id: string; token: string; signal: AbortSignal | undefined; mirror: Git; mirrorDir: string; workDir: string;
-  redis: Redis; env: NodeJS.ProcessEnv; wrap: (agent: ReturnType<typeof openAgent>) => ReturnType<typeof openAgent>; name: string; progress: (stage: string) => void;
+  redis: Redis; env: NodeJS.ProcessEnv; wrap: (agent: Agent) => Agent; name: string; progress: (stage: string) => void;
 };
 
 async function runJob(j: JobRun): Promise<PassAnswer> {
