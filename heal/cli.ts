@@ -33,6 +33,7 @@ commands:
   nightshift status [--state DIR] [--json]       a batch's progress, from another terminal
   nightshift report [RUN|STATE_DIR] [--html] [--out FILE]   the batch's summary or HTML report
   nightshift serve [--state DIR|--all] [--port 7390] [--host 127.0.0.1] [--token T]   live web dashboard + JSON API
+  nightshift worker --queue redis://HOST:PORT [--slots N] [--work-dir DIR]   run passes for --executor queue
   nightshift heals [--json]                      every heal this checkout has seen, with the tripwire's verdict
   nightshift interventions [--json]              every human touch and request, by kind
   nightshift intervene --kind work|harness "<note>"   record a human touch
@@ -73,6 +74,7 @@ const commands: Record<string, Command> = {
   status: (argv, io) => inLoopProcess('status', argv, io),
   report: (argv, io) => inLoopProcess('report', argv, io),
   serve: (argv, io) => inLoopProcess('serve', argv, io),
+  worker: (argv, io) => inLoopProcess('worker', argv, io),
   lock: async (_argv, io) => {
     let lock;
     try {

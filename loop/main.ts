@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The loop's own process: `node loop/main.ts <command> ...`. The frozen CLI (heal/cli.ts) never loads
 // the loop's code into its own process; it runs this file as a child for the loop (`run`), its hooks,
-// `status`, `report`, `serve`, the demo's set-up and one agent run for the heal pass (`agent`), so a healed
-// loop is always a new process from the healed code and frozen code never imports healable code.
+// `status`, `report`, `serve`, `worker` (the passes of --executor queue), the demo's set-up and one
+// agent run for the heal pass (`agent`), so a healed loop is always a new process from the healed code
+// and frozen code never imports healable code.
 import { FatalError } from '../trackers/errors.ts';
 import { stopSpawnHelper } from './process/spawner.ts';
 
@@ -17,6 +18,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   status: async (argv) => (await import('./tty/status.ts')).runStatusCommand(argv, io),
   report: async (argv) => (await import('./report/command.ts')).runReportCommand(argv, io),
   serve: async (argv) => (await import('./serve/command.ts')).runServeCommand(argv, io),
+  worker: async (argv) => (await import('./queue/worker-command.ts')).runWorkerCommand(argv, io),
   'demo-setup': async (argv) => (await import('./demo/setup-command.ts')).runDemoSetupCommand(argv, io),
 };
 

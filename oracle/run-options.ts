@@ -10,38 +10,11 @@ import type { Batch } from '../trackers/batch.ts';
 import { parseGithubBatch } from '../trackers/github-batch.ts';
 import { UsageError, formatZodIssues } from '../trackers/errors.ts';
 import { parseCommandArgv } from './agent-argv.ts';
-/** A webhook the loop posts to (http or https). */
-const NotifyUrl = z.url({ protocol: /^https?$/, error: 'a webhook URL must be http:// or https://' });
+import { RunConfig } from './run-config.ts';
+import type { NotifyTarget } from './run-config.ts';
 
-/** A webhook: a Slack incoming webhook (`{text}`) or a generic JSON POST (`{text, kind, ...facts}`). */
-export type NotifyTarget = { url: string; format: 'slack' | 'json' };
-
-export const RunConfig = z.strictObject({
-  tracker: z.enum(['local', 'linear', 'jira', 'github']).optional(),
-  tickets: z.string().optional(),
-  repo: z.string().optional(),
-  targetBranch: z.string().min(1).optional(),
-  agent: z.string().min(1).optional(),
-  review: z.union([z.string(), z.array(z.string())]).optional(),
-  heal: z.string().min(1).optional(),
-  workers: z.number().int().min(1).max(64).optional(),
-  maxPasses: z.number().int().min(1).max(100).optional(),
-  budgetUsd: z.number().positive().optional(),
-  budgetUsdPerDay: z.number().positive().optional(),
-  budgetUsdPerTicket: z.number().positive().optional(),
-  notify: z.array(z.union([NotifyUrl, z.strictObject({ url: NotifyUrl, format: z.enum(['slack', 'json']).optional() })])).optional(),
-  state: z.string().optional(),
-  workerMinutes: z.number().positive().optional(),
-  maxDiscovered: z.number().int().min(0).optional(),
-  setup: z.array(z.string().trim().min(1, 'a setup command cannot be empty')).optional(),
-  preflight: z.boolean().optional(),
-  sandbox: z.enum(['on', 'off']).optional(),
-  agentNetwork: z.enum(['host', 'proxy', 'none']).optional(),
-  land: z.enum(['local', 'push', 'pr']).optional(),
-  deploy: z.string().trim().min(1, 'the deploy command cannot be empty').optional(),
-  replayWindowMinutes: z.number().positive().optional(),
-});
-export type RunConfig = z.infer<typeof RunConfig>;
+export { RunConfig };
+export type { NotifyTarget };
 
 export type RunOptions = {
   batch: Batch;
@@ -74,15 +47,19 @@ export type RunOptions = {
   agentNetwork: 'host' | 'proxy' | 'none' | undefined;
   /** Where a merge ships: the local target only, pushed to its upstream, or through a pull request. */
   land: 'local' | 'push' | 'pr';
-  deploy: string | undefined; // run after landing, before a ticket's ```replay block (retried over replayWindowMinutes)
+  /** Run after landing, before a ticket's ```replay block (live replay), retried over replayWindowMinutes. */
+  deploy: string | undefined;
   replayWindowMinutes: number;
+  /** Where worker agents run: here, or in `nightshift worker`s taking jobs from `queue` (redis://). */
+  executor: 'local' | 'queue';
+  queue: string | undefined;
   cwd: string;
 };
 
 export const RUN_USAGE = `usage: nightshift run <BATCH> --tracker local|linear|jira|github [--tickets FILE] --repo DIR [--target-branch main]
                [--agent SPEC] [--review SPEC,SPEC] [--heal SPEC] [--workers N] [--max-passes N]
                [--budget-usd X] [--state DIR] [--worker-minutes M] [--config FILE]
-               [--setup CMD]... [--no-setup] [--no-preflight]
+               [--setup CMD]... [--no-setup] [--no-preflight] [--executor local|queue --queue redis://HOST:PORT]
                [--sandbox on|off] [--agent-network host|proxy|none] [--land local|push|pr]
 
 BATCH  a key range ENG-120..ENG-134 or a comma list ENG-120,ENG-131; for --tracker github also
@@ -100,6 +77,7 @@ SPEC   claude[:model], codex[:model], gemini[:model] or command:<path>
 --land local|push|pr
                  local (default) merges into the local target only; push also pushes it (fast-forward)
                  to its upstream, and nothing counts as landed before the push is accepted
+--executor queue --queue redis://HOST:PORT   worker agents run in \`nightshift worker\`s taking jobs from Redis
 
 The same keys, in camelCase, may come from nightshift.config.json in the working directory (or
 --config FILE); flags win, and paths in the file are relative to the file:
@@ -196,6 +174,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
         sandbox: { type: 'string' },
         'agent-network': { type: 'string' },
         land: { type: 'string' },
+        executor: { type: 'string' }, queue: { type: 'string' },
       },
     });
   } catch (error) {
@@ -233,6 +212,8 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
   checkDir(from('repo', 'repo'), repoDir, true, 'Point --repo at the git repository the tickets merge into.');
   const state = values.state !== undefined ? resolve(cwd, values.state) : config.state;
   if (state !== undefined) checkDir(from('state', 'state'), state, false, 'Give --state a directory (it is created if missing).');
+  const [executor, queue] = [oneOf('executor', values.executor, ['local', 'queue'] as const) ?? config.executor ?? 'local', values.queue ?? config.queue];
+  if ((executor === 'queue') !== (queue !== undefined) || (queue !== undefined && !/^rediss?:\/\/[^/]/.test(queue))) throw new UsageError('bad-flag', '--executor queue goes with --queue redis://HOST:PORT (and --queue only with it).');
   return {
     batch: tracker === 'github' ? parseGithubBatch(positionals[0]) : parseBatch(positionals[0]),
     tracker,
@@ -258,7 +239,7 @@ export function parseRunArgs(argv: string[], cwd: string): RunOptions {
     land: oneOf('land', values.land, ['local', 'push', 'pr'] as const) ?? config.land ?? 'local',
     deploy: config.deploy,
     replayWindowMinutes: config.replayWindowMinutes ?? 10,
-    cwd,
+    executor, queue, cwd,
   };
 }
 

@@ -40,6 +40,8 @@ import { openForge } from '../forge/forge.ts';
 import { followUpstream } from '../land/pr.ts';
 import { openSlotKeeper } from '../schedule/keep.ts';
 import { loop } from './run.ts';
+import { openQueueExecutor } from '../queue/remote-agent.ts';
+import type { QueueExecutor } from '../queue/remote-agent.ts';
 
 export type RunDeps = {
   env: NodeJS.ProcessEnv;
@@ -59,7 +61,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   // bubblewrap missing is exit 2 before anything starts; --sandbox off is a warning in every view
   const sandbox = await openSandbox(options, deps.env);
   const opened = await openTracker({ kind: options.tracker, tickets: options.tickets }, deps.env);
-  const agent = sandbox.wrap(openAgent(options.agent, options.cwd));
+  const localAgent = sandbox.wrap(openAgent(options.agent, options.cwd));
   const reviewers = options.review.map((spec) => sandbox.wrap(openAgent(spec, options.cwd)));
   const repo = openGit(options.repo);
   // `--land push|pr` without a remote to push to is refused before anything starts
@@ -94,6 +96,9 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
       throw error;
     }
   };
+  // --executor queue: worker agents run in `nightshift worker`s (loop/queue), everything else here
+  const executor: QueueExecutor | undefined = options.executor === 'queue' && options.queue ? await step(() => openQueueExecutor(options.queue ?? '', { repo, repoDir: options.repo, stateDir, log, setup: options.setup })) : undefined;
+  const agent = executor ? executor.wrap(localAgent) : localAgent;
   const staleWorktrees = await step(() => removeStaleWorktrees(repo, paths));
   // a lock file a killed git left in the repo is removed once stale, and the operator told
   onStaleGitLock((path, ageMs) => log.emit({ type: 'stale-git-lock', path, age_ms: ageMs }));
@@ -174,6 +179,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     await oracle.close();
     await warm.close();
     await worktrees.close();
+    await executor?.close();
     await lock.release().catch(() => undefined);
   }
 }

@@ -4,6 +4,7 @@
 // `npm run bench -- --sandbox-cost [--json] [--starts N]`: the agent sandbox's cost per agent start (test/bench/sandbox-cost.ts).
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira|github] [--keep]
 //                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
+// `npm run bench -- --queue-compare ...`: the same batch with --executor local and queue, 6 slots each (test/bench/queue.ts).
 // Builds a simulated batch, runs the REAL loop (`node loop/main.ts run ...`, its oracle included) with
 // scripted agents that sleep for their duration (or spin on a core: --agent-cpu) and commit, and
 // reports makespan against its lower bound, harness overhead and pickup latency per ticket, tracker
@@ -80,6 +81,7 @@ async function main(): Promise<number> {
       sandbox: { type: 'string', default: 'on' },
       pair: { type: 'string' },
       runs: { type: 'string', default: '1' },
+      'queue-compare': { type: 'boolean', default: false },
     },
   });
   const count = Math.round(positive('tickets', values.tickets));
@@ -100,6 +102,12 @@ async function main(): Promise<number> {
   }
 
   const config: BenchConfig = { count, workers, seconds, seed, tracker, keep: values.keep, json: values.json, nodeFlags: values['node-flags'], agentCpu: values['agent-cpu'], sandbox: values.sandbox === 'off' ? 'off' : 'on' };
+  if (values['queue-compare']) {
+    const { runQueueCompare } = await import('./queue.ts');
+    const compared = await runQueueCompare(LOOP_MAIN, config.sandbox, (extraArgs) => runOnce({ ...config, workers: 6, extraArgs }, LOOP_MAIN));
+    process.stdout.write(`${JSON.stringify(compared.report, null, values.json ? undefined : 1)}\n`);
+    return compared.exitCode;
+  }
   if (values.pair !== undefined) {
     const runs = Math.round(positive('runs', values.runs));
     let paired: Awaited<ReturnType<typeof runPaired>>;
@@ -126,7 +134,7 @@ async function main(): Promise<number> {
   return 0;
 }
 
-type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean; sandbox: 'on' | 'off' };
+type BenchConfig = { count: number; workers: number; seconds: number; seed: number; tracker: 'local' | 'linear' | 'jira' | 'github'; keep: boolean; json: boolean; nodeFlags: string; agentCpu: boolean; sandbox: 'on' | 'off'; extraArgs?: string[] };
 
 /** One bench run of the loop at `loopMain` (this checkout's, or a paired revision's). */
 async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report: Record<string, unknown>; exitCode: number | null }> {
@@ -138,7 +146,7 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
   const bound = lowerBoundMs(tickets, workers);
   // linear|jira: the same tickets served by the loopback simulator, the real adapters talking HTTP to it
   const sim = tracker === 'local' ? undefined : await startSimulator(tracker, setup.tickets);
-  const runArgs = [...(sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs), '--sandbox', config.sandbox];
+  const runArgs = [...(sim ? swapTrackerFlags(setup.runArgs, sim.args) : setup.runArgs), '--sandbox', config.sandbox, ...(config.extraArgs ?? [])];
   if (!config.json) process.stderr.write(`bench: ${count} tickets, ${workers} workers, bound ${(bound.boundMs / 1000).toFixed(1)} s, in ${dir}\n`);
 
   const started = Date.now();
