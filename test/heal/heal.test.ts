@@ -29,7 +29,7 @@ async function setup(heal: object, breakPrompt: boolean) {
   writeFileSync(planFile, JSON.stringify({ worker: { files: { 'feature.txt': 'x\n' }, commit: true }, heal }));
   const agent = `command:${process.execPath} ${SCRIPTED_AGENT} ${planFile}`;
   const env = { ...process.env, NIGHTSHIFT_LEDGER_DIR: '' };
-  const cli = (...args: string[]) => execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), ...args], { cwd: dir, env: withCallLogs(args, env), reject: false, stdin: 'ignore', timeout: 300_000 });
+  const cli = (...args: string[]) => execa(process.execPath, [join(checkout, 'heal', 'cli.ts'), ...args], { cwd: dir, env: withCallLogs(args, env), reject: false, stdin: 'ignore', timeout: 540_000 }); // a heal's tripwire runs the fast suite: minutes on a busy 2-core host
   const run = () => cli('run', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo, '--agent', agent, '--review', `${agent} a,${agent} b`,
     '--heal', agent, '--max-passes', '1', '--state', join(dir, 'state'));
   const oracle = () => cli('oracle', 'APP-1', '--tracker', 'local', '--tickets', tickets, '--repo', repo);
