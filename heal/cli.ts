@@ -73,7 +73,7 @@ const commands: Record<string, Command> = {
   intervene: async (argv, io) => (await import('./review-commands.ts')).runInterveneCommand(argv, io),
   status: (argv, io) => inLoopProcess('status', argv, io),
   report: (argv, io) => inLoopProcess('report', argv, io),
-  serve: (argv, io) => inLoopProcess('serve', argv, io),
+  serve: (argv, io) => asLoopProcess('serve', argv, io),
   worker: (argv, io) => inLoopProcess('worker', argv, io),
   lock: async (_argv, io) => {
     let lock;
@@ -100,6 +100,22 @@ async function inLoopProcess(command: string, argv: string[], io: Io): Promise<n
   const { execa } = await import('execa');
   const child = await execa(process.execPath, [LOOP_MAIN, command, ...argv], { stdio: 'inherit', reject: false, cwd: io.cwd, env: io.env, extendEnv: false });
   return child.exitCode ?? 1;
+}
+
+/**
+ * A loop command that runs all night (the dashboard) replaces this process rather than running beside
+ * it: one process, not this one idle next to it. Only for the real command line (its own environment
+ * and directory); elsewhere, and where execve is not available, a child as above.
+ */
+async function asLoopProcess(command: string, argv: string[], io: Io): Promise<number> {
+  if (typeof process.execve === 'function' && io.env === process.env && io.cwd === process.cwd()) {
+    try {
+      process.execve(process.execPath, [process.execPath, LOOP_MAIN, command, ...argv], process.env);
+    } catch {
+      // refused by the kernel: run it as a child
+    }
+  }
+  return inLoopProcess(command, argv, io);
 }
 
 function help(io: Io, text: string): number {

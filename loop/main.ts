@@ -6,6 +6,7 @@
 // and frozen code never imports healable code.
 import { FatalError } from '../trackers/errors.ts';
 import { stopSpawnHelper } from './process/spawner.ts';
+import { execStripped } from './process/stripped-image.ts';
 
 type Io = { stdout: (text: string) => void; stderr: (text: string) => void; env: NodeJS.ProcessEnv; cwd: string };
 
@@ -17,7 +18,12 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   hook: async (argv) => (await import('./safety/hook-command.ts')).runHookCommand(argv, io),
   status: async (argv) => (await import('./tty/status.ts')).runStatusCommand(argv, io),
   report: async (argv) => (await import('./report/command.ts')).runReportCommand(argv, io),
-  serve: async (argv) => (await import('./serve/command.ts')).runServeCommand(argv, io),
+  serve: async (argv) => {
+    // the dashboard runs all night: in a process without the TypeScript stripper (~20 MB) and with a
+    // small young generation; where that cannot be, in this one
+    execStripped({ entry: new URL(import.meta.url).pathname, argv: ['serve', ...argv], lazy: [new URL('./serve/command.ts', import.meta.url).pathname], nodeFlags: ['--max-semi-space-size=1', '--lite-mode'] });
+    return (await import('./serve/command.ts')).runServeCommand(argv, io);
+  },
   worker: async (argv) => (await import('./queue/worker-command.ts')).runWorkerCommand(argv, io),
   'demo-setup': async (argv) => (await import('./demo/setup-command.ts')).runDemoSetupCommand(argv, io),
 };

@@ -2,8 +2,8 @@
 // (a running 200-ticket state dir), served by the real serve process and loaded in headless Chromium.
 // `dashboard_load_ms`: from navigation until the page has drawn every ticket of the graph (median of
 // the loads after the first, plus the first); `serve_rss_mb`: the serve process's peak RSS (VmHWM)
-// after the loads, started as `nightshift serve` starts it; `serve_rss_mb_compile_cache`: the same with
-// Node's compile cache warm (NODE_COMPILE_CACHE), which spares it the TypeScript stripper.
+// after the loads, started by the command line (`nightshift serve`: one process, which replaces itself
+// by the stripped image of the dashboard's modules, loop/process/stripped-image.ts).
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,20 +49,12 @@ export async function runServeBench(argv: string[]): Promise<number> {
   const loads = Math.max(2, Number(values.loads));
   const dir = join(mkdtempSync(join(tmpdir(), 'nightshift-bench-serve-')), 'state');
   const { events } = writeDashboardStateDir(dir, { tickets, running: 4, pid: process.pid });
-  const cache = mkdtempSync(join(tmpdir(), 'nightshift-compile-cache-'));
-  const env = { ...process.env, NODE_COMPILE_CACHE: '' };
-  const cold = await startServe(['--state', dir], env);
-  const plain = await measure(cold, tickets, loads).finally(() => cold.stop());
-  // the compile cache: once to fill it, then measured
-  const fill = await startServe(['--state', dir], { ...env, NODE_COMPILE_CACHE: cache });
-  await fill.stop();
-  const warm = await startServe(['--state', dir], { ...env, NODE_COMPILE_CACHE: cache });
-  const cached = await measure(warm, tickets, loads).finally(() => warm.stop());
+  const served = await startServe(['--state', dir], { ...process.env, NODE_COMPILE_CACHE: '' }, 'cli');
+  const plain = await measure(served, tickets, loads).finally(() => served.stop());
   const report = {
     tickets, events, loads,
     dashboard_load_ms: plain.median, dashboard_first_load_ms: plain.first,
     serve_rss_mb: plain.rss.peak, serve_rss_mb_after_loads: plain.rss.now,
-    serve_rss_mb_compile_cache: cached.rss.peak, dashboard_load_ms_compile_cache: cached.median,
   };
   process.stdout.write(values.json ? `${JSON.stringify(report)}\n` : `${Object.entries(report).map(([k, v]) => `${k.padEnd(32)} ${String(v)}`).join('\n')}\n`);
   return 0;
