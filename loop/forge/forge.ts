@@ -9,7 +9,11 @@ import { connectGithub } from '../../trackers/github-client.ts';
 import type { GithubConnection } from '../../trackers/github-client.ts';
 import { UsageError } from '../../trackers/errors.ts';
 
-export type Pull = { number: number; url: string; head: string; body: string };
+export type Pull = { number: number; url: string; head: string; body: string; /** GraphQL node id */ id: string };
+/** The merge queue a base branch requires (a ruleset's `merge_queue` rule) and its merge method. */
+export type MergeQueue = { method: string };
+/** A pull request as the merge queue has it: merged, waiting in the queue (with the commit it tests), or out of it. */
+export type QueueState = { merged: boolean; queued: boolean; state: string | null; testing: string | null };
 export type CheckState = { name: string; status: string; conclusion: string | null; url: string; output: string };
 /** `--land pr` as a run holds it: the forge, how often a pull request's checks are read, how long they may take. */
 export type PullLanding = { api: Forge; pollMs: number; checksTimeoutMs: number };
@@ -21,8 +25,15 @@ export type Forge = {
   openPull(branch: string, base: string, state?: 'open' | 'closed'): Promise<Pull | undefined>;
   createPull(fields: { title: string; branch: string; base: string; body: string }): Promise<Pull>;
   editPull(number: number, fields: { body?: string; state?: 'closed' }): Promise<void>;
-  /** Branch protection's required checks of `base` (none when it is not protected) and its "up to date" rule. */
-  requiredChecks(base: string): Promise<{ strict: boolean; checks: string[] }>;
+  /**
+   * The required checks of `base` from branch protection and from rulesets (none when neither protects
+   * it), the "up to date" rule, and the merge queue a ruleset requires.
+   */
+  requiredChecks(base: string): Promise<{ strict: boolean; checks: string[]; queue?: MergeQueue }>;
+  /** Puts pull request `pull` into its base's merge queue, only if its head is still `sha`. */
+  enqueue(pull: Pull, sha: string): Promise<void>;
+  /** Where pull request `number` stands with the merge queue. */
+  queueState(number: number): Promise<QueueState>;
   /** How many people have approved pull request `number` (their latest review an approval). */
   approvals(number: number): Promise<number>;
   /** The check runs GitHub has for `commit`. */
@@ -31,7 +42,7 @@ export type Forge = {
   merge(number: number, fields: { sha: string; title: string; message: string }): Promise<MergeAnswer>;
 };
 
-const PullView = z.object({ number: z.number(), html_url: z.string(), body: z.string().nullable().optional(), head: z.object({ ref: z.string(), sha: z.string().nullable() }) });
+const PullView = z.object({ number: z.number(), node_id: z.string(), html_url: z.string(), body: z.string().nullable().optional(), head: z.object({ ref: z.string(), sha: z.string().nullable() }) });
 const Protection = z.object({ strict: z.boolean().optional(), contexts: z.array(z.string()).optional(), checks: z.array(z.object({ context: z.string() })).optional() });
 const CheckRuns = z.object({
   check_runs: z.array(z.object({
@@ -44,6 +55,16 @@ const BranchView = z.object({
   protection: z.object({ required_status_checks: z.object({ enforcement_level: z.string().optional(), contexts: z.array(z.string()).optional(), checks: z.array(z.object({ context: z.string() })).optional() }).optional() }).optional(),
 });
 const MergedView = z.object({ merged: z.boolean(), merge_commit_sha: z.string().nullable() });
+const Rule = z.object({ type: z.string(), parameters: z.record(z.string(), z.unknown()).optional() });
+const RuleChecks = z.object({ required_status_checks: z.array(z.object({ context: z.string() })).optional(), strict_required_status_checks_policy: z.boolean().optional() });
+const QueueView = z.object({
+  repository: z.object({
+    pullRequest: z.object({
+      merged: z.boolean(), isInMergeQueue: z.boolean(),
+      mergeQueueEntry: z.object({ state: z.string(), headCommit: z.object({ oid: z.string() }).nullable().optional() }).nullable(),
+    }).nullable(),
+  }).nullable(),
+});
 const Review = z.object({ user: z.object({ login: z.string() }).nullable(), state: z.string() });
 
 /** The HTTP status GitHub answered a failed request with (the request gate wraps octokit's error). */
@@ -75,7 +96,7 @@ export function openForge(env: NodeJS.ProcessEnv, remoteUrl: string, options: { 
 function forgeOf(api: GithubConnection, repository: string): Forge {
   const [owner = '', repo = ''] = repository.split('/');
   const at = { owner, repo };
-  const pullOf = (p: z.infer<typeof PullView>): Pull => ({ number: p.number, url: p.html_url, head: p.head.ref, body: p.body ?? '' });
+  const pullOf = (p: z.infer<typeof PullView>): Pull => ({ number: p.number, url: p.html_url, head: p.head.ref, body: p.body ?? '', id: p.node_id });
   return {
     repository,
     async openPull(branch, base, state = 'open') {
@@ -90,16 +111,45 @@ function forgeOf(api: GithubConnection, repository: string): Forge {
       await api.write('edit the pull request', 'PATCH /repos/{owner}/{repo}/pulls/{pull_number}', { ...at, pull_number: number, ...fields });
     },
     async requiredChecks(base) {
-      const found = await api.find('read the branch protection', '/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection).catch(async (error: unknown) => {
+      const found: { strict?: boolean | undefined; contexts?: string[] | undefined; checks?: Array<{ context: string }> | undefined } | null = await api.find('read the branch protection', '/repos/{owner}/{repo}/branches/{branch}/protection/required_status_checks', { ...at, branch: base }, Protection).catch(async (error: unknown) => {
         // reading the protection needs Administration read; without it the branch's own view still names its required checks
         if (!(statusOf(error) === 403)) throw error;
         const branch = await api.find('read the branch', '/repos/{owner}/{repo}/branches/{branch}', { ...at, branch: base }, BranchView);
         const checks = branch?.protection?.required_status_checks;
         return checks && checks.enforcement_level !== 'off' ? { strict: undefined, contexts: checks.contexts, checks: checks.checks } : null;
       });
-      if (!found) return { strict: false, checks: [] };
-      const names = new Set([...(found.contexts ?? []), ...(found.checks ?? []).map((c) => c.context)]);
-      return { strict: found.strict ?? false, checks: [...names] };
+      // rulesets (GitHub's newer protection) add checks, the "up to date" rule and the merge queue; a GitHub without them answers 404
+      const rules = await api.list('read the branch rules', '/repos/{owner}/{repo}/rules/branches/{branch}', { ...at, branch: base }, Rule).catch((error: unknown) => {
+        if (statusOf(error) === 404) return [];
+        throw error;
+      });
+      const names = new Set([...(found?.contexts ?? []), ...(found?.checks ?? []).map((c) => c.context)]);
+      let strict = found?.strict ?? false;
+      let queue: MergeQueue | undefined;
+      for (const rule of rules) {
+        if (rule.type === 'required_status_checks') {
+          const parameters = RuleChecks.safeParse(rule.parameters ?? {});
+          for (const check of parameters.data?.required_status_checks ?? []) names.add(check.context);
+          strict ||= parameters.data?.strict_required_status_checks_policy ?? false;
+        }
+        if (rule.type === 'merge_queue') queue = { method: String(rule.parameters?.merge_method ?? 'MERGE').toUpperCase() };
+      }
+      return { strict, checks: [...names], ...(queue ? { queue } : {}) };
+    },
+    async enqueue(pull, sha) {
+      try {
+        await api.graphql('put the pull request in the merge queue', 'mutation NightshiftEnqueue($id: ID!, $sha: GitObjectID) { enqueuePullRequest(input: { pullRequestId: $id, expectedHeadOid: $sha }) { mergeQueueEntry { state } } }', { id: pull.id, sha }, z.unknown());
+      } catch (error) {
+        // a retried request finds it queued already: that is the answer wanted
+        if ((await this.queueState(pull.number).catch(() => undefined))?.queued) return;
+        throw error;
+      }
+    },
+    async queueState(number) {
+      const { data } = await api.graphql('read the merge queue', 'query NightshiftQueue($owner: String!, $name: String!, $number: Int!) { repository(owner: $owner, name: $name) { pullRequest(number: $number) { merged isInMergeQueue mergeQueueEntry { state headCommit { oid } } } } }', { owner, name: repo, number }, QueueView);
+      const pull = data.repository?.pullRequest;
+      if (!pull) throw new Error(`GitHub does not know pull request #${number} of ${repository}`);
+      return { merged: pull.merged, queued: pull.isInMergeQueue, state: pull.mergeQueueEntry?.state ?? null, testing: pull.mergeQueueEntry?.headCommit?.oid ?? null };
     },
     async approvals(number) {
       const reviews = await api.list('read the reviews', '/repos/{owner}/{repo}/pulls/{pull_number}/reviews', { ...at, pull_number: number }, Review);

@@ -9,7 +9,7 @@ import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { TRAILER, branchOf, revParse } from '../git/git.ts';
 import { REVERTED_TRAILER, findMergeOnTarget, makeRevertCommit, syncCheckedOut } from '../git/target.ts';
-import type { Pull, PullLanding } from '../forge/forge.ts';
+import type { MergeQueue, Pull, PullLanding } from '../forge/forge.ts';
 import { PUSH_ATTEMPTS, fetchUpstream, redact } from './push.ts';
 import type { Upstream } from './push.ts';
 
@@ -51,6 +51,49 @@ async function awaitApproval(ctx: LoopContext, forge: PullLanding, pull: Pull, n
     if (await forge.api.approvals(pull.number) > before) return { kind: 'approved' };
     if (Date.now() >= deadline) return { kind: 'timed-out' };
   }
+}
+
+/**
+ * A pull request in its base's merge queue: GitHub tests it merged with what is ahead of it and merges
+ * it, or takes it out (a red check on the merge group, a conflict). Waited for like required checks.
+ */
+async function awaitQueue(ctx: LoopContext, forge: PullLanding, what: { ticket: string; pass: number }, pull: Pull, head: string): Promise<
+  { kind: 'merged' } | { kind: 'dequeued'; output: string } | { kind: 'timed-out' } | { kind: 'interrupted' }
+> {
+  await forge.api.enqueue(pull, head);
+  const deadline = Date.now() + forge.checksTimeoutMs;
+  let testing: string | null = null;
+  for (let first = true; ; first = false) {
+    const state = await forge.api.queueState(pull.number);
+    if (first) ctx.log.emit({ type: 'queued', ticket: what.ticket, pass: what.pass, pull: pull.number, url: pull.url, commit: head, state: state.state });
+    if (state.merged) return { kind: 'merged' };
+    testing = state.testing ?? testing;
+    if (!state.queued) {
+      // out of the queue unmerged: what the merge group's checks said, if it got that far
+      const runs = testing ? await forge.api.checkRuns(testing) : [];
+      const red = runs.filter((r) => r.status === 'completed' && !['success', 'neutral', 'skipped'].includes(r.conclusion ?? ''));
+      const said = red.map((r) => `${r.name}: ${r.conclusion ?? 'failed'}${r.url ? ` (${r.url})` : ''}\n${r.output}`).join('\n');
+      return { kind: 'dequeued', output: `GitHub's merge queue took ${pull.url} out without merging it${testing ? ` (its merge group ${testing.slice(0, 12)})` : ''}.\n${said}`.slice(-8_000) };
+    }
+    if (Date.now() >= deadline) return { kind: 'timed-out' };
+    const slept = await sleep(forge.pollMs, true, { signal: ctx.signal }).catch(() => false);
+    if (!slept) return { kind: 'interrupted' };
+  }
+}
+
+/**
+ * In front of a merge queue the merge commit is GitHub's, not ours: the trailer travels in a commit of
+ * the branch instead, the merge of the branch into the remote target as a local landing would make it
+ * (first parent the target), so it reaches the target as it is and names the ticket there.
+ */
+async function trailerCommit(ctx: LoopContext, up: Upstream, what: { branch: string; mergeTitle: string; message: string }, head: string): Promise<string | undefined> {
+  const remoteHead = await fetchUpstream(ctx.repo, up);
+  if (!remoteHead) return undefined;
+  const tree = await ctx.repo.raw(['merge-tree', '--write-tree', remoteHead, head]).then((out) => out.split('\n')[0]?.trim(), () => undefined);
+  if (!tree) return undefined;
+  const commit = (await ctx.repo.raw(['commit-tree', tree, '-p', remoteHead, '-p', head, '-m', what.mergeTitle, '-m', what.message.trim()])).trim();
+  await ctx.repo.raw(['update-ref', `refs/heads/${what.branch}`, commit, head]);
+  return commit;
 }
 
 /** Pushes `commit` to the ticket's own branch on the remote (the loop's branch: replaced, whatever was there). */
@@ -100,9 +143,17 @@ export async function landThroughPull(
 ): Promise<PullOutcome> {
   const up = ctx.upstream;
   if (!up) return { kind: 'not-merged', message: '--land pr needs the target\'s upstream' };
-  const required = (await forge.api.requiredChecks(ctx.options.targetBranch)).checks;
+  const rules = await forge.api.requiredChecks(ctx.options.targetBranch);
+  const required = rules.checks;
   let head = first;
   let pull: Pull | undefined;
+  if (rules.queue) {
+    const refused = queueRefusal(rules.queue, up.branch);
+    if (refused) return { kind: 'not-merged', message: refused };
+    const made = await trailerCommit(ctx, up, what, head);
+    if (!made) return { kind: 'not-merged', message: `${what.branch} does not merge cleanly with ${up.remote}/${up.branch}` };
+    head = made;
+  }
   for (let attempt = 1; ; attempt++) {
     const refused = await pushBranch(ctx, up, what.branch, head);
     if (refused) return { kind: 'not-merged', message: `the push of ${what.branch} to ${up.remote} was rejected: ${refused}` };
@@ -115,6 +166,15 @@ export async function landThroughPull(
       return { kind: 'check-failed', pull, check: checks.waiting.join(', '), output: `the required check(s) ${checks.waiting.join(', ')} did not finish within ${Math.round(forge.checksTimeoutMs / 60_000)} minutes of the push` };
     }
     const open = pull;
+    if (rules.queue) {
+      const queued = await awaitQueue(ctx, forge, what, open, head);
+      if (queued.kind === 'interrupted') return { kind: 'interrupted', pull: open };
+      if (queued.kind === 'timed-out') return { kind: 'check-failed', pull: open, check: 'merge queue', output: `${open.url} was still in the merge queue ${Math.round(forge.checksTimeoutMs / 60_000)} minutes after it was queued` };
+      if (queued.kind === 'dequeued') return { kind: 'check-failed', pull: open, check: 'merge queue', output: queued.output };
+      const followed = await ctx.withMergeLock(() => followUpstream(ctx, up, what));
+      ctx.log.emit({ type: 'pr-merged', ticket: what.ticket, pass: what.pass, pull: open.number, url: open.url, commit: head, queue: true });
+      return { kind: 'merged', commit: head, previous: followed.previous, pull: open };
+    }
     const mergeNow = () => ctx.withMergeLock(async () => {
       const merged = await forge.api.merge(open.number, { sha: head, title: what.mergeTitle, message: what.message });
       if (merged.kind === 'merged') return { ...merged, ...(await followUpstream(ctx, up, what)) };
@@ -145,6 +205,12 @@ export async function landThroughPull(
     // a check GitHub had not recorded yet when it was asked: asked again; anything else ends the pass
     if (!/status check/i.test(answer.message)) return { kind: 'not-merged', pull: open, message: `GitHub refused to merge ${open.url}: ${answer.message}` };
   }
+}
+
+/** Why a merge queue cannot land a ticket, if it cannot: only a merge keeps the trailer commit as it is. */
+function queueRefusal(queue: MergeQueue, branch: string): string | undefined {
+  if (queue.method === 'MERGE') return undefined;
+  return `${branch} lands through a merge queue that ${queue.method === 'SQUASH' ? 'squashes' : 'rebases'} its pull requests, which rewrites the commit carrying the ${TRAILER} trailer the oracle looks for: set the merge queue's merge method to "Merge commit" in the branch's ruleset, or use --land push`;
 }
 
 /**

@@ -38,6 +38,7 @@ function describe(e: Stamped): string {
     case 'pr-opened': return `pull request ${String(e.url)} ${e.updated ? 'updated' : 'opened'}`;
     case 'checks-waiting': return `waiting for the required checks ${Array.isArray(e.checks) ? e.checks.join(', ') : ''} on ${String(e.commit).slice(0, 12)}`;
     case 'checks': return `required checks ${String(e.result)}${e.check ? ` at ${String(e.check)}` : ''}`;
+    case 'queued': return `pull request ${String(e.url)} in GitHub's merge queue${e.state ? ` (${String(e.state).toLowerCase().replace(/_/g, ' ')})` : ''}`;
     case 'review-waiting': return `waiting for a person's approving review of ${String(e.url)} (${String(e.approvals)} so far)`;
     case 'pr-merged': return `pull request ${String(e.url)} merged as ${String(e.commit).slice(0, 12)}`;
     case 'pr-refused': return `GitHub refused the merge of #${String(e.pull)} (try ${String(e.attempt)}): ${firstLine(e.message)}`;

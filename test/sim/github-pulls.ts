@@ -4,12 +4,19 @@
 // merge through the API writes a real merge commit on the base branch (first parent the base's head,
 // message `commit_title` + blank line + `commit_message`), refused as GitHub refuses it: 405 when a
 // required check is missing or failing, when the branch is behind a strict base, or when it conflicts;
-// 409 when the head moved. Join its routes with `startGithubSim({ routes: pullRoutes(...).routes })`.
+// 409 when the head moved. Rulesets: the same checks may come from a ruleset instead of branch
+// protection (`GET /rules/branches/:branch`), and a ruleset may require a merge queue: the REST merge is
+// refused, and GraphQL's `enqueuePullRequest` queues the pull request; the queue builds a merge group
+// (a real merge commit on a `gh-readonly-queue/...` branch), runs the checks on it, and moves the base to
+// it when they pass or takes the pull request out when one fails. Join its routes with
+// `startGithubSim({ routes: pullRoutes(...).routes })`.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { GRAPHQL_ROUTES } from './github-graphql.ts';
+import { mergeQueueSim } from './github-queue.ts';
 import { notFound } from './github-routes.ts';
 import type { GithubReply, GithubRequest, Route } from './github-routes.ts';
 import type { GithubWorld } from './github-state.ts';
@@ -19,7 +26,7 @@ export type SimPull = {
   number: number; title: string; body: string; head: string; base: string;
   state: 'open' | 'closed'; merged: boolean; mergeCommit: string | null; created: string;
 };
-type CheckRun = { id: number; name: string; sha: string; status: 'queued' | 'in_progress' | 'completed'; conclusion: 'success' | 'failure' | null; output: string };
+export type CheckRun = { id: number; name: string; sha: string; status: 'queued' | 'in_progress' | 'completed'; conclusion: 'success' | 'failure' | null; output: string };
 
 export type PullOptions = {
   /** The bare repository the simulated GitHub serves (the push remote of the repository under test). */
@@ -34,7 +41,12 @@ export type PullOptions = {
   lostMergeAnswers?: number;
   /** false: the protection endpoint answers 403 (a token without Administration read); the branch's view still names the checks. */
   protectionReadable?: boolean;
+  /** The checks (and strict) come from a ruleset: branch protection is off, the rules endpoint names them. */
+  rulesets?: boolean;
+  /** A ruleset requires a merge queue with this merge method. */
+  mergeQueue?: { method: 'MERGE' | 'SQUASH' | 'REBASE' };
 };
+
 
 export type PullSim = {
   routes: Route[];
@@ -43,6 +55,8 @@ export type PullSim = {
   runs(): CheckRun[];
   /** Merges refused (405/409), with GitHub's message. */
   refused: string[];
+  /** Pull requests the merge queue took out, with why. */
+  dequeued: string[];
   /** A person approves pull request `number` at its current head. */
   approve(number: number, login: string): void;
   /** Waits for the checks still running and removes their scratch directories. */
@@ -73,15 +87,24 @@ export function pullRoutes(options: PullOptions): PullSim {
   function view(world: GithubWorld, base: string, pull: SimPull) {
     const url = `https://github.com/${world.owner}/${world.name}/pull/${pull.number}`;
     return {
-      url: `${base}/repos/${world.owner}/${world.name}/pulls/${pull.number}`, html_url: url, number: pull.number, state: pull.state,
+      url: `${base}/repos/${world.owner}/${world.name}/pulls/${pull.number}`, html_url: url, number: pull.number, node_id: nodeId(pull), state: pull.state,
       title: pull.title, body: pull.body, merged: pull.merged, merge_commit_sha: pull.mergeCommit, created_at: pull.created,
       head: { ref: pull.head, sha: sha(`refs/heads/${pull.head}`) ?? null, label: `${world.owner}:${pull.head}` },
       base: { ref: pull.base, sha: sha(`refs/heads/${pull.base}`) ?? null, label: `${world.owner}:${pull.base}` },
     };
   }
 
-  /** Runs every required check on `commit` once, in a scratch copy of its tree, in the background. */
-  function startChecks(commit: string): CheckRun[] {
+  const nodeId = (pull: SimPull) => Buffer.from(`PullRequest:${pull.number}`).toString('base64');
+  const identity = { GIT_AUTHOR_NAME: 'GitHub', GIT_AUTHOR_EMAIL: 'noreply@github.com', GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
+  const commitTree = (tree: string, parents: string[], message: string) => execFileSync('git', ['-C', options.bare, 'commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
+    input: message, encoding: 'utf8', env: { ...process.env, ...identity },
+  }).trim();
+
+
+  const queue = mergeQueueSim({ pulls, checks: options.checks !== undefined, method: options.mergeQueue?.method, git, sha, commitTree, startChecks, runs: () => runs, nodeId });
+
+  /** Runs every required check on `commit` once, in a scratch copy of its tree, in the background; `done` when all have finished. */
+  function startChecks(commit: string, done?: () => void): CheckRun[] {
     const existing = runs.filter((r) => r.sha === commit);
     if (existing.length > 0 || !options.checks) return existing;
     for (const check of options.checks) {
@@ -99,6 +122,7 @@ export function pullRoutes(options: PullOptions): PullSim {
           run.status = 'completed';
           run.conclusion = code === 0 ? 'success' : 'failure';
           rmSync(dir, { recursive: true, force: true });
+          if (done && runs.filter((r) => r.sha === commit).every((r) => r.status === 'completed')) done();
           resolve();
         });
       });
@@ -124,6 +148,7 @@ export function pullRoutes(options: PullOptions): PullSim {
       return refuse(status, message);
     };
     if (pull.state !== 'open') return no(405, 'Pull Request is not mergeable');
+    if (options.mergeQueue) return no(405, 'Changes must be made through the merge queue');
     const head = sha(`refs/heads/${pull.head}`);
     const base = sha(`refs/heads/${pull.base}`);
     if (!head || !base) return no(405, 'Pull Request is not mergeable');
@@ -152,10 +177,7 @@ export function pullRoutes(options: PullOptions): PullSim {
     }
     const title = body.data.commit_title ?? `Merge pull request #${pull.number} from ${world.owner}/${pull.head}`;
     const message = body.data.commit_message ?? pull.title;
-    const identity = { GIT_AUTHOR_NAME: 'GitHub', GIT_AUTHOR_EMAIL: 'noreply@github.com', GIT_COMMITTER_NAME: 'GitHub', GIT_COMMITTER_EMAIL: 'noreply@github.com' };
-    const commit = execFileSync('git', ['-C', options.bare, 'commit-tree', tree, '-p', base, '-p', head, '-F', '-'], {
-      input: `${title}\n\n${message}\n`, encoding: 'utf8', env: { ...process.env, ...identity },
-    }).trim();
+    const commit = commitTree(tree, [base, head], `${title}\n\n${message}\n`);
     try {
       git('update-ref', `refs/heads/${pull.base}`, commit, base);
     } catch {
@@ -222,14 +244,31 @@ export function pullRoutes(options: PullOptions): PullSim {
     { method: 'GET', path: '/repos/:owner/:repo/branches/:branch', handle: (world, request) => {
       const head = sha(`refs/heads/${request.params.branch ?? ''}`);
       if (!repoOk(world, request.params) || !head) return refuse(404, 'Branch not found');
-      const contexts = (options.checks ?? []).map((c) => c.name);
-      return { status: 200, body: { name: request.params.branch, commit: { sha: head }, protected: options.checks !== undefined,
-        protection: { enabled: options.checks !== undefined, required_status_checks: { enforcement_level: options.checks ? 'non_admins' : 'off', contexts, checks: contexts.map((c) => ({ context: c, app_id: null })) } } } };
+      const protectedBy = options.checks !== undefined && !options.rulesets;
+      const contexts = protectedBy ? (options.checks ?? []).map((c) => c.name) : [];
+      return { status: 200, body: { name: request.params.branch, commit: { sha: head }, protected: protectedBy,
+        protection: { enabled: protectedBy, required_status_checks: { enforcement_level: protectedBy ? 'non_admins' : 'off', contexts, checks: contexts.map((c) => ({ context: c, app_id: null })) } } } };
     } },
     { method: 'GET', path: '/repos/:owner/:repo/branches/:branch/protection/required_status_checks', handle: (world, request) => {
       if (options.protectionReadable === false) return refuse(403, 'Resource not accessible by personal access token');
-      if (!repoOk(world, request.params) || !options.checks) return refuse(404, 'Branch not protected');
+      if (!repoOk(world, request.params) || !options.checks || options.rulesets) return refuse(404, 'Branch not protected');
       return { status: 200, body: { strict: options.strict ?? false, contexts: options.checks.map((c) => c.name), checks: options.checks.map((c) => ({ context: c.name, app_id: 15368 })) } };
+    } },
+    { method: 'GET', path: '/repos/:owner/:repo/rules/branches/:branch', handle: (world, request) => {
+      if (!repoOk(world, request.params)) return notFound();
+      const source = { ruleset_source_type: 'Repository', ruleset_source: `${world.owner}/${world.name}`, ruleset_id: 42 };
+      const rules: unknown[] = [];
+      if (options.rulesets && options.checks) {
+        rules.push({ type: 'required_status_checks', ...source, parameters: { strict_required_status_checks_policy: options.strict ?? false, required_status_checks: options.checks.map((c) => ({ context: c.name, integration_id: 15368 })) } });
+      }
+      const queueRule = queue.rule(source);
+      if (queueRule) rules.push(queueRule);
+      return { status: 200, body: rules };
+    } },
+    { method: 'POST', path: '/graphql', handle: (world, request) => {
+      const query = (request.body as { query?: unknown } | undefined)?.query;
+      if (typeof query === 'string' && /enqueuePullRequest|isInMergeQueue/.test(query)) return queue.graphql(world, request);
+      return GRAPHQL_ROUTES[0]!.handle(world, request); // the issues' GraphQL
     } },
     { method: 'GET', path: '/repos/:owner/:repo/commits/:ref/check-runs', handle: (world, request) => {
       if (!repoOk(world, request.params)) return notFound();
@@ -241,7 +280,7 @@ export function pullRoutes(options: PullOptions): PullSim {
   ];
 
   return {
-    routes, pulls, refused,
+    routes, pulls, refused, dequeued: queue.dequeued,
     approve(number, login) {
       const pull = pulls.find((p) => p.number === number);
       if (pull) reviews.push({ id: reviews.length + 1, pull: number, login, commit: sha(`refs/heads/${pull.head}`) ?? '' });

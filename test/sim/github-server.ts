@@ -33,7 +33,7 @@ export type GithubSimOptions = {
   dependencies?: boolean;
   /** Requests an hour (GitHub: 5,000 for a user token); past it, 403 with x-ratelimit-remaining: 0. */
   rateLimit?: number;
-  /** More route tables beside the issue routes (pull requests, check runs). */
+  /** More route tables (pull requests, check runs), matched before the issue routes. */
   routes?: Route[];
 };
 
@@ -68,7 +68,7 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
   const tickets = seedTickets(options.tickets);
   const name = splitKey(tickets[0]?.key ?? 'ENG-1').prefix.toLowerCase();
   const world = seedGithubWorld(tickets, { owner: options.owner ?? 'acme', name, login: options.login ?? 'nightshift', dependencies: options.dependencies ?? true });
-  const route = createRouter([...ISSUE_ROUTES, ...GRAPHQL_ROUTES, ...(options.routes ?? [])]);
+  const route = createRouter([...(options.routes ?? []), ...ISSUE_ROUTES, ...GRAPHQL_ROUTES]);
   const draw = createFaultDraw(options.seed ?? 1, options.faults);
   const limit = options.rateLimit ?? 5000;
   const windowStart = Math.floor(Date.now() / 1000);
