@@ -6,7 +6,12 @@
 // its own group, and the next loop reaps it). It also keeps, per kind of command (`git:<subcommand>`,
 // `agent:<role>`, `verify`, ...), how many ran and the CPU they used, which the loop asks for at its end.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// started from the JavaScript copy spawner.ts writes to a temp dir: loaded now, so the dir goes
+if (process.argv[2] === '--remove-own-dir') rmSync(dirname(fileURLToPath(import.meta.url)), { recursive: true, force: true });
 
 type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; logFile?: string; kind?: string; niceness?: number };
 type StatsRequest = { id: number; stats: true };

@@ -9,7 +9,11 @@
 // and signals their group itself.
 import { fork } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { strip } from './stripped-image.ts';
 
 export type Captured = { exitCode: number; stdout: string; stderr: string };
 type Request = {
@@ -32,6 +36,24 @@ export type LongEnd = { kind: 'exited'; exitCode: number | null; signal: string 
 export type LongStart = { kind: 'spawned'; pid: number; ended: Promise<LongEnd> } | { kind: 'failed'; message: string };
 
 const CHILD = fileURLToPath(new URL('./spawner-child.ts', import.meta.url));
+
+/**
+ * The helper as JavaScript (spawner-child.ts imports nothing of ours): a node that loads no .ts file
+ * never loads Node's TypeScript stripper, and with V8's lite mode its fork()s cost 3.0 ms of its CPU
+ * instead of 4.3 (measured: 300 spawns of `true`), about 40 ms a ticket. The copy is written to a private
+ * temp dir, which the helper removes once it has loaded it; where it cannot be written, the .ts file is
+ * forked as before.
+ */
+function childScript(): { file: string; args: string[]; flags: string[]; done: () => void } {
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+    const file = join(dir, 'spawner-child.mjs');
+    writeFileSync(file, strip(readFileSync(CHILD, 'utf8')), { mode: 0o600 });
+    return { file, args: ['--remove-own-dir'], flags: ['--lite-mode'], done: () => rmSync(dir, { recursive: true, force: true }) };
+  } catch {
+    return { file: CHILD, args: [], flags: [], done: () => undefined };
+  }
+}
 
 let helper: ChildProcess | undefined;
 let broken = false;
@@ -92,11 +114,13 @@ function start(): ChildProcess | undefined {
   if (broken) return undefined;
   if (helper?.connected) return helper;
   try {
-    const child = fork(CHILD, [], {
+    const script = childScript();
+    const child = fork(script.file, script.args, {
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       env: { PATH: process.env.PATH ?? '' },
-      execArgv: ['--max-old-space-size=64', '--max-semi-space-size=1'],
+      execArgv: ['--max-old-space-size=64', '--max-semi-space-size=1', ...script.flags],
     });
+    child.once('error', script.done); // never started: nothing removed it
     child.on('message', (reply: Reply | RunReply | StatsReply) => {
       if ('phase' in reply && reply.phase === 'stats') {
         statsAsked.get(reply.id)?.(reply.byKind);

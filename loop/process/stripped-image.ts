@@ -42,7 +42,7 @@ export function stripGraph(roots: ReadonlyArray<{ path: string; dynamic: boolean
 }
 
 /** Node's own stripper, without the "experimental" warning it prints once (a user would read it as ours). */
-function strip(source: string): string {
+export function strip(source: string): string {
   const emit = process.emitWarning;
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     if (!String(warning).includes('stripTypeScriptTypes')) (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
