@@ -87,7 +87,7 @@ async function awaitQueue(ctx: LoopContext, forge: PullLanding, what: { ticket: 
  * (first parent the target), so it reaches the target as it is and names the ticket there.
  */
 async function trailerCommit(ctx: LoopContext, up: Upstream, what: { branch: string; mergeTitle: string; message: string }, head: string): Promise<string | undefined> {
-  const remoteHead = await fetchUpstream(ctx.repo, up);
+  const remoteHead = await ctx.withMergeLock(() => fetchUpstream(ctx.repo, up)); // fetches are serialized: two at once race for the tracking ref
   if (!remoteHead) return undefined;
   const tree = await ctx.repo.raw(['merge-tree', '--write-tree', remoteHead, head]).then((out) => out.split('\n')[0]?.trim(), () => undefined);
   if (!tree) return undefined;
@@ -122,7 +122,7 @@ async function pullFor(ctx: LoopContext, forge: PullLanding, fields: { title: st
 
 /** Brings the ticket branch up to date with the remote target (a merge commit on it), for a strict base. */
 async function catchUp(ctx: LoopContext, up: Upstream, branch: string, head: string): Promise<string | undefined> {
-  const remoteHead = await fetchUpstream(ctx.repo, up);
+  const remoteHead = await ctx.withMergeLock(() => fetchUpstream(ctx.repo, up)); // fetches are serialized: two at once race for the tracking ref
   if (!remoteHead) return undefined;
   const tree = await ctx.repo.raw(['merge-tree', '--write-tree', head, remoteHead]).then((out) => out.split('\n')[0]?.trim(), () => undefined);
   if (!tree) return undefined;

@@ -96,7 +96,8 @@ export async function runScenario(scenario: Scenario, seed: number, options: { k
   }
   // `--land push`: done also means shipped, so every ticket judged done must be on origin's main too
   // `--land pr`: the same, through pull requests whose first build is red
-  const forge = scenario.faults?.includes('red-check') ? await redCheckForge(world.repo, world.dir) : undefined;
+  // `merge-queue`: the same behind a merge queue whose first merge group of each pull request is red
+  const forge = scenario.faults?.includes('red-check') || scenario.faults?.includes('merge-queue') ? await redCheckForge(world.repo, world.dir, scenario.faults.includes('merge-queue')) : undefined;
   if (forge) {
     runArgs.push('--land', 'pr');
     Object.assign(env, forge.env);

@@ -57,15 +57,19 @@ exit 1
 /**
  * `red-check`: `--land pr` to a bare `origin` served by the GitHub simulator, whose required check `ci`
  * fails the first time it runs on each ticket's branch (a red build the next pass must get past).
+ * `merge-queue`: the same base behind a ruleset's merge queue, whose check fails the first merge group
+ * of every pull request (the queue takes it out; the next pass queues it again).
  */
-export async function redCheckForge(repo: string, dir: string): Promise<{ origin: string; env: NodeJS.ProcessEnv; close(): Promise<void> }> {
+export async function redCheckForge(repo: string, dir: string, queue = false): Promise<{ origin: string; env: NodeJS.ProcessEnv; close(): Promise<void> }> {
   const origin = join(dir, 'origin.git');
   await execa('git', ['clone', '-q', '--bare', repo, origin]);
   await execa('git', ['remote', 'add', 'origin', origin], { cwd: repo });
-  const command = `b=$(git -C "$BARE" for-each-ref --format='%(refname:lstrip=1)' --points-at "$SHA" 'refs/heads/nightshift/' | head -1 | tr / _)
+  const refs = queue ? 'refs/heads/gh-readonly-queue/' : 'refs/heads/nightshift/';
+  const first = queue ? 'merge group of every pull request' : 'build of every branch';
+  const command = `b=$(git -C "$BARE" for-each-ref --format='%(refname:lstrip=1)' --points-at "$SHA" '${refs}' | head -1${queue ? ` | sed 's/-[0-9a-f]\\{40\\}$//'` : ''} | tr / _)
 [ -z "$b" ] || [ -e "$BARE/red-$b" ] && exit 0
-touch "$BARE/red-$b"; echo "ci: 1 of 12 tests failed (the first build of every branch is red)"; exit 1`;
-  const pulls = pullRoutes({ bare: origin, checks: [{ name: 'ci', command }] });
+touch "$BARE/red-$b"; echo "ci: 1 of 12 tests failed (the first ${first} is red)"; exit 1`;
+  const pulls = pullRoutes({ bare: origin, checks: [{ name: 'ci', command }], ...(queue ? { rulesets: true, mergeQueue: { method: 'MERGE' as const } } : {}) });
   const github = await startGithubSim({ tickets: [], routes: pulls.routes });
   return {
     origin,

@@ -4,7 +4,7 @@
 // leaves its tickets undone, and then the only right answer is "not done" (or gated for a person).
 import type { WorldTicket } from './world.ts';
 
-export type Fault = 'sigkill' | 'disk-full' | 'git-locks' | 'rejected-push' | 'red-check' | 'live-replay';
+export type Fault = 'sigkill' | 'disk-full' | 'git-locks' | 'rejected-push' | 'red-check' | 'merge-queue' | 'live-replay';
 
 export type Scenario = {
   name: string;
@@ -95,6 +95,7 @@ export const SCENARIOS: Scenario[] = [
   // `--land pr` through the GitHub simulator, the first build of every branch red (test/honesty/faults.ts)
   { name: 'red-check', prefix: 'RDC', tracker: 'local', expectDone: true, fast: true, faults: ['red-check'], maxPasses: 6, tickets: recoverable('RDC') },
   // a deploy that never ships one ticket's work: its live replay fails, it is reverted, never done
+  { name: 'merge-queue', prefix: 'MQE', tracker: 'local', expectDone: true, fast: true, faults: ['merge-queue'], maxPasses: 6, tickets: recoverable('MQE') },
   { name: 'live-replay', prefix: 'LVR', tracker: 'local', expectDone: false, fast: true, faults: ['live-replay'], maxPasses: 3, tickets: recoverable('LVR') },
   { name: 'git-locks', prefix: 'GLK', tracker: 'local', expectDone: true, fast: false, faults: ['git-locks'], tickets: recoverable('GLK') },
 ];

@@ -93,10 +93,14 @@ export type Judgement = {
   mergedTwice: string[];
 };
 
-/** Judges the target branch alone: first-parent merges with trailers, and the original tests on its head. */
+/** Judges the target branch alone: first-parent merges with trailers (and what a merge queue merged), and the original tests on its head. */
 export function judge(world: World, target = 'main'): Judgement {
-  const trailers = git(world.repo, 'log', '--first-parent', target, '--format=%H %(trailers:key=Nightshift-Ticket,valueonly,separator=%x2C)')
-    .split('\n').flatMap((line) => line.split(' ').slice(1).join(' ').split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  // what landed: the trailers along main's first parents, and, where GitHub's merge queue merged a pull
+  // request ("Merge pull request #N ..."), the trailers of the commit it merged (the loop's own merge)
+  const trailersOf = (format: string) => format.split('\n').flatMap((line) => line.split('\t').slice(3).join('').split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const firstParents = git(world.repo, 'log', '--first-parent', target, '--format=%H%x09%P%x09%s%x09%(trailers:key=Nightshift-Ticket,valueonly,separator=%x2C)');
+  const queued = firstParents.split('\n').map((line) => line.split('\t')).filter(([, , subject]) => /^Merge pull request #\d+ /.test(subject ?? '')).map(([, parents]) => (parents ?? '').split(' ')[1]).filter((p): p is string => p !== undefined);
+  const trailers = [...trailersOf(firstParents), ...queued.flatMap((commit) => trailersOf(git(world.repo, 'log', '-1', '--format=%H%x09%P%x09%s%x09%(trailers:key=Nightshift-Ticket,valueonly,separator=%x2C)', commit)))];
   const reverted = git(world.repo, 'log', '--first-parent', target, '--format=%(trailers:key=Nightshift-Reverted,valueonly,separator=%x2C)')
     .split(/[\n,]/).map((v) => v.trim()).filter((v) => v !== '');
   const count = (key: string) => trailers.filter((k) => k === key).length;
