@@ -9,7 +9,8 @@ import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { TRAILER, branchOf, revParse } from '../git/git.ts';
 import { REVERTED_TRAILER, findMergeOnTarget, makeRevertCommit, syncCheckedOut } from '../git/target.ts';
-import type { MergeQueue, Pull, PullLanding } from '../forge/forge.ts';
+import type { Pull, PullLanding } from '../forge/forge.ts';
+import { awaitQueue, queueRefusal, settleQueued, trailerCommit } from './queue.ts';
 import { PUSH_ATTEMPTS, fetchUpstream, redact } from './push.ts';
 import type { Upstream } from './push.ts';
 
@@ -51,49 +52,6 @@ async function awaitApproval(ctx: LoopContext, forge: PullLanding, pull: Pull, n
     if (await forge.api.approvals(pull.number) > before) return { kind: 'approved' };
     if (Date.now() >= deadline) return { kind: 'timed-out' };
   }
-}
-
-/**
- * A pull request in its base's merge queue: GitHub tests it merged with what is ahead of it and merges
- * it, or takes it out (a red check on the merge group, a conflict). Waited for like required checks.
- */
-async function awaitQueue(ctx: LoopContext, forge: PullLanding, what: { ticket: string; pass: number }, pull: Pull, head: string): Promise<
-  { kind: 'merged' } | { kind: 'dequeued'; output: string } | { kind: 'timed-out' } | { kind: 'interrupted' }
-> {
-  await forge.api.enqueue(pull, head);
-  const deadline = Date.now() + forge.checksTimeoutMs;
-  let testing: string | null = null;
-  for (let first = true; ; first = false) {
-    const state = await forge.api.queueState(pull.number);
-    if (first) ctx.log.emit({ type: 'queued', ticket: what.ticket, pass: what.pass, pull: pull.number, url: pull.url, commit: head, state: state.state });
-    if (state.merged) return { kind: 'merged' };
-    testing = state.testing ?? testing;
-    if (!state.queued) {
-      // out of the queue unmerged: what the merge group's checks said, if it got that far
-      const runs = testing ? await forge.api.checkRuns(testing) : [];
-      const red = runs.filter((r) => r.status === 'completed' && !['success', 'neutral', 'skipped'].includes(r.conclusion ?? ''));
-      const said = red.map((r) => `${r.name}: ${r.conclusion ?? 'failed'}${r.url ? ` (${r.url})` : ''}\n${r.output}`).join('\n');
-      return { kind: 'dequeued', output: `GitHub's merge queue took ${pull.url} out without merging it${testing ? ` (its merge group ${testing.slice(0, 12)})` : ''}.\n${said}`.slice(-8_000) };
-    }
-    if (Date.now() >= deadline) return { kind: 'timed-out' };
-    const slept = await sleep(forge.pollMs, true, { signal: ctx.signal }).catch(() => false);
-    if (!slept) return { kind: 'interrupted' };
-  }
-}
-
-/**
- * In front of a merge queue the merge commit is GitHub's, not ours: the trailer travels in a commit of
- * the branch instead, the merge of the branch into the remote target as a local landing would make it
- * (first parent the target), so it reaches the target as it is and names the ticket there.
- */
-async function trailerCommit(ctx: LoopContext, up: Upstream, what: { branch: string; mergeTitle: string; message: string }, head: string): Promise<string | undefined> {
-  const remoteHead = await ctx.withMergeLock(() => fetchUpstream(ctx.repo, up)); // fetches are serialized: two at once race for the tracking ref
-  if (!remoteHead) return undefined;
-  const tree = await ctx.repo.raw(['merge-tree', '--write-tree', remoteHead, head]).then((out) => out.split('\n')[0]?.trim(), () => undefined);
-  if (!tree) return undefined;
-  const commit = (await ctx.repo.raw(['commit-tree', tree, '-p', remoteHead, '-p', head, '-m', what.mergeTitle, '-m', what.message.trim()])).trim();
-  await ctx.repo.raw(['update-ref', `refs/heads/${what.branch}`, commit, head]);
-  return commit;
 }
 
 /** Pushes `commit` to the ticket's own branch on the remote (the loop's branch: replaced, whatever was there). */
@@ -207,12 +165,6 @@ export async function landThroughPull(
   }
 }
 
-/** Why a merge queue cannot land a ticket, if it cannot: only a merge keeps the trailer commit as it is. */
-function queueRefusal(queue: MergeQueue, branch: string): string | undefined {
-  if (queue.method === 'MERGE') return undefined;
-  return `${branch} lands through a merge queue that ${queue.method === 'SQUASH' ? 'squashes' : 'rebases'} its pull requests, which rewrites the commit carrying the ${TRAILER} trailer the oracle looks for: set the merge queue's merge method to "Merge commit" in the branch's ruleset, or use --land push`;
-}
-
 /**
  * The local target follows its upstream (under the merge lock): fast-forwarded when the remote is
  * ahead; when the local target has commits the remote lacks (never landed: in `pr` mode only merges
@@ -255,6 +207,10 @@ export async function landTicketThroughPull(ctx: LoopContext, forge: PullLanding
   // a merge GitHub made that the loop never saw land (it stopped, or the answer was lost) is found, not made again
   if (ctx.upstream) {
     const up = ctx.upstream;
+    // and one still in a merge queue (queued by a loop that stopped) is waited for first: nothing of this
+    // ticket's can merge after that, so the look below cannot miss a merge that lands while a new one is made
+    const interrupted = await settleQueued(ctx, forge, ticket, pass, branch);
+    if (interrupted) return interrupted;
     const followed = await ctx.withMergeLock(() => followUpstream(ctx, up, { ticket: ticket.key, pass }));
     const found = await findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
     if (found) {

@@ -96,6 +96,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'red-check', prefix: 'RDC', tracker: 'local', expectDone: true, fast: true, faults: ['red-check'], maxPasses: 6, tickets: recoverable('RDC') },
   // a deploy that never ships one ticket's work: its live replay fails, it is reverted, never done
   { name: 'merge-queue', prefix: 'MQE', tracker: 'local', expectDone: true, fast: true, faults: ['merge-queue'], maxPasses: 6, tickets: recoverable('MQE') },
+  { name: 'merge-queue-sigkill-x3', prefix: 'MQK', tracker: 'local', expectDone: true, fast: false, faults: ['merge-queue', 'sigkill'], tickets: recoverable('MQK') },
   { name: 'live-replay', prefix: 'LVR', tracker: 'local', expectDone: false, fast: true, faults: ['live-replay'], maxPasses: 3, tickets: recoverable('LVR') },
   { name: 'git-locks', prefix: 'GLK', tracker: 'local', expectDone: true, fast: false, faults: ['git-locks'], tickets: recoverable('GLK') },
 ];

@@ -22,7 +22,7 @@ const QUEUE_SDL = `
   type MergeQueueEntry { state: MergeQueueEntryState! position: Int! headCommit: Commit }
 `;
 const queueSchema = buildSchema(QUEUE_SDL);
-type QueueEntry = { pull: SimPull; group: string; base: string };
+type QueueEntry = { pull: SimPull; head: string; group: string; base: string };
 
 /** What the queue uses of the pull-request simulator. */
 export type QueueDeps = {
@@ -83,6 +83,7 @@ export function mergeQueueSim(deps: QueueDeps): QueueSim {
   /** A merge group's checks are done: the base moves to it (built again if the base moved meanwhile), or the pull request leaves. */
   function settle(world: GithubWorld, entry: QueueEntry) {
     if (!queue.includes(entry)) return;
+    if (sha(`refs/heads/${entry.pull.head}`) !== entry.head) return leave(entry, 'the head branch was pushed while queued'); // as GitHub does
     const checks = runs().filter((r) => r.sha === entry.group);
     if (checks.some((r) => r.status !== 'completed')) return;
     const red = checks.find((r) => r.conclusion !== 'success');
@@ -103,7 +104,9 @@ export function mergeQueueSim(deps: QueueDeps): QueueSim {
     const body = request.body as { query: string; variables?: Record<string, unknown> };
     const entryView = (entry: QueueEntry) => ({ state: 'AWAITING_CHECKS', position: queue.indexOf(entry) + 1, headCommit: { oid: entry.group } });
     const pullNode = (pull: SimPull) => {
-      const entry = queue.find((e) => e.pull === pull);
+      const found = queue.find((e) => e.pull === pull);
+      if (found && found.head !== sha(`refs/heads/${pull.head}`)) leave(found, 'the head branch was pushed while queued');
+      const entry = queue.includes(found as QueueEntry) ? found : undefined;
       return { number: pull.number, merged: pull.merged, isInMergeQueue: entry !== undefined, mergeQueueEntry: entry ? entryView(entry) : null };
     };
     const root = {
@@ -115,9 +118,11 @@ export function mergeQueueSim(deps: QueueDeps): QueueSim {
         if (!pull) throw new GraphQLError(`Could not resolve to a node with the global id of '${input.pullRequestId}'`);
         if (!deps.method) throw new GraphQLError('Pull request is not in a state that can be enqueued: the base branch does not require a merge queue');
         if (pull.state !== 'open') throw new GraphQLError('Pull request is closed');
-        if (queue.some((e) => e.pull === pull)) throw new GraphQLError('Pull request is already in the merge queue');
+        const queued = queue.find((e) => e.pull === pull);
+        if (queued && queued.head === sha(`refs/heads/${pull.head}`)) throw new GraphQLError('Pull request is already in the merge queue');
+        if (queued) leave(queued, 'the head branch was pushed while queued'); // GitHub took it out at the push
         if (input.expectedHeadOid && input.expectedHeadOid !== sha(`refs/heads/${pull.head}`)) throw new GraphQLError('Expected head oid does not match the head of the pull request');
-        const entry: QueueEntry = { pull, group: '', base: '' };
+        const entry: QueueEntry = { pull, head: sha(`refs/heads/${pull.head}`) ?? '', group: '', base: '' };
         queue.push(entry);
         buildGroup(world, entry);
         return { mergeQueueEntry: queue.includes(entry) ? entryView(entry) : null };
