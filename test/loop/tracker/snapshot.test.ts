@@ -1,4 +1,4 @@
-// The loop's snapshot against the loopback Linear: after the first full read, a person's changes (a
+// The loop's snapshot against the loopback Linear, Jira and GitHub: after the first full read, a person's changes (a
 // ticket canceled, one moved to done, a new ticket labelled into the batch) are seen by a delta read
 // that reads only what changed; a quiet delta read reads nothing in full. On Linear a blocker edge added
 // between two tickets (which moves neither issue) is seen through the relations feed.
@@ -10,7 +10,7 @@ import { overShare, stopReason } from '../../../loop/tracker/watch.ts';
 import { generateTickets } from '../../sim/fixtures.ts';
 import { startHarness } from '../../sim/harness.ts';
 
-describe.each(['linear', 'jira'] as const)('loop snapshot on %s', (kind) => {
+describe.each(['linear', 'jira', 'github'] as const)('loop snapshot on %s', (kind) => {
   test('delta reads see a cancel, a move to done and a labelled-in ticket, and read only those', async () => {
     const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 6, 3) });
     try {
