@@ -6,7 +6,7 @@ import { LinearClient } from '@linear/sdk';
 import { describe, expect, test } from 'vitest';
 import { parseBatch } from '../../../trackers/batch.ts';
 import { openSnapshot } from '../../../loop/tracker/snapshot.ts';
-import { overShare, stopReason } from '../../../loop/tracker/watch.ts';
+import { describeBudget, overShare, stopReason } from '../../../loop/tracker/watch.ts';
 import { generateTickets } from '../../sim/fixtures.ts';
 import { startHarness } from '../../sim/harness.ts';
 
@@ -76,5 +76,11 @@ describe.each(['linear', 'jira', 'github'] as const)('loop snapshot on %s', (kin
     expect(overShare({ complexityLimit: 250_000, complexityRemaining: 100_000 }, 0.5)).toBe(true);
     expect(overShare({ complexityLimit: 250_000, complexityRemaining: 200_000, requestsLimit: 5000, requestsRemaining: 4000 }, 0.5)).toBe(false);
     expect(overShare(undefined, 0.5)).toBe(false);
+  });
+
+  test('the budget in words names the limit a tracker gave as its reason', () => {
+    expect(describeBudget({ requestsLimit: 5000, requestsRemaining: 4990, complexityLimit: 5000, complexityRemaining: 4000 })).toBe('4,000/5,000 points, 4,990/5,000 requests left this hour');
+    expect(describeBudget({ requestsLimit: 350, requestsRemaining: 0, reason: 'jira-burst-based' })).toBe('0/350 requests left this hour (limited: jira-burst-based)');
+    expect(describeBudget({ reason: 'jira-per-issue-on-write' })).toBe('limited: jira-per-issue-on-write');
   });
 });
