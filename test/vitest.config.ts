@@ -4,7 +4,7 @@ import { defineConfig } from 'vitest/config';
 /** End-to-end suites (whole loop runs, a browser, chaos and crash drills): `--project slow`. */
 export const SLOW = ['test/**/*.slow.test.ts', 'test/**/*-real.test.ts', 'test/loop/run/demo.test.ts', 'test/loop/run/chaos.test.ts', 'test/loop/run/crash.test.ts', 'test/loop/agents/claude-real.test.ts', 'test/loop/run/contract-run.test.ts',
   'test/loop/report/report-html.test.ts', 'test/loop/land/merge-gate.test.ts', 'test/loop/run/loop.test.ts', 'test/loop/schedule/scheduler.test.ts', 'test/loop/tty/view-tty.test.ts', 'test/loop/run/config.test.ts', 'test/heal/heal.test.ts', 'test/loop/land/ratchet-run.test.ts',
-  'test/loop/land/pr.test.ts', 'test/loop/land/pr-queue.test.ts', 'test/loop/land/live.test.ts', 'test/loop/queue/*.test.ts'];
+  'test/loop/land/pr.test.ts', 'test/loop/land/pr-queue.test.ts', 'test/loop/land/live.test.ts', 'test/loop/queue/*.test.ts', 'test/loop/tracker/watch-run.test.ts'];
 /** The oracle's own suites: a heal cannot change the oracle, and the tripwire's golden check runs its tracker read path. */
 export const ORACLE = ['test/oracle/oracle.test.ts', 'test/oracle/contract-oracle.test.ts'];
 /** Real projects packed as fixtures (test/fixtures/real-*): their own tests run inside them, never here. */

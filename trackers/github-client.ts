@@ -6,8 +6,10 @@ import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import { z } from 'zod';
 import { formatZodIssues } from './errors.ts';
+import { githubRateLimit, mergeRateLimit } from './rate-limits.ts';
 import { createGate, parseReset, parseRetryAfter } from './retry.ts';
 import type { Failure, Gate, GateOptions } from './retry.ts';
+import type { RateLimitState } from './types.ts';
 
 export type GithubConnection = {
   gate: Gate;
@@ -22,6 +24,8 @@ export type GithubConnection = {
   graphql<S extends z.ZodType>(label: string, query: string, variables: Record<string, unknown>, schema: S): Promise<{ data: z.infer<S>; notFound: string[] }>;
   /** One write (POST/PATCH/DELETE route), counted and timed, not retried here. */
   write(label: string, route: string, params: Record<string, unknown>): Promise<unknown>;
+  /** The budget left as GitHub's answers stated it (REST requests, GraphQL points), errors included. */
+  rateLimit(): RateLimitState | undefined;
 };
 
 /** An answer that did not have the expected shape: most often a body cut short, so worth one more read. */
@@ -94,6 +98,14 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
   const gate = createGate('github', classifyGithubError, options.gate);
   // GitHub Enterprise Server serves REST under /api/v3 and GraphQL at /api/graphql (as @octokit/graphql maps it)
   const graphqlUrl = `${options.baseUrl.replace(/\/+$/, '').replace(/\/api\/v3$/, '/api')}/graphql`;
+  // every answer's headers, a refusal's too, keep the budget current (REST, GraphQL and writes alike)
+  let limits: RateLimitState | undefined;
+  const note = (headers: Headers | undefined) => { limits = mergeRateLimit(limits, githubRateLimit((name) => header(headers, name))); };
+  octokit.hook.after('request', (response) => note(response.headers as Headers));
+  octokit.hook.error('request', (error) => {
+    if (error instanceof RequestError) note(error.response?.headers as Headers | undefined);
+    throw error;
+  });
 
   /** Holds the gate when GitHub says the window is spent, so the next request waits rather than fails. */
   function watch(headers: Headers): void {
@@ -127,6 +139,7 @@ export function connectGithub(options: { token: string; baseUrl: string; gate?: 
   return {
     gate,
     find,
+    rateLimit: () => limits,
     async list(label, url, params, item, limit = Infinity) {
       const items: unknown[] = [];
       let next: string | undefined = url;

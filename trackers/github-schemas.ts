@@ -23,6 +23,14 @@ export const Issue = z.object({
 });
 export type Issue = z.infer<typeof Issue>;
 
+/** An issue as a delta read needs it: which one, when it last changed, its labels, whether it is a pull request. */
+export const IssueStamp = z.object({
+  number: z.number(),
+  updated_at: z.string(),
+  labels: z.array(Label),
+  pull_request: z.unknown().optional(),
+});
+
 export const IssueComment = z.object({
   id: z.number(),
   body: z.string().nullable().optional(),

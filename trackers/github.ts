@@ -3,16 +3,21 @@
 // the state, a `nightshift:in-progress` label marks work under way; blockers come from the issue
 // dependencies API where the answer has them, else from `Blocked by #N` lines of the body. Each write
 // re-checks before acting, and a new issue carries a hidden token, so a retry never doubles anything.
+// Delta reads for the loop's snapshot (github-changes.ts) list the issues updated since a time.
 import { randomUUID } from 'node:crypto';
 import type { Batch } from './batch.ts';
 import { TrackerError, UsageError } from './errors.ts';
 import { batchRepo, keyPrefix, namesRepo, parseRepo } from './github-batch.ts';
 import type { RepoRef } from './github-batch.ts';
+import { changedIssues } from './github-changes.ts';
 import { GraphqlRefused, connectGithub } from './github-client.ts';
 import { BatchAnswer, NUMBERS_PER_QUERY, aliased, batchQuery, whole } from './github-graphql.ts';
 import type { GqlIssue } from './github-graphql.ts';
+import { IN_PROGRESS_LABEL, MARKER, bodyBlockers, fromGraphql, githubCategory, sameName, sameRepo } from './github-issue.ts';
 import { Issue, IssueComment, labelName } from './github-schemas.ts';
 import type { GateOptions } from './retry.ts';
+
+export { IN_PROGRESS_LABEL, bodyBlockers, githubCategory } from './github-issue.ts';
 import type { BatchRead, NewTicket, StateCategory, Ticket, Tracker } from './types.ts';
 
 export type GithubTrackerOptions = {
@@ -24,30 +29,9 @@ export type GithubTrackerOptions = {
   gate?: GateOptions;
 };
 
-/** The label that tells an open issue is being worked on. */
-export const IN_PROGRESS_LABEL = 'nightshift:in-progress';
 const ISSUE = '/repos/{owner}/{repo}/issues/{issue_number}';
 const BLOCKED_BY = '/repos/{owner}/{repo}/issues/{issue_number}/dependencies/blocked_by';
 const marker = (token: string) => `<!-- nightshift-token: ${token} -->`;
-const MARKER = /\n*<!-- nightshift-token: [0-9a-f-]+ -->\s*$/;
-
-/** open + the in-progress label, open, closed as completed, closed as not planned or duplicate. */
-export function githubCategory(issue: Pick<Issue, 'state' | 'state_reason' | 'labels'>): StateCategory {
-  if (issue.state === 'closed') return issue.state_reason === 'not_planned' || issue.state_reason === 'duplicate' ? 'canceled' : 'done';
-  return issue.labels.some((l) => labelName(l) === IN_PROGRESS_LABEL) ? 'in_progress' : 'todo';
-}
-
-/** Issue numbers named on `Blocked by #12, #15` lines of a body (same repository only). */
-export function bodyBlockers(body: string | null | undefined): number[] {
-  const numbers: number[] = [];
-  for (const line of (body ?? '').matchAll(/^[ \t>*-]*blocked by:?[ \t]+(.+)$/gim)) {
-    for (const ref of (line[1] ?? '').matchAll(/(?<![\w/.-])#([1-9][0-9]*)\b/g)) numbers.push(Number(ref[1]));
-  }
-  return [...new Set(numbers)];
-}
-
-const sameRepo = (issue: Issue, repo: RepoRef) => issue.repository_url.toLowerCase().endsWith(`/repos/${repo.owner}/${repo.name}`.toLowerCase());
-const sameName = (nameWithOwner: string, repo: RepoRef) => nameWithOwner.toLowerCase() === `${repo.owner}/${repo.name}`.toLowerCase();
 
 export function openGithubTracker(options: GithubTrackerOptions): Tracker {
   const gh = connectGithub(options);
@@ -126,25 +110,9 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
 
   const write = gh.write;
 
-  function fromGraphql(repo: RepoRef, issue: GqlIssue): Ticket {
-    const prefix = keyPrefix(repo);
-    const labels = (issue.labels?.nodes ?? []).map((l) => l.name);
-    return {
-      key: `${prefix}-${issue.number}`,
-      title: issue.title,
-      description: issue.body.replace(MARKER, ''),
-      state: githubCategory({ state: issue.state === 'OPEN' ? 'open' : 'closed', state_reason: issue.stateReason?.toLowerCase() ?? null, labels }),
-      labels: labels.filter((l) => l !== IN_PROGRESS_LABEL),
-      blockedBy: issue.blockedBy.nodes.filter((b) => sameName(b.repository.nameWithOwner, repo)).map((b) => `${prefix}-${b.number}`),
-      comments: [...issue.comments.nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-        .map((c) => ({ author: c.author?.login ?? 'ghost', body: c.body, at: new Date(c.createdAt).toISOString() })),
-      url: issue.url,
-    };
-  }
-
-  /** The batch in GraphQL queries of up to 50 numbers (the labelled issues ride along, 50 a page). */
-  async function readBatchGraphql(repo: RepoRef, batch: Batch): Promise<BatchRead> {
-    const numbers = batch.keys.map((k) => locate(k).number);
+  /** `keys` (and, with `label`, the issues carrying it) in GraphQL queries of up to 50 numbers (the labelled issues ride along, 50 a page). */
+  async function readGraphql(repo: RepoRef, keys: readonly string[], label: string | undefined): Promise<BatchRead> {
+    const numbers = keys.map((k) => locate(k).number);
     const chunks: number[][] = [];
     for (let i = 0; i < numbers.length; i += NUMBERS_PER_QUERY) chunks.push(numbers.slice(i, i + NUMBERS_PER_QUERY));
     const prefix = keyPrefix(repo);
@@ -155,11 +123,11 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
       tickets.set(issue.number, whole(issue) ? fromGraphql(repo, issue) : await toTicket(repo, await mustRead(`${prefix}-${issue.number}`)));
     };
     let after: string | null = null;
-    let labelDone = false;
+    let labelDone = label === undefined;
     for (let i = 0; i < chunks.length || !labelDone; i++) {
       const chunk = chunks[i] ?? [];
       const withLabel: boolean = !labelDone;
-      const { data }: { data: BatchAnswer } = await gh.graphql('batch read', batchQuery(chunk), { owner: repo.owner, name: repo.name, label: batch.label, after, withLabel }, BatchAnswer);
+      const { data }: { data: BatchAnswer } = await gh.graphql('batch read', batchQuery(chunk), { owner: repo.owner, name: repo.name, label: label ?? '', after, withLabel }, BatchAnswer);
       if (!data.repository) throw new TrackerError('github-repo-missing', `GitHub has no repository ${repo.owner}/${repo.name} that the token can read. Check the batch and the token's repository access.`);
       for (const n of chunk) {
         const node = aliased(data.repository, n);
@@ -175,34 +143,59 @@ export function openGithubTracker(options: GithubTrackerOptions): Tracker {
     return { tickets: [...tickets.values()], missing };
   }
 
+  /** The same over REST: one GET per issue, one list of the labelled issues. */
+  async function readRest(repo: RepoRef, keys: readonly string[], label: string | undefined): Promise<BatchRead> {
+    const issues = new Map<number, Issue>();
+    const missing: string[] = [];
+    for (const key of keys) {
+      const issue = await gh.find(`read ${key}`, ISSUE, locate(key).params, Issue);
+      if (issue === null || !sameRepo(issue, repo)) missing.push(key);
+      else if (!issue.pull_request) issues.set(issue.number, issue);
+    }
+    const labelled = label === undefined ? [] : await gh.list('batch label', '/repos/{owner}/{repo}/issues', { owner: repo.owner, repo: repo.name, labels: label, state: 'all' }, Issue);
+    for (const issue of labelled) if (!issue.pull_request && !issues.has(issue.number)) issues.set(issue.number, issue);
+    const tickets: Ticket[] = [];
+    for (const issue of issues.values()) tickets.push(await toTicket(repo, issue));
+    return { tickets, missing };
+  }
+
   /** Where GraphQL refuses the query (no `blockedBy` on an older GitHub Enterprise Server): REST reads. */
   let graphqlRefused = false;
+
+  async function readIssues(repo: RepoRef, keys: readonly string[], label: string | undefined): Promise<BatchRead> {
+    if (!graphqlRefused) {
+      try {
+        return await readGraphql(repo, keys, label);
+      } catch (error) {
+        if (!((error as { cause?: unknown }).cause instanceof GraphqlRefused)) throw error;
+        graphqlRefused = true;
+      }
+    }
+    return readRest(repo, keys, label);
+  }
 
   return {
     kind: 'github',
     async readBatch(batch: Batch) {
-      const repo = batchRepoOf(batch);
-      if (!graphqlRefused) {
-        try {
-          return await readBatchGraphql(repo, batch);
-        } catch (error) {
-          if (!((error as { cause?: unknown }).cause instanceof GraphqlRefused)) throw error;
-          graphqlRefused = true;
-        }
-      }
-      const issues = new Map<number, Issue>();
-      const missing: string[] = [];
-      for (const key of batch.keys) {
-        const issue = await gh.find(`read ${key}`, ISSUE, locate(key).params, Issue);
-        if (issue === null || !sameRepo(issue, repo)) missing.push(key);
-        else if (!issue.pull_request) issues.set(issue.number, issue);
-      }
-      const labelled = await gh.list('batch label', '/repos/{owner}/{repo}/issues', { owner: repo.owner, repo: repo.name, labels: batch.label, state: 'all' }, Issue);
-      for (const issue of labelled) if (!issue.pull_request && !issues.has(issue.number)) issues.set(issue.number, issue);
-      const tickets: Ticket[] = [];
-      for (const issue of issues.values()) tickets.push(await toTicket(repo, issue));
-      return { tickets, missing };
+      return readIssues(batchRepoOf(batch), batch.keys, batch.label);
     },
+
+    async changedSince(batch: Batch, since: string) {
+      return changedIssues(gh, batchRepoOf(batch), batch, since);
+    },
+
+    async readTickets(keys: readonly string[]) {
+      const byRepo = new Map<RepoRef, string[]>();
+      for (const key of keys) {
+        const { repo } = locate(key);
+        byRepo.set(repo, [...(byRepo.get(repo) ?? []), key]);
+      }
+      const tickets: Ticket[] = [];
+      for (const [repo, some] of byRepo) tickets.push(...(await readIssues(repo, some, undefined)).tickets);
+      return tickets;
+    },
+
+    rateLimit: () => gh.rateLimit(),
 
     async moveTicket(key: string, state: StateCategory) {
       const { params } = locate(key);

@@ -1,12 +1,15 @@
 // jira.js (v6, Jira Cloud platform API) as nightshift uses it: every call through the request gate
 // with a timeout, answers checked against our own zod schemas of the fields we read, and jira.js's
-// typed errors sorted into what may be retried (429 honours Retry-After).
+// typed errors sorted into what may be retried (429 honours Retry-After); the rate-limit headers of
+// every answer are read beside it (jira-limits.ts).
 import { createCloudClient, isAuthError, isForbiddenError, isNetworkError, isNotFoundError, isRateLimitError, isSchemaMismatchError, isServerError, isApiError } from 'jira.js';
 import type { CloudClient } from 'jira.js';
 import type { z } from 'zod';
 import { TrackerError, formatZodIssues } from './errors.ts';
+import { watchJiraLimits } from './jira-limits.ts';
 import { createGate } from './retry.ts';
 import type { Failure, Gate, GateOptions } from './retry.ts';
+import type { RateLimitState } from './types.ts';
 
 export type JiraConnection = {
   api: CloudClient;
@@ -15,6 +18,8 @@ export type JiraConnection = {
   read<S extends z.ZodType>(label: string, call: (api: CloudClient) => Promise<unknown>, schema: S): Promise<z.infer<S>>;
   /** One write, counted and timed. */
   write<T>(label: string, call: (api: CloudClient) => Promise<T>): Promise<T>;
+  /** The budget left, from the `X-RateLimit-*`, `Retry-After` and `RateLimit-Reason` headers of the site's last answer. */
+  rateLimit(): RateLimitState | undefined;
 };
 
 /** An answer that did not have the expected shape: most often a body cut short, so worth one more read. */
@@ -63,9 +68,11 @@ export function connectJira(options: {
     throw new TrackerError('jira-config', `cannot set up the Jira client: ${(error as Error).message.slice(0, 300)}. Check JIRA_HOST (e.g. https://your-site.atlassian.net).`, { cause: error });
   }
   const gate = createGate('jira', classifyJiraError, options.gate);
+  const rateLimit = watchJiraLimits(options.host);
   return {
     api,
     gate,
+    rateLimit,
     read(label, call, schema) {
       return gate.read(label, async () => {
         const answer = await call(api);

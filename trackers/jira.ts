@@ -220,5 +220,6 @@ export function openJiraTracker(options: JiraTrackerOptions): Tracker {
     },
 
     requestCount: () => jira.gate.count(),
+    rateLimit: () => jira.rateLimit(),
   };
 }

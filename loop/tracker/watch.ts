@@ -46,7 +46,8 @@ export function describeBudget(limits: RateLimitState | undefined): string | und
   if (!limits) return undefined;
   const part = (remaining: number | undefined, limit: number | undefined, unit: string) => (remaining !== undefined && limit ? `${remaining.toLocaleString('en-US')}/${limit.toLocaleString('en-US')} ${unit}` : undefined);
   const parts = [part(limits.complexityRemaining, limits.complexityLimit, 'points'), part(limits.requestsRemaining, limits.requestsLimit, 'requests')].filter((p) => p !== undefined);
-  return parts.length > 0 ? `${parts.join(', ')} left this hour` : undefined;
+  const why = limits.reason ? ` (limited: ${limits.reason})` : '';
+  return parts.length > 0 ? `${parts.join(', ')} left this hour${why}` : limits.reason ? `limited: ${limits.reason}` : undefined;
 }
 
 /** What a person's change means for a running pass: a reason to stop it, or nothing. */

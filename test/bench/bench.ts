@@ -252,7 +252,9 @@ async function trackerPerHour(counts: { requests: number; points: number } | und
   if (!counts) return { tracker_points_per_hour: null, tracker_requests_per_hour: null, tracker_basis: 'local tracker: no HTTP requests; measured with --tracker linear|jira' };
   const scale = FIELD_AGENT_S / Math.max(0.001, meanAgentMs / 1000);
   const fieldS = makespanMs / 1000 + (boundMs / 1000) * (scale - 1);
-  const timers = tracker === 'linear' ? await linearTimerCost(tickets, FIELD_POLL_S, FIELD_RECONCILE_S) : { requests: 3600 / FIELD_POLL_S + Math.ceil(tickets / 100) + 1, points: 0 };
+  // a quiet delta read is one request on Jira and GitHub; a full reconcile is Jira's search pages of 100, GitHub's GraphQL queries of 50
+  const fullRead = tracker === 'github' ? Math.ceil(tickets / 50) : Math.ceil(tickets / 100) + 1;
+  const timers = tracker === 'linear' ? await linearTimerCost(tickets, FIELD_POLL_S, FIELD_RECONCILE_S) : { requests: 3600 / FIELD_POLL_S + fullRead * (3600 / FIELD_RECONCILE_S), points: 0 };
   const perHour = (n: number, timer: number) => Math.round((n / fieldS) * 3600 + timer);
   return {
     tracker_points_per_hour: tracker === 'linear' ? perHour(counts.points, timers.points) : null,
@@ -260,7 +262,7 @@ async function trackerPerHour(counts: { requests: number; points: number } | und
     tracker_points: tracker === 'linear' ? Math.round(counts.points) : null,
     tracker_requests: counts.requests,
     tracker_timer_per_hour: { requests: Math.round(timers.requests), points: tracker === 'linear' ? Math.round(timers.points) : null },
-    tracker_basis: `simulator requests (loop and oracle) over ${(fieldS / 3600).toFixed(2)} field hours (makespan + lower bound x (${scale.toFixed(0)} - 1): scripted agents of ${(meanAgentMs / 1000).toFixed(2)} s stretched to ${FIELD_AGENT_S} s), plus the timers at field rate (a delta read every ${FIELD_POLL_S} s, a full reconcile every ${FIELD_RECONCILE_S} s)${tracker === 'linear' ? '; points as the simulator prices them (Linear\'s published rules)' : '; Jira prices requests only'}`,
+    tracker_basis: `simulator requests (loop and oracle) over ${(fieldS / 3600).toFixed(2)} field hours (makespan + lower bound x (${scale.toFixed(0)} - 1): scripted agents of ${(meanAgentMs / 1000).toFixed(2)} s stretched to ${FIELD_AGENT_S} s), plus the timers at field rate (a delta read every ${FIELD_POLL_S} s, a full reconcile every ${FIELD_RECONCILE_S} s)${tracker === 'linear' ? '; points as the simulator prices them (Linear\'s published rules)' : tracker === 'github' ? '; REST requests and GraphQL queries counted alike (GitHub budgets them apart: 5,000 requests and 5,000 points an hour)' : '; Jira prices requests only'}`,
   };
 }
 

@@ -184,10 +184,17 @@ export function pullRoutes(options: PullOptions): PullSim {
       return no(409, 'Base branch was modified. Review and try the merge again.');
     }
     Object.assign(pull, { state: 'closed', merged: true, mergeCommit: commit });
+    listAsIssue(world, pull);
     if (lost-- > 0) return { status: 502, body: { message: 'Server Error' } };
     return { status: 200, body: { sha: commit, merged: true, message: 'Pull Request successfully merged' } };
   }
 
+  /** The issues list's view of a pull request kept in step with it (the list shows pull requests too). */
+  function listAsIssue(world: GithubWorld, pull: SimPull): void {
+    const listed = world.pulls.find((p) => p.number === pull.number);
+    if (listed) Object.assign(listed, { title: pull.title, state: pull.state, updated: world.clock() });
+    else world.pulls.push({ number: pull.number, title: pull.title, state: pull.state, labels: [], created: pull.created, updated: pull.created });
+  }
   const find = (world: GithubWorld, p: Record<string, string>) => (repoOk(world, p) ? pulls.find((x) => x.number === Number(p.number)) : undefined);
   const Open = z.object({ title: z.string().min(1), head: z.string().min(1), base: z.string().min(1), body: z.string().optional() });
   const Edit = z.object({ title: z.string().min(1).optional(), body: z.string().optional(), state: z.enum(['open', 'closed']).optional() });
@@ -216,6 +223,7 @@ export function pullRoutes(options: PullOptions): PullSim {
       if (headSha === baseSha) return invalid(`No commits between ${body.data.base} and ${head}`);
       const pull: SimPull = { number: world.nextNumber++, title: body.data.title, body: body.data.body ?? '', head, base: body.data.base, state: 'open', merged: false, mergeCommit: null, created: world.clock() };
       pulls.push(pull);
+      listAsIssue(world, pull);
       return { status: 201, body: view(world, request.base, pull) };
     } },
     { method: 'GET', path: '/repos/:owner/:repo/pulls/:number', handle: (world, request) => {
@@ -230,6 +238,7 @@ export function pullRoutes(options: PullOptions): PullSim {
       if (body.data.title !== undefined) pull.title = body.data.title;
       if (body.data.body !== undefined) pull.body = body.data.body;
       if (body.data.state !== undefined && !pull.merged) pull.state = body.data.state;
+      listAsIssue(world, pull);
       return { status: 200, body: view(world, request.base, pull) };
     } },
     { method: 'PUT', path: '/repos/:owner/:repo/pulls/:number/merge', handle: (world, request) => {

@@ -108,12 +108,20 @@ export const ISSUE_ROUTES: Route[] = [
     const labels = (q.get('labels') ?? '').split(',').map((l) => l.trim()).filter((l) => l !== '');
     const sort = q.get('sort') ?? 'created';
     const desc = (q.get('direction') ?? 'desc') === 'desc';
-    const found = world.issues
+    // `since`: only what was updated at or after it (GitHub reads it to the second); a bad one is GitHub's 422
+    const sinceText = q.get('since');
+    const since = sinceText === null ? undefined : Date.parse(sinceText);
+    if (since !== undefined && Number.isNaN(since)) return invalid(`since: "${sinceText}" is not an ISO 8601 time`);
+    // pull requests share the issues' numbers and this list: each carries a `pull_request` object
+    const listed = [...world.issues.map((i) => ({ ...i, view: () => views.issue(i) })), ...world.pulls.map((p) => ({ ...p, view: () => views.pull(p) }))];
+    const key = (i: { created: string; updated: string }) => (sort === 'updated' ? i.updated : i.created);
+    const found = listed
       .filter((i) => state === 'all' || i.state === state)
       .filter((i) => labels.every((l) => i.labels.some((x) => x.toLowerCase() === l.toLowerCase())))
-      .sort((a, b) => (sort === 'updated' ? a.updated.localeCompare(b.updated) || a.number - b.number : a.number - b.number) * (desc ? -1 : 1));
+      .filter((i) => since === undefined || Date.parse(i.updated) >= Math.floor(since / 1000) * 1000)
+      .sort((a, b) => (key(a).localeCompare(key(b)) || a.number - b.number) * (desc ? -1 : 1));
     const page = paginate(found, request);
-    return { ...page, body: page.body.map(views.issue) };
+    return { ...page, body: page.body.map((i) => i.view()) };
   } },
   { method: 'POST', path: '/repos/:owner/:repo/issues', handle: (world, request) => {
     if (!repoOk(world, request.params)) return notFound();

@@ -75,13 +75,16 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
   const rejected: string[] = [];
   const timers = new Set<NodeJS.Timeout>();
   let count = 0;
-  let used = 0;
+  // REST (`core`) and GraphQL (`graphql`) have budgets of their own, as on GitHub (a GraphQL query costs 1 here)
+  const spent = { core: 0, graphql: 0 };
+  let resource: keyof typeof spent = 'core';
   let base = '';
 
   function rateHeaders(spentNow = false, resetAt = windowStart + 3600): Record<string, string> {
+    const used = spent[resource];
     return {
       'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(spentNow ? 0 : Math.max(0, limit - used)),
-      'x-ratelimit-used': String(spentNow ? limit : used), 'x-ratelimit-reset': String(resetAt), 'x-ratelimit-resource': 'core',
+      'x-ratelimit-used': String(spentNow ? limit : used), 'x-ratelimit-reset': String(resetAt), 'x-ratelimit-resource': resource,
     };
   }
 
@@ -105,14 +108,15 @@ export async function startGithubSim(options: GithubSimOptions): Promise<GithubS
     // GitHub Enterprise Server's paths: REST under /api/v3, GraphQL at /api/graphql
     const enterprise = url.pathname.startsWith('/api/');
     url.pathname = url.pathname.replace(/^\/api\/v3(?=\/(?!graphql$))/, '').replace(/^\/api\/graphql$/, '/graphql');
+    resource = url.pathname === '/graphql' ? 'graphql' : 'core';
     if (url.pathname === '/rate_limit') {
-      const core = { limit, used, remaining: Math.max(0, limit - used), reset: windowStart + 3600 };
-      return send(res, { status: 200, body: { resources: { core }, rate: core } }, rateHeaders());
+      const budget = (used: number) => ({ limit, used, remaining: Math.max(0, limit - used), reset: windowStart + 3600 });
+      return send(res, { status: 200, body: { resources: { core: budget(spent.core), graphql: budget(spent.graphql) }, rate: budget(spent.core) } }, rateHeaders());
     }
-    if (used >= limit) {
+    if (spent[resource] >= limit) {
       return send(res, { status: 403, body: { message: 'API rate limit exceeded for user ID 1001.', documentation_url: DOCS, status: '403' } }, rateHeaders());
     }
-    used++;
+    spent[resource]++;
     const fault = draw.next(req.method !== 'GET');
     const wait = options.faults?.retryAfterSeconds ?? 0;
     if (fault === 'http-429') {

@@ -21,12 +21,17 @@ export type GIssue = {
   closed: string | null;
 };
 
+/** A pull request as the issues endpoints see it (GitHub lists pull requests among the issues). */
+export type GPull = { number: number; title: string; state: 'open' | 'closed'; labels: string[]; created: string; updated: string };
+
 export type GithubWorld = {
   owner: string;
   name: string;
   /** The login of the token's account (author of what the API writes). */
   login: string;
   issues: GIssue[];
+  /** Pull requests, listed by `GET /repos/{owner}/{repo}/issues` beside the issues (with `pull_request`). */
+  pulls: GPull[];
   /** The repository's labels (GitHub makes a label the first time an issue is given it). */
   labels: Set<string>;
   /** false: the API has no issue dependencies (older GitHub Enterprise Server): 404 and no summary. */
@@ -42,7 +47,7 @@ export const IN_PROGRESS = 'nightshift:in-progress';
 export function seedGithubWorld(tickets: SimTicket[], options: { owner: string; name: string; login: string; dependencies: boolean }): GithubWorld {
   let last = 0;
   const clock = () => new Date((last = Math.max(Date.now(), last + 1000))).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const world: GithubWorld = { ...options, issues: [], labels: new Set(), nextId: 1_000_001, nextNumber: 1, clock };
+  const world: GithubWorld = { ...options, issues: [], pulls: [], labels: new Set(), nextId: 1_000_001, nextNumber: 1, clock };
   for (const t of tickets) {
     const number = splitKey(t.key).number;
     const at = clock();
@@ -108,5 +113,13 @@ export function createViews(world: GithubWorld, base: string) {
     id: c.id, node_id: `IC_${c.id}`, user: user(c.login), created_at: c.created, updated_at: c.created, author_association: 'OWNER',
     body: c.body, performed_via_github_app: null,
   });
-  return { issue, comment, label, user };
+  /** A pull request in the issues list's shape: an issue with a `pull_request` object. */
+  const pull = (p: GPull) => ({
+    url: `${repoUrl}/issues/${p.number}`, repository_url: repoUrl, html_url: `${web}/pull/${p.number}`, id: 9_000_000 + p.number, node_id: `PR_kw${p.number}`,
+    number: p.number, title: p.title, user: user(world.login), labels: p.labels.map(label), state: p.state, state_reason: null, locked: false,
+    assignee: null, assignees: [], milestone: null, comments: 0, created_at: p.created, updated_at: p.updated, closed_at: p.state === 'closed' ? p.updated : null,
+    author_association: 'OWNER', active_lock_reason: null, body: '', performed_via_github_app: null,
+    pull_request: { url: `${repoUrl}/pulls/${p.number}`, html_url: `${web}/pull/${p.number}`, diff_url: `${web}/pull/${p.number}.diff`, patch_url: `${web}/pull/${p.number}.patch`, merged_at: null },
+  });
+  return { issue, comment, label, user, pull };
 }

@@ -1,7 +1,9 @@
 // A loopback Jira Cloud: the REST v3 endpoints nightshift uses (enhanced JQL search with token pages,
 // issue read with transitions, transitions, comments in ADF, label edits, issue create with entity
 // properties, Blocks links) on 127.0.0.1, stateful and seeded, answering in shapes jira.js accepts.
-// It counts requests and injects seeded faults (429/503 with Retry-After, 5xx, slow, cut-short bodies).
+// It counts requests, answers Jira's rate-limit headers (X-RateLimit-Limit/-Remaining/-Reset; past the
+// hour's requests 429 with Retry-After and RateLimit-Reason) and injects seeded faults (429/503 with
+// Retry-After, 5xx, slow, cut-short bodies).
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,6 +28,8 @@ export type JiraSimOptions = {
   userName?: string;
   /** Created issues stay out of search for this long unless named in `reconcileIssues` (as on Jira Cloud). */
   searchLagMs?: number;
+  /** Requests an hour (default 10,000); past it, 429 with Retry-After and `RateLimit-Reason: jira-quota-tenant-based`. */
+  rateLimit?: number;
 };
 
 export type JiraSim = {
@@ -62,10 +66,16 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
   const timers = new Set<NodeJS.Timeout>();
   let count = 0;
   let base = '';
+  // Jira Cloud's rate-limit headers on every answer: the window's limit, what is left, its reset as ISO 8601 to the minute
+  const limit = options.rateLimit ?? 10_000;
+  const windowEnd = Date.now() + 3_600_000;
+  let used = 0;
+  const resetText = () => new Date(Math.ceil(windowEnd / 60_000) * 60_000).toISOString().replace(/:00\.000Z$/, 'Z');
+  const rateHeaders = (): Record<string, string> => ({ 'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(Math.max(0, limit - used)), 'x-ratelimit-reset': resetText() });
 
   function send(res: ServerResponse, reply: JiraReply, extra: Record<string, string> = {}): void {
     const body = reply.body === undefined ? '' : JSON.stringify(reply.body);
-    res.writeHead(reply.status, { ...(body ? { 'content-type': 'application/json;charset=UTF-8' } : {}), ...extra });
+    res.writeHead(reply.status, { ...(body ? { 'content-type': 'application/json;charset=UTF-8' } : {}), ...rateHeaders(), ...extra });
     res.end(body);
   }
   const error = (status: number, ...messages: string[]): JiraReply => ({ status, body: { errorMessages: messages, errors: {} } });
@@ -74,10 +84,14 @@ export async function startJiraSim(options: JiraSimOptions): Promise<JiraSim> {
     count++;
     const raw = await readBody(req);
     if (req.headers.authorization !== expected) return send(res, error(401, 'Client must be authenticated to access this resource.'));
+    if (used >= limit) {
+      return send(res, error(429, 'Rate limit exceeded.'), { 'retry-after': String(Math.ceil((windowEnd - Date.now()) / 1000)), 'ratelimit-reason': 'jira-quota-tenant-based' });
+    }
+    used++;
     const fault = draw.next(req.method !== 'GET' && !(req.url ?? '').startsWith('/rest/api/3/search/jql'));
     const wait = String(options.faults?.retryAfterSeconds ?? 0);
     if (fault === 'http-429') {
-      return send(res, error(429, 'Rate limit exceeded.'), { 'retry-after': wait, 'x-ratelimit-limit': '100', 'x-ratelimit-remaining': '0', 'ratelimit-reason': 'jira-quota-tenant-based' });
+      return send(res, error(429, 'Rate limit exceeded.'), { 'retry-after': wait, 'x-ratelimit-remaining': '0', 'ratelimit-reason': 'jira-burst-based' });
     }
     if (fault === 'rate-limited') return send(res, error(503, 'Service unavailable, try again later.'), { 'retry-after': wait });
     if (fault === 'server-error') return send(res, error(502, 'Bad gateway'));

@@ -1,4 +1,4 @@
-// The loop's snapshot against the loopback Linear: after the first full read, a person's changes (a
+// The loop's snapshot against the loopback Linear, Jira and GitHub: after the first full read, a person's changes (a
 // ticket canceled, one moved to done, a new ticket labelled into the batch) are seen by a delta read
 // that reads only what changed; a quiet delta read reads nothing in full. On Linear a blocker edge added
 // between two tickets (which moves neither issue) is seen through the relations feed.
@@ -6,11 +6,11 @@ import { LinearClient } from '@linear/sdk';
 import { describe, expect, test } from 'vitest';
 import { parseBatch } from '../../../trackers/batch.ts';
 import { openSnapshot } from '../../../loop/tracker/snapshot.ts';
-import { overShare, stopReason } from '../../../loop/tracker/watch.ts';
+import { describeBudget, overShare, stopReason } from '../../../loop/tracker/watch.ts';
 import { generateTickets } from '../../sim/fixtures.ts';
 import { startHarness } from '../../sim/harness.ts';
 
-describe.each(['linear', 'jira'] as const)('loop snapshot on %s', (kind) => {
+describe.each(['linear', 'jira', 'github'] as const)('loop snapshot on %s', (kind) => {
   test('delta reads see a cancel, a move to done and a labelled-in ticket, and read only those', async () => {
     const h = await startHarness(kind, { tickets: generateTickets('ENG', 1, 6, 3) });
     try {
@@ -76,5 +76,11 @@ describe.each(['linear', 'jira'] as const)('loop snapshot on %s', (kind) => {
     expect(overShare({ complexityLimit: 250_000, complexityRemaining: 100_000 }, 0.5)).toBe(true);
     expect(overShare({ complexityLimit: 250_000, complexityRemaining: 200_000, requestsLimit: 5000, requestsRemaining: 4000 }, 0.5)).toBe(false);
     expect(overShare(undefined, 0.5)).toBe(false);
+  });
+
+  test('the budget in words names the limit a tracker gave as its reason', () => {
+    expect(describeBudget({ requestsLimit: 5000, requestsRemaining: 4990, complexityLimit: 5000, complexityRemaining: 4000 })).toBe('4,000/5,000 points, 4,990/5,000 requests left this hour');
+    expect(describeBudget({ requestsLimit: 350, requestsRemaining: 0, reason: 'jira-burst-based' })).toBe('0/350 requests left this hour (limited: jira-burst-based)');
+    expect(describeBudget({ reason: 'jira-per-issue-on-write' })).toBe('limited: jira-per-issue-on-write');
   });
 });

@@ -1,4 +1,4 @@
-// The whole loop against the loopback Linear and Jira while a person works the board: a ticket canceled while
+// The whole loop against the loopback Linear and GitHub while a person works the board: a ticket canceled while
 // its agent runs stops that agent (its pass ends `canceled-by-tracker`, nothing of it merged), and a
 // ticket labelled into the batch mid-run is picked up and landed, both seen by the loop's own watch.
 import { writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ async function eventually(stateDir: string, match: (e: Event) => boolean, what: 
 
 const verify = (file: string) => `Make it.\n\n\`\`\`verify\ntest -f ${file}\n\`\`\``;
 
-test.each(['linear'] as const)('%s: a cancel mid-pass stops the agent and merges nothing; a ticket labelled in mid-run is landed', async (kind) => {
+test.each(['linear', 'github'] as const)('%s: a cancel mid-pass stops the agent and merges nothing; a ticket labelled in mid-run is landed', async (kind) => {
   const dir = tempDir();
   const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'app\n' });
   const h = await startHarness(kind, { tickets: [
