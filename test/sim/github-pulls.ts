@@ -47,7 +47,6 @@ export type PullOptions = {
   mergeQueue?: { method: 'MERGE' | 'SQUASH' | 'REBASE' };
 };
 
-
 export type PullSim = {
   routes: Route[];
   pulls: SimPull[];
@@ -99,7 +98,6 @@ export function pullRoutes(options: PullOptions): PullSim {
   const commitTree = (tree: string, parents: string[], message: string) => execFileSync('git', ['-C', options.bare, 'commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
     input: message, encoding: 'utf8', env: { ...process.env, ...identity },
   }).trim();
-
 
   const queue = mergeQueueSim({ pulls, checks: options.checks !== undefined, method: options.mergeQueue?.method, git, sha, commitTree, startChecks, runs: () => runs, nodeId });
 
