@@ -2,7 +2,8 @@
 // the branch from the job's bundle into its own repository under --work-dir, adds a worktree on the
 // ticket branch, runs the job's agent there in this machine's sandbox, and answers with the new commits
 // as a bundle, the result file, the journal and the log's end. BullMQ holds each job under a lease the
-// worker renews; a worker that dies loses it and another worker takes the job from the start.
+// worker renews; a worker that dies loses it and another worker takes the job, from the commits the dead
+// one last published (loop/queue/progress.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
