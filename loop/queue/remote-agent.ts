@@ -132,6 +132,7 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
   const parsed = PassAnswer.safeParse(answer);
   if (!parsed.success) return { kind: 'crashed', detail: `the worker's answer is not a pass answer: ${parsed.error.message.slice(0, 500)}`, durationMs: Date.now() - started };
   const a = parsed.data;
+  await redis.del(progressKey(id)); // answered: no worker resumes this pass any more
   if (a.bundleKey) {
     const refs = await unpackBundle(r.repoDir, redis, a.bundleKey);
     if (refs.get(`refs/heads/${branchOf(ticket)}`) !== a.head) throw new Error(`the bundle of ${id} does not hold ${branchOf(ticket)} at ${a.head}`);
