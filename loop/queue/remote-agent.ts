@@ -14,6 +14,7 @@ import { branchOf, openGit } from '../git/git.ts';
 import type { Git } from '../git/git.ts';
 import type { EventLog } from '../state/state.ts';
 import { putBundle, unpackBundle } from './bundle.ts';
+import { progressKey } from './progress.ts';
 import { BUNDLE_TTL_S, CANCEL_CHANNEL, PassAnswer, QUEUE_NAME, canceledKey, connectionOf, passJobId } from './job.ts';
 import type { PassJob } from './job.ts';
 
@@ -26,8 +27,15 @@ export type QueueExecutor = {
 /** A finished job is kept this long, so a restarted loop finds the answer of a pass it already sent. */
 const KEEP_S = 24 * 3600;
 
-/** `setup`: the loop's --setup commands, run by the worker in its worktree too (undefined: detected there). */
-export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir: string; stateDir: string; log: EventLog; setup?: string[] | undefined }): Promise<QueueExecutor> {
+type Deps = {
+  repo: Git; repoDir: string; stateDir: string; log: EventLog;
+  /** The loop's --setup commands, run by the worker in its worktree too (undefined: detected there). */
+  setup?: string[] | undefined;
+  /** How long a job may wait for a worker to take it before its pass ends `not-taken` (0 or undefined: forever). */
+  pickupMs?: number | undefined;
+};
+
+export async function openQueueExecutor(url: string, deps: Deps): Promise<QueueExecutor> {
   const connection = connectionOf(url);
   const queue = new Queue<PassJob, unknown>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
@@ -60,7 +68,7 @@ export async function openQueueExecutor(url: string, deps: { repo: Git; repoDir:
   };
 }
 
-type Remote = { agent: Agent; input: AgentRun; ticket: string; queue: Queue<PassJob, unknown>; events: QueueEvents; redis: Redis; repo: Git; repoDir: string; stateDir: string; log: EventLog; setup?: string[] | undefined };
+type Remote = Deps & { agent: Agent; input: AgentRun; ticket: string; queue: Queue<PassJob, unknown>; events: QueueEvents; redis: Redis };
 
 async function runRemote(r: Remote): Promise<AgentOutcome> {
   const { input, ticket, queue, redis, log } = r;
@@ -79,7 +87,7 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
       prompt: readFileSync(input.promptFile, 'utf8'), verify: readText(verifyFile), journal: readText(journalFile),
       loopPaths: { worktree: input.cwd, resultFile: input.resultFile, journalFile }, timeoutMs: input.timeoutMs, setup: r.setup ?? null,
     };
-    await redis.del(canceledKey(id)); // a pass sent again after a cancel runs
+    await redis.del(canceledKey(id), progressKey(id)); // a pass sent again after a cancel runs, from the loop's branch
     return queue.add('pass', data, { jobId: id, attempts: 1, removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S } });
   })();
   log.emit({ type: 'queue-job', ticket, pass: input.pass, job: id, state: 'added', loop: hostname() });
@@ -87,9 +95,24 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
     if (input.signal?.aborted) resolve('canceled');
     input.signal?.addEventListener('abort', () => resolve('canceled'), { once: true });
   });
+  // what the worker says as it goes (taken, resumed from a dead worker's commits, agent started, ended)
+  const onProgress = ({ jobId, data }: { jobId: string; data: unknown }) => {
+    if (jobId !== id || typeof data !== 'object' || data === null) return;
+    const { stage, worker, from } = data as { stage?: unknown; worker?: unknown; from?: unknown };
+    if (typeof stage !== 'string') return;
+    if (stage === 'resumed') log.emit({ type: 'queue-resume', ticket, pass: input.pass, job: id, worker, from });
+    else log.emit({ type: 'queue-progress', ticket, pass: input.pass, job: id, stage, worker });
+  };
+  r.events.on('progress', onProgress);
+  const pickup = notTakenWithin(job, r.pickupMs ?? 0);
   let answer: unknown;
   try {
-    const settled = await Promise.race([job.waitUntilFinished(r.events), canceled]);
+    const settled = await Promise.race([job.waitUntilFinished(r.events), canceled, pickup.promise]);
+    if (settled === 'not-taken') {
+      const seconds = Math.round((r.pickupMs ?? 0) / 1_000);
+      log.emit({ type: 'queue-job', ticket, pass: input.pass, job: id, state: 'not-taken', waited_ms: r.pickupMs });
+      return { kind: 'crashed', detail: `no worker took the job within ${seconds} s (NIGHTSHIFT_QUEUE_PICKUP_MS): is a nightshift worker running on this --queue?`, durationMs: Date.now() - started };
+    }
     if (settled === 'canceled') {
       // a job not yet taken is removed; a running one is stopped by its worker (the agent killed)
       await redis.set(canceledKey(id), '1', 'EX', BUNDLE_TTL_S);
@@ -102,10 +125,14 @@ async function runRemote(r: Remote): Promise<AgentOutcome> {
   } catch (error) {
     log.emit({ type: 'queue-job', ticket, pass: input.pass, job: id, state: 'failed', reason: (error as Error).message });
     return { kind: 'crashed', detail: `the pass's job failed on its worker: ${(error as Error).message}`, durationMs: Date.now() - started };
+  } finally {
+    pickup.clear();
+    r.events.off('progress', onProgress);
   }
   const parsed = PassAnswer.safeParse(answer);
   if (!parsed.success) return { kind: 'crashed', detail: `the worker's answer is not a pass answer: ${parsed.error.message.slice(0, 500)}`, durationMs: Date.now() - started };
   const a = parsed.data;
+  await redis.del(progressKey(id)); // answered: no worker resumes this pass any more
   if (a.bundleKey) {
     const refs = await unpackBundle(r.repoDir, redis, a.bundleKey);
     if (refs.get(`refs/heads/${branchOf(ticket)}`) !== a.head) throw new Error(`the bundle of ${id} does not hold ${branchOf(ticket)} at ${a.head}`);
@@ -131,6 +158,26 @@ async function existingJob(queue: Queue<PassJob, unknown>, id: string): Promise<
   if ((await job.getState()) !== 'failed') return job;
   await job.remove();
   return undefined;
+}
+
+/**
+ * Resolves `not-taken` when the job is still waiting for a worker `ms` after it was sent, once it is
+ * removed (so a worker that comes later does not run a pass the loop gave up on); a job a worker took
+ * meanwhile cannot be removed, and is waited for. `ms` 0: never.
+ */
+function notTakenWithin(job: Job<PassJob, unknown>, ms: number): { promise: Promise<'not-taken'>; clear: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const promise = new Promise<'not-taken'>((resolve) => {
+    if (ms <= 0) return;
+    timer = setTimeout(() => {
+      void (async () => {
+        const state = await job.getState().catch(() => 'unknown');
+        if (state !== 'waiting' && state !== 'prioritized' && state !== 'delayed') return;
+        if (await job.remove().then(() => true, () => false)) resolve('not-taken');
+      })();
+    }, ms);
+  });
+  return { promise, clear: () => clearTimeout(timer) };
 }
 
 function readText(path: string): string {

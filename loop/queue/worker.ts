@@ -2,7 +2,8 @@
 // the branch from the job's bundle into its own repository under --work-dir, adds a worktree on the
 // ticket branch, runs the job's agent there in this machine's sandbox, and answers with the new commits
 // as a bundle, the result file, the journal and the log's end. BullMQ holds each job under a lease the
-// worker renews; a worker that dies loses it and another worker takes the job from the start.
+// worker renews; a worker that dies loses it and another worker takes the job, from the commits the dead
+// one last published (loop/queue/progress.ts).
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import { openSandbox } from '../sandbox/open.ts';
 import { openEnvironment } from '../worktree/environment.ts';
 import { putBundle, unpackBundle } from './bundle.ts';
 import { CANCEL_CHANNEL, PassJob, QUEUE_NAME, canceledKey, connectionOf } from './job.ts';
+import { progressInterval, readProgress, startPublishing } from './progress.ts';
 import type { PassAnswer } from './job.ts';
 
 export type WorkerOptions = {
@@ -27,8 +29,10 @@ export type WorkerOptions = {
   sandbox: 'on' | 'off';
   /** The lease: a job whose worker stops renewing it for this long is given to another worker. */
   leaseMs: number;
+  /** How this worker is named in events (default `host:pid`). */
+  name?: string | undefined;
   env: NodeJS.ProcessEnv;
-  /** One line per event (worker-start, job-start, job-end, cancel, lease-lost, job-canceled), also kept in <work-dir>/worker.jsonl. */
+  /** One line per event (worker-start, job-start, job-resumed, progress, job-end, cancel, lease-lost, job-canceled), also kept in <work-dir>/worker.jsonl. */
   say: (line: string) => void;
 };
 
@@ -42,7 +46,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   if (!existsSync(mirrorDir)) await openGit(o.workDir).raw(['init', '--quiet', mirrorDir]);
   const sandbox = await openSandbox({ sandbox: o.sandbox, agentNetwork: undefined, repo: mirrorDir, cwd: o.workDir, tickets: undefined }, o.env);
   const redis = new Redis(o.queue, { maxRetriesPerRequest: null });
-  const name = `${hostname()}:${process.pid}`;
+  const name = o.name ?? `${hostname()}:${process.pid}`;
   const emit = (event: Record<string, unknown>) => {
     const line = JSON.stringify({ ts: new Date().toISOString(), worker: name, pid: process.pid, ...event });
     appendFileSync(join(o.workDir, 'worker.jsonl'), `${line}\n`);
@@ -57,7 +61,10 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
       emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass, reason: 'canceled before it started' });
       throw new UnrecoverableError('canceled before it started');
     }
-    const answer = await runJob({ data, id, token: token ?? 'none', signal, mirror, mirrorDir, workDir: o.workDir, redis, env: o.env, wrap: sandbox.wrap, name, progress: (stage) => void job.updateProgress({ stage }).catch(() => undefined) });
+    const answer = await runJob({
+      data, id, token: token ?? 'none', signal, mirror, mirrorDir, workDir: o.workDir, redis, env: o.env, wrap: sandbox.wrap, name, emit,
+      progress: (stage, extra = {}) => void job.updateProgress({ stage, worker: name, ...extra }).catch(() => undefined),
+    });
     if (signal?.aborted) {
       emit({ type: 'job-canceled', job: id, ticket: data.ticket, pass: data.pass, reason: String(signal.reason) });
       throw new UnrecoverableError(String(signal.reason));
@@ -95,7 +102,8 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
 type JobRun = {
   data: PassJob; id: string; token: string; signal: AbortSignal | undefined; mirror: Git; mirrorDir: string; workDir: string;
-  redis: Redis; env: NodeJS.ProcessEnv; wrap: (agent: Agent) => Agent; name: string; progress: (stage: string) => void;
+  redis: Redis; env: NodeJS.ProcessEnv; wrap: (agent: Agent) => Agent; name: string;
+  progress: (stage: string, extra?: Record<string, unknown>) => void; emit: (event: Record<string, unknown>) => void;
 };
 
 async function runJob(j: JobRun): Promise<PassAnswer> {
@@ -111,8 +119,13 @@ async function runJob(j: JobRun): Promise<PassAnswer> {
     const refs = await unpackBundle(j.mirrorDir, j.redis, data.bundleKey);
     for (const [ref, id] of refs) await mirror.raw(['update-ref', ref.replace(/^refs\/heads\//, `${ns}/`), id]);
     await mirror.raw(['update-ref', `refs/heads/${data.targetBranch}`, `${ns}/${data.targetBranch}`]);
+    // a job taken again after its worker died resumes from the last commits that worker published
+    const resume = await readProgress(mirror, j.mirrorDir, j.redis, j.id, data.base);
+    if (resume.kind === 'resumed') await mirror.raw(['update-ref', `${ns}/${data.branch}`, resume.head]);
+    if (resume.kind !== 'none') j.emit({ type: 'job-resumed', job: j.id, ticket: data.ticket, pass: data.pass, ...(resume.kind === 'resumed' ? { from: resume.head } : { refused: resume.detail }) });
     await mirror.raw(['worktree', 'add', '--quiet', '-f', '-B', data.branch, tree, `${ns}/${data.branch}`]);
     j.progress('fetched');
+    if (resume.kind === 'resumed') j.progress('resumed', { from: resume.head });
     // the worktree prepared as the loop prepares its own (set-up commands, the dependency store)
     const environment = await openEnvironment({ repo: mirror, rev: `${ns}/${data.branch}`, setup: data.setup ?? undefined, env: j.env, log: { emit: () => undefined }, timeoutMs: data.timeoutMs });
     const prepared = await environment.prepare(tree, { trusted: false, logFile: join(dir, 'setup.log'), ticket: data.ticket, pass: data.pass, where: 'pass' });
@@ -129,11 +142,17 @@ async function runJob(j: JobRun): Promise<PassAnswer> {
     writeFileSync(logFile, '');
     j.progress('agent-start');
     const agent = j.wrap(openAgent(data.agent, process.cwd()));
+    const start = (await mirror.raw(['rev-parse', `${ns}/${data.branch}`])).trim();
+    const publishing = startPublishing({
+      mirror, redis: j.redis, jobId: j.id, ref: `${ns}/progress`, branch: data.branch, base: data.base, start, tree, passDir: dir,
+      intervalMs: progressInterval(j.env), env: j.env,
+      published: (p) => j.emit({ type: 'progress', job: j.id, ticket: data.ticket, pass: data.pass, head: p.head, bytes: p.bytes, ms: p.ms }),
+    });
     const outcome = await agent.run({
       role: 'worker', ticket: data.ticket, pass: data.pass, cwd: tree, promptFile, resultFile, logFile, env: j.env,
       extraEnv: { NIGHTSHIFT_JOURNAL_FILE: journalFile, NIGHTSHIFT_VERIFY_FILE: verifyFile, NIGHTSHIFT_TARGET_BRANCH: data.targetBranch },
       timeoutMs: data.timeoutMs, ...(j.signal ? { signal: j.signal } : {}),
-    });
+    }).finally(() => publishing.stop());
     j.progress('agent-end');
     const head = (await mirror.raw(['rev-parse', `refs/heads/${data.branch}`])).trim();
     const bundleKey = `nightshift:bundle:${j.id}:out:${j.token}`;

@@ -2,6 +2,7 @@
 // agent, reviews, merge, replay, revert, cost), the scheduler's counts, the oracle's last verdict, money
 // spent, discovered tickets, heals and interventions. The live view, `status` and `report` all read it.
 import { shortSpec } from './format.ts';
+import { queueNote, type QueuePass } from './queue-pass.ts';
 import type { LoopEvent } from '../state/state.ts';
 export type StampedEvent = LoopEvent & { ts: string; run?: string };
 export type ReviewRecord = { reviewer: string; verdict: string; findings: number };
@@ -26,7 +27,7 @@ export type PassRecord = {
   pull?: string | undefined; // `--land pr`: the pass's pull request
   /** The pass's most recent event, as a short phrase, for the live view. */
   last: { ts: string; text: string };
-};
+} & QueuePass;
 
 export type TicketRecord = { key: string; passes: PassRecord[]; done: string | undefined; gated: string | undefined; filed: DiscoveredRecord | undefined };
 export type DiscoveredRecord = { ts: string; key: string; from: string; title: string };
@@ -132,8 +133,8 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
   model.last = e.ts;
   const run = e.run ?? '';
   const pass = e.ticket ? model.running.get(e.ticket) : undefined;
-  const note = (text: string) => {
-    if (pass) pass.last = { ts: e.ts, text };
+  const note = (text: string | undefined) => {
+    if (pass && text) pass.last = { ts: e.ts, text };
   };
   switch (e.type) {
     case 'run-start': {
@@ -275,8 +276,7 @@ export function applyEvent(model: BatchModel, e: StampedEvent): void {
     case 'intervention-request':
       model.interventions.push({ ts: e.ts, run, type: e.type === 'intervention' ? 'touch' : 'request', kind: str(e.kind) ?? '?', note: str(e.note) ?? str(e.reason) ?? '', ticket: e.ticket });
       return;
-    default:
-      return;
+    default: return note(queueNote(pass, e)); // --executor queue: which worker, where it resumed from
   }
 }
 

@@ -70,9 +70,11 @@ export function renderTextReport(state: LoadedState, options: { run?: string } =
     const totals = ticketTotals(ticket, model.last);
     lines.push(`${ticket.key.padEnd(keyWidth)}  ${ticketStatus(ticket).padEnd(16)} ${String(ticket.passes.length).padStart(6)}  ${formatUsd(totals.costUsd).padStart(7)}  ${formatDuration(totals.durationMs).padStart(7)}  ${reviewSummary(ticket.passes)}`);
     for (const pass of ticket.passes) {
-      if (pass.outcome === 'landed' && pass.pull) lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: landed through ${pass.pull}`);
+      const on = pass.worker ? ` (worker ${pass.worker}${pass.resumedFrom ? `, resumed from ${pass.resumedFrom.slice(0, 12)}` : ''})` : '';
+      if (pass.outcome === 'landed' && pass.pull) lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: landed through ${pass.pull}${on}`);
+      else if (pass.outcome === 'landed' && on) lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: landed${on}`);
       if (pass.outcome === 'landed' || !pass.end) continue;
-      lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: ${pass.outcome ?? '?'} - ${briefReason(pass.reason, 110)}`);
+      lines.push(`${''.padEnd(keyWidth)}    pass ${pass.pass}: ${pass.outcome ?? '?'}${on} - ${briefReason(pass.reason, 110)}`);
     }
   }
   const untouched = (state.oracleTickets ?? []).filter((t) => !model.tickets.has(t.key));

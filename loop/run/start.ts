@@ -97,7 +97,7 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     }
   };
   // --executor queue: worker agents run in `nightshift worker`s (loop/queue), everything else here
-  const executor: QueueExecutor | undefined = options.executor === 'queue' && options.queue ? await step(() => openQueueExecutor(options.queue ?? '', { repo, repoDir: options.repo, stateDir, log, setup: options.setup })) : undefined;
+  const executor: QueueExecutor | undefined = options.executor === 'queue' && options.queue ? await step(() => openQueueExecutor(options.queue ?? '', { repo, repoDir: options.repo, stateDir, log, setup: options.setup, pickupMs: envMs(deps.env, 'NIGHTSHIFT_QUEUE_PICKUP_MS', 10 * 60_000) })) : undefined;
   const agent = executor ? executor.wrap(localAgent) : localAgent;
   const staleWorktrees = await step(() => removeStaleWorktrees(repo, paths));
   // a lock file a killed git left in the repo is removed once stale, and the operator told

@@ -116,6 +116,23 @@ export async function takeBackBranch(view: GitView, env: NodeJS.ProcessEnv): Pro
   return { kind: 'moved', from: view.startHead, to };
 }
 
+/**
+ * The branch's head in a view still in use (the agent runs), its new objects copied into the real store
+ * the checked way `takeBackBranch` does (each only if it hashes to its name, then `rev-list
+ * --verify-objects` over what the head reaches beyond `since`). Nothing of the view is changed and no ref
+ * of the real repository moves: the caller records the head where it likes. Undefined when the head did
+ * not move, is not whole yet, or the view holds packs (only a fetch reads those, and it rewrites the
+ * view's config, which it may not do while the agent runs).
+ */
+export async function peekViewHead(viewDir: string, commonDir: string, branch: string, since: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const view: GitView = { dir: viewDir, adminDir: '', commonDir, branch, startHead: since };
+  const head = viewHead(view, branch);
+  if (!head || head === since) return undefined;
+  if (copyLooseObjects(join(viewDir, 'objects'), join(commonDir, 'objects')).kind === 'packed') return undefined;
+  const reach = await captureProcess('git', ['--git-dir', commonDir, 'rev-list', '--objects', '--verify-objects', '--quiet', head, '--not', since, '--'], { cwd: commonDir, env, kind: 'git:rev-list' });
+  return reach.exitCode === 0 ? head : undefined;
+}
+
 function lastLines(text: string): string {
   return text.trim().split('\n').slice(-3).join(' ');
 }

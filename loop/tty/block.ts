@@ -44,6 +44,7 @@ export function renderBlock(model: BatchModel, options: BlockOptions): Piece[][]
       { text: `  pass ${w.pass}${w.of ? `/${w.of}` : ''}` },
       { text: `  ${(w.agent ?? '-').slice(0, 18).padEnd(18)}`, style: 'dim' },
       { text: `  ${clock(options.now - Date.parse(w.start)).padStart(7)}` },
+      ...(w.worker ? [{ text: `  @${w.worker}`, style: 'dim' as const }] : []),
       { text: `  ${w.last.text}` },
     ]);
   }

@@ -44,6 +44,9 @@ function describe(e: Stamped): string {
     case 'pr-refused': return `GitHub refused the merge of #${String(e.pull)} (try ${String(e.attempt)}): ${firstLine(e.message)}`;
     case 'target-fetched': return `target follows ${String(e.remote)}/${String(e.branch)} at ${String(e.commit).slice(0, 12)}`;
     case 'merge-conflict': return `merge conflict: ${firstLine(e.message)}`;
+    case 'queue-job': return e.state === 'not-taken' ? `no worker took the job in ${Math.round(Number(e.waited_ms) / 1_000)} s` : `queue job ${String(e.state)}${e.worker ? ` on worker ${String(e.worker)}` : ''}`;
+    case 'queue-progress': return `worker ${String(e.worker)}: ${String(e.stage)}`;
+    case 'queue-resume': return `worker ${String(e.worker)} resumed from ${String(e.from).slice(0, 12)} (the commits of a worker that died)`;
     case 'replay-start': return `replay started on ${String(e.commit).slice(0, 12)}`;
     case 'replay': return `replay ${String(e.result)}${e.command ? ` at \`${String(e.command)}\`` : ''}`;
     case 'reverted': return `merge ${String(e.merge).slice(0, 12)} reverted${e.problem ? ` - REVERT FAILED: ${firstLine(e.problem)}` : ''}`;

@@ -39,5 +39,5 @@ test('worker: --queue is required, --slots and --sandbox are checked, --help sho
     [2, 'nightshift worker: --sandbox must be on or off, not "maybe".'],
   ]);
   const help = await runCli(['worker', '--help']);
-  expect([help.exitCode, help.stdout.split('\n')[0]]).toEqual([0, 'usage: nightshift worker --queue redis://HOST:PORT [--slots N] [--work-dir DIR] [--sandbox on|off]']);
+  expect([help.exitCode, help.stdout.split('\n')[0]]).toEqual([0, 'usage: nightshift worker --queue redis://HOST:PORT [--slots N] [--work-dir DIR] [--sandbox on|off] [--name NAME]']);
 });

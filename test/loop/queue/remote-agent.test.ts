@@ -4,6 +4,7 @@
 // restarted loop) is answered from the finished job, not run again; a canceled pass kills the remote agent
 // and, sent again, runs anew.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
@@ -98,7 +99,10 @@ test('a worker pass runs on the worker and comes back as commits, result and jou
   expect(again.kind).toBe('finished');
   expect(workerEvents().filter((e) => e.type === 'job-start' && e.ticket === 'Q-1')).toHaveLength(1);
   expect(readFileSync(`${plan}.calls`, 'utf8').trim().split('\n')).toHaveLength(1);
-  expect(events.filter((e) => e.ticket === 'Q-1').map((e) => e.state)).toEqual(['added', 'completed', 'added', 'completed']);
+  expect(events.filter((e) => e.ticket === 'Q-1' && e.type === 'queue-job').map((e) => e.state)).toEqual(['added', 'completed', 'added', 'completed']);
+  // the worker's progress reached the loop once, named after the worker (host:pid without --name)
+  const name = `${hostname()}:${workerPid}`;
+  expect(events.filter((e) => e.ticket === 'Q-1' && e.type === 'queue-progress').map((e) => [e.stage, e.worker])).toEqual([['fetched', name], ['agent-start', name], ['agent-end', name]]);
 });
 
 test('a canceled pass reaches the remote agent: it is killed and the job ends canceled; sent again, it runs', async () => {
