@@ -4,6 +4,7 @@
 // `status`, `report`, `serve`, `worker` (the passes of --executor queue), the demo's set-up and one
 // agent run for the heal pass (`agent`), so a healed loop is always a new process from the healed code
 // and frozen code never imports healable code.
+import { fileURLToPath } from 'node:url';
 import { FatalError } from '../trackers/errors.ts';
 import { stopSpawnHelper } from './process/spawner.ts';
 import { execStripped } from './process/stripped-image.ts';
@@ -21,7 +22,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   serve: async (argv) => {
     // the dashboard runs all night: in a process without the TypeScript stripper (~20 MB) and with a
     // small young generation; where that cannot be, in this one
-    execStripped({ entry: new URL(import.meta.url).pathname, argv: ['serve', ...argv], lazy: [new URL('./serve/command.ts', import.meta.url).pathname], nodeFlags: ['--max-semi-space-size=1', '--lite-mode'] });
+    execStripped({ entry: fileURLToPath(import.meta.url), argv: ['serve', ...argv], lazy: [fileURLToPath(new URL('./serve/command.ts', import.meta.url))], nodeFlags: ['--max-semi-space-size=1', '--lite-mode'] });
     return (await import('./serve/command.ts')).runServeCommand(argv, io);
   },
   worker: async (argv) => (await import('./queue/worker-command.ts')).runWorkerCommand(argv, io),
