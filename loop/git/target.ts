@@ -13,19 +13,34 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
  * The merge commit on the target that names `key` in its trailer, if the ticket is merged and that
  * merge was not reverted since (the newest of merge and revert decides). Only the target's first-parent
  * line counts: the loop's merges and reverts are made there, while a worker's own commits (which could
- * carry a forged trailer) only ever reach the target as a merge's second parent. `at` is where to read
- * the target: the loop passes where it last put it (its target guard), so a foreign move of the ref not
- * yet undone (a worker forging a trailer) is never read as a merge.
+ * carry a forged trailer) only ever reach the target as a merge's second parent. One exception: GitHub's
+ * merge queue merges the loop's own trailer commit (the head of the loop's branch `nightshift/<KEY>` or
+ * `nightshift/revert/<KEY>-<pass>`, see loop/land/queue.ts) as the second parent of its "Merge pull
+ * request #N from <owner>/<that branch>"; only such a commit's second parent is read, and only for the
+ * key its branch names. `at` is where to read the target: the loop passes where it last put it (its
+ * target guard), so a foreign move of the ref not yet undone (a worker forging a trailer) is never read
+ * as a merge.
  */
 export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
+  const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const queued = new RegExp(`^Merge pull request #\\d+ from \\S+/(nightshift/${escaped}|nightshift/revert/${escaped}-\\d+)$`);
+  const trailers = `%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`;
   const out = await git.raw([
-    'log', at, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${key}$`,
-    `--format=%H%x1f%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`,
+    'log', at, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${escaped}$`,
+    `--grep=^Merge pull request #[0-9]+ from [^ ]+/nightshift/(revert/)?${escaped}(-[0-9]+)?$`,
+    `--format=%H%x1f${trailers}%x1f%P%x1f%s`,
   ]);
   const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
   for (const line of out.split('\n')) {
-    const [commit, merged, reverted] = line.split('\x1f');
+    let [commit, merged, reverted] = line.split('\x1f');
+    const [, , , parents, subject] = line.split('\x1f');
     if (!commit) continue;
+    const second = (parents ?? '').split(' ')[1];
+    if (queued.test(subject ?? '') && second) {
+      // the queue's merge: the loop's trailer commit is its second parent
+      [merged, reverted] = (await git.raw(['log', '-1', `--format=${trailers}`, second])).trim().split('\x1f');
+      commit = second;
+    }
     if (names(reverted).includes(key)) return undefined;
     if (names(merged).includes(key)) return commit;
   }
