@@ -105,15 +105,21 @@ async function inLoopProcess(command: string, argv: string[], io: Io): Promise<n
 /**
  * A loop command that runs all night (the dashboard) replaces this process rather than running beside
  * it: one process, not this one idle next to it. Only for the real command line (its own environment
- * and directory); elsewhere, and where execve is not available, a child as above.
+ * and directory); elsewhere, and where execve is not available or node cannot be run again, a child.
  */
 async function asLoopProcess(command: string, argv: string[], io: Io): Promise<number> {
   if (typeof process.execve === 'function' && io.env === process.env && io.cwd === process.cwd()) {
-    try {
-      process.execve(process.execPath, [process.execPath, LOOP_MAIN, command, ...argv], process.env);
-    } catch {
-      // refused by the kernel: run it as a child
-    }
+    // a failed execve() aborts the process in Node 24 (it does not throw): checked before, else a child
+    const { accessSync, constants } = await import('node:fs');
+    const runnable = [process.execPath, LOOP_MAIN].every((file, i) => {
+      try {
+        accessSync(file, i === 0 ? constants.X_OK : constants.R_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    if (runnable) process.execve(process.execPath, [process.execPath, LOOP_MAIN, command, ...argv], process.env);
   }
   return inLoopProcess(command, argv, io);
 }

@@ -8,7 +8,7 @@
 // through a load hook. The module URLs stay the files' own, so `import.meta.url` and relative paths
 // mean what they meant; a module the walk missed (a computed dynamic import) is still loaded, by
 // Node's own stripper. Where execve is not available, the caller runs in this process as before.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -88,27 +88,30 @@ export type StrippedExec = {
 
 /**
  * Replaces this process by `node <nodeFlags> <entry> <argv>` without the TypeScript stripper. Returns
- * false (having changed nothing) where it cannot: no process.execve (Windows, a worker thread), a module
- * that is not erasable TypeScript, already in an image. On success it does not return.
+ * false (having changed nothing) where it cannot: no process.execve (Windows, a worker thread), node's
+ * own binary not executable, a module that cannot be read or is not erasable TypeScript (said on
+ * stderr), already in an image. On success it does not return. A failed execve() does not throw in
+ * Node 24: it aborts the process; so what could make it fail is checked before.
  */
 export function execStripped({ entry, argv, lazy, nodeFlags = [] }: StrippedExec): boolean {
   if (typeof process.execve !== 'function' || inStrippedImage()) return false;
+  try {
+    accessSync(process.execPath, constants.X_OK);
+  } catch {
+    return false;
+  }
   let image: Map<string, string>;
   try {
     image = stripGraph([{ path: entry, dynamic: false }, ...lazy.map((path) => ({ path, dynamic: true }))]);
-  } catch {
+  } catch (error) {
+    process.stderr.write(`nightshift: running without a stripped image (about 50 MB more): ${(error as Error).message}\n`);
     return false;
   }
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-image-'));
   writeFileSync(join(dir, 'image.json'), JSON.stringify([...image]), { mode: 0o600 });
   writeFileSync(join(dir, 'boot.mjs'), BOOT, { mode: 0o600 });
   const args = [process.execPath, ...nodeFlags, join(dir, 'boot.mjs'), resolve(entry), ...argv];
-  try {
-    process.execve(process.execPath, args, process.env);
-  } catch {
-    rmSync(dir, { recursive: true, force: true }); // the kernel refused (e.g. a seccomp policy): run here
-    return false;
-  }
+  process.execve(process.execPath, args, process.env); // boot.mjs removes `dir` once it has read it
   return true;
 }
 
