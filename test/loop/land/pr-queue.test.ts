@@ -5,37 +5,25 @@
 // main and what the receipt names. A merge group whose check fails takes the pull request out: a
 // check-failed pass, nothing landed. A queue that squashes is refused with what to change.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { writeSimBatch } from '../../bench/batch.ts';
 import { readEventLines, startLoop, trailersOn } from '../../helpers/crash-helpers.ts';
 import { runCli } from '../../helpers/cli.ts';
+import { startForge } from '../../helpers/forge.ts';
+import type { TestForge } from '../../helpers/forge.ts';
 import { git, tempDir } from '../../helpers/repo.ts';
-import { startGithubSim } from '../../sim/github-server.ts';
-import type { GithubSim } from '../../sim/github-server.ts';
-import { pullRoutes } from '../../sim/github-pulls.ts';
-import type { PullOptions, PullSim } from '../../sim/github-pulls.ts';
+import type { PullOptions } from '../../sim/github-pulls.ts';
 
-const open: Array<{ github: GithubSim; pulls: PullSim }> = [];
+const open: TestForge[] = [];
 afterEach(async () => {
-  for (const { github, pulls } of open.splice(0)) {
-    await pulls.close();
-    await github.close();
-  }
+  for (const forge of open.splice(0)) await forge.close();
 });
 
 async function batchWithForge(keys: string[], options: Omit<PullOptions, 'bare'>) {
   const setup = writeSimBatch(tempDir(), keys.map((key) => ({ key, blockedBy: [], durationMs: 0, labels: [] })), { workers: 2, prefix: 'MQ' });
-  const origin = join(setup.dir, 'origin.git');
-  await git(setup.dir, 'clone', '-q', '--bare', setup.repo, origin);
-  await git(setup.repo, 'remote', 'add', 'origin', origin);
-  await git(setup.repo, 'fetch', '-q', 'origin');
-  await git(setup.repo, 'branch', '-q', '--set-upstream-to=origin/main', 'main');
-  const pulls = pullRoutes({ bare: origin, ...options });
-  const github = await startGithubSim({ tickets: [], routes: pulls.routes });
-  open.push({ github, pulls });
-  const env = { ...process.env, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository, NIGHTSHIFT_PR_POLL_MS: '50' };
-  return { setup, origin, pulls, env };
+  const forge = await startForge(setup.repo, setup.dir, options);
+  open.push(forge);
+  return { setup, origin: forge.origin, pulls: forge.pulls, env: forge.env };
 }
 
 test('a ruleset\'s merge queue and checks: every ticket queued, tested on its merge group and merged by the queue; the receipt names the trailer commit on main', async () => {

@@ -10,31 +10,20 @@ import { writeSimBatch } from '../../bench/batch.ts';
 import { readEventLines, startLoop, trailersOn } from '../../helpers/crash-helpers.ts';
 import { SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from '../../helpers/repo.ts';
-import { startGithubSim } from '../../sim/github-server.ts';
-import type { GithubSim } from '../../sim/github-server.ts';
-import { pullRoutes } from '../../sim/github-pulls.ts';
-import type { PullOptions, PullSim } from '../../sim/github-pulls.ts';
+import { startForge } from '../../helpers/forge.ts';
+import type { TestForge } from '../../helpers/forge.ts';
+import type { PullOptions } from '../../sim/github-pulls.ts';
 
-const open: Array<{ github: GithubSim; pulls: PullSim }> = [];
+const open: TestForge[] = [];
 afterEach(async () => {
-  for (const { github, pulls } of open.splice(0)) {
-    await pulls.close();
-    await github.close();
-  }
+  for (const forge of open.splice(0)) await forge.close();
 });
 
 /** `repo` given a bare `origin` (main tracking it) and a GitHub serving that bare repository. */
 async function forge(repo: string, dir: string, options: Omit<PullOptions, 'bare'>) {
-  const origin = join(dir, 'origin.git');
-  await git(dir, 'clone', '-q', '--bare', repo, origin);
-  await git(repo, 'remote', 'add', 'origin', origin);
-  await git(repo, 'fetch', '-q', 'origin');
-  await git(repo, 'branch', '-q', '--set-upstream-to=origin/main', 'main');
-  const pulls = pullRoutes({ bare: origin, ...options });
-  const github = await startGithubSim({ tickets: [], routes: pulls.routes });
-  open.push({ github, pulls });
-  const env = { ...process.env, GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, GITHUB_REPOSITORY: github.repository, NIGHTSHIFT_PR_POLL_MS: '50' };
-  return { origin, pulls, github, env };
+  const started = await startForge(repo, dir, options);
+  open.push(started);
+  return started;
 }
 
 test('--land pr lands every ticket through a merged pull request, each after its required check passed on the pushed head', async () => {

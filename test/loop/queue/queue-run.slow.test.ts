@@ -3,9 +3,8 @@
 // One worker is SIGKILLed while its agent is mid-pass: BullMQ gives the job to another worker when the
 // lease runs out, the batch ends done (the oracle agrees), every ticket is merged once, and no job ran twice
 // side by side or finished twice.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,6 +12,7 @@ import { setupDemo } from '../../../loop/demo/setup.ts';
 import { CLI, ROOT, runCli } from '../../helpers/cli.ts';
 import { git, tempDir } from '../../helpers/repo.ts';
 import { startRedis } from '../../helpers/redis.ts';
+import { stopWorkers, until, workerEvents } from '../../helpers/queue.ts';
 import type { TestRedis } from '../../helpers/redis.ts';
 
 type WorkerEvent = { ts: string; type: string; pid?: number; job?: string; ticket?: string; pass?: number };
@@ -26,22 +26,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-/** Every event of a worker's work dir so far. */
-function workerEvents(dir: string): WorkerEvent[] {
-  const file = join(dir, 'worker.jsonl');
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as WorkerEvent) : [];
-}
 
-/** Polls `probe` until it gives a value, for at most `ms`. */
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('nightshift run --executor queue', () => {
   test('three workers on a real Redis, one SIGKILLed mid-pass: done, each ticket merged once, no job run twice', async () => {
@@ -51,7 +36,7 @@ describe('nightshift run --executor queue', () => {
     const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
     const workerEnv = { ...base, NIGHTSHIFT_QUEUE_LEASE_MS: '2000', NIGHTSHIFT_SANDBOX_WRITABLE: marks };
     const workers: ResultPromise[] = workDirs.map((dir) => execa(process.execPath, [CLI, 'worker', '--queue', redis.url, '--slots', '2', '--work-dir', dir], { env: workerEnv, extendEnv: false, reject: false, stdin: 'ignore' }));
-    const pids = await Promise.all(workDirs.map((dir) => until(`the worker in ${dir} to start`, 30_000, () => workerEvents(dir).find((e) => e.type === 'worker-start')?.pid)));
+    const pids = await Promise.all(workDirs.map((dir) => until(`the worker in ${dir} to start`, 30_000, () => workerEvents<WorkerEvent>(dir).find((e) => e.type === 'worker-start')?.pid)));
     const args = [...demo.runArgs];
     args[args.indexOf('--agent') + 1] = `command:${process.execPath} ${ROOT}test/agents/stall-once.mjs ${marks} ${STALLED} ${ROOT}loop/demo/agent.mjs`;
     args[args.indexOf('--workers') + 1] = '6';
@@ -61,7 +46,7 @@ describe('nightshift run --executor queue', () => {
       const run = runCli(['run', ...args, '--executor', 'queue', '--queue', redis.url], { env, timeoutMs: 240_000 });
       // the stalled agent is running: its worker is killed with no chance to answer or let go of the job
       await until('the stalled agent to start', 120_000, () => (existsSync(join(marks, 'stalled')) ? true : undefined));
-      const victim = await until(`a worker to hold ${STALLED}`, 10_000, () => workDirs.findIndex((dir) => workerEvents(dir).some((e) => e.type === 'job-start' && e.ticket === STALLED)) + 1 || undefined) - 1;
+      const victim = await until(`a worker to hold ${STALLED}`, 10_000, () => workDirs.findIndex((dir) => workerEvents<WorkerEvent>(dir).some((e) => e.type === 'job-start' && e.ticket === STALLED)) + 1 || undefined) - 1;
       const victimPid = pids[victim] ?? 0;
       process.kill(victimPid, 'SIGKILL');
       killedAt = Date.now();
@@ -77,7 +62,7 @@ describe('nightshift run --executor queue', () => {
       expect(trailers.toSorted()).toEqual(tickets.toSorted());
 
       // the stalled pass was started twice: on the killed worker, then on another after the lease ran out
-      const events = workDirs.flatMap((dir) => workerEvents(dir)).toSorted((a, b) => a.ts.localeCompare(b.ts));
+      const events = workDirs.flatMap((dir) => workerEvents<WorkerEvent>(dir)).toSorted((a, b) => a.ts.localeCompare(b.ts));
       const starts = events.filter((e) => e.type === 'job-start');
       const ends = events.filter((e) => e.type === 'job-end');
       const stalledStarts = starts.filter((e) => e.ticket === STALLED && e.pass === 1);
@@ -102,16 +87,7 @@ describe('nightshift run --executor queue', () => {
       expect(new Set(ends.map((e) => e.pid)).size).toBeGreaterThanOrEqual(2);
       process.stdout.write(`queue run: ${starts.length} job starts, ${ends.length} job ends, the stalled job redelivered ${Date.parse(stalledStarts[1]?.ts ?? '') - killedAt} ms after the kill\n`);
     } finally {
-      mkdirSync(marks, { recursive: true });
-      writeFileSync(join(marks, 'release'), '');
-      for (const pid of pids) {
-        try {
-          process.kill(pid, 'SIGTERM');
-        } catch {
-          // the killed one
-        }
-      }
-      await Promise.all(workers);
+      await stopWorkers(marks, pids, workers);
     }
   }, 300_000);
 });

@@ -2,7 +2,6 @@
 // the connection is lost and back, the worker's running pass goes on, and its answer still reaches the loop.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { openAgent } from '../../../loop/agents/open.ts';
@@ -12,16 +11,8 @@ import type { LoopEvent } from '../../../loop/state/state.ts';
 import { CLI, ROOT } from '../../helpers/cli.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 import { startRedis } from '../../helpers/redis.ts';
+import { until } from '../../helpers/queue.ts';
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('a Redis restarted mid-pass: the loop sees it lost and back, and the pass\'s answer arrives', async () => {
   const data = tempDir('nightshift-redis-');

@@ -6,7 +6,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -19,6 +18,7 @@ import type { LoopEvent } from '../../../loop/state/state.ts';
 import { CLI, ROOT, SCRIPTED_AGENT } from '../../helpers/cli.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 import { startRedis } from '../../helpers/redis.ts';
+import { until, workerEvents } from '../../helpers/queue.ts';
 import type { TestRedis } from '../../helpers/redis.ts';
 
 type WorkerEvent = { ts: string; type: string; pid: number; job?: string; ticket?: string };
@@ -31,26 +31,14 @@ let executor: QueueExecutor;
 let repo: string;
 const events: LoopEvent[] = [];
 
-function workerEvents(): WorkerEvent[] {
-  const file = join(workDir, 'worker.jsonl');
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as WorkerEvent) : [];
-}
+const workerEventsHere = (): WorkerEvent[] => workerEvents<WorkerEvent>(workDir);
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(50);
-  }
-}
 
 beforeAll(async () => {
   redis = await startRedis();
   workDir = join(tempDir('nightshift-machine-'), 'work');
   worker = execa(process.execPath, [CLI, 'worker', '--queue', redis.url, '--slots', '2', '--work-dir', workDir, '--sandbox', 'off'], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, extendEnv: false, reject: false, stdin: 'ignore' });
-  workerPid = await until('the worker to start', 30_000, () => workerEvents().find((e) => e.type === 'worker-start')?.pid);
+  workerPid = await until('the worker to start', 30_000, () => workerEventsHere().find((e) => e.type === 'worker-start')?.pid);
   repo = await makeRepo(join(tempDir(), 'repo'), { 'README.md': 'hello\n' });
   const state = tempDir('nightshift-state-');
   executor = await openQueueExecutor(redis.url, { repo: openGit(repo), repoDir: repo, stateDir: state, log: { emit: (event) => events.push(event) } });
@@ -97,7 +85,7 @@ test('a worker pass runs on the worker and comes back as commits, result and jou
 
   const again = await agent.run(input);
   expect(again.kind).toBe('finished');
-  expect(workerEvents().filter((e) => e.type === 'job-start' && e.ticket === 'Q-1')).toHaveLength(1);
+  expect(workerEventsHere().filter((e) => e.type === 'job-start' && e.ticket === 'Q-1')).toHaveLength(1);
   expect(readFileSync(`${plan}.calls`, 'utf8').trim().split('\n')).toHaveLength(1);
   expect(events.filter((e) => e.ticket === 'Q-1' && e.type === 'queue-job').map((e) => e.state)).toEqual(['added', 'completed', 'added', 'completed']);
   // the worker's progress reached the loop once, named after the worker (host:pid without --name)
@@ -114,13 +102,13 @@ test('a canceled pass reaches the remote agent: it is killed and the job ends ca
   const pid = Number(await until('the remote agent to start', 30_000, () => (existsSync(join(marks, 'stalled', 'pid')) ? readFileSync(join(marks, 'stalled', 'pid'), 'utf8') : undefined)));
   controller.abort();
   expect(await running).toMatchObject({ kind: 'crashed', detail: 'aborted by the loop' });
-  await until('the worker to cancel the job', 10_000, () => workerEvents().find((e) => e.type === 'job-canceled' && e.ticket === 'Q-2'));
+  await until('the worker to cancel the job', 10_000, () => workerEventsHere().find((e) => e.type === 'job-canceled' && e.ticket === 'Q-2'));
   await until('the remote agent to be gone', 10_000, () => (isAlive(pid) ? undefined : true));
   expect(existsSync(join(marks, 'release'))).toBe(false); // it was killed, not let go
   // the same pass sent again (a restarted loop) runs anew: its canceled job and cancel mark are cleared
   const { signal: _aborted, ...again } = input;
   expect(await agent.run(again)).toMatchObject({ kind: 'finished', exitCode: 0 });
-  expect(workerEvents().filter((e) => e.job?.endsWith('.Q-2.1')).map((e) => e.type)).toEqual(['job-start', 'cancel', 'job-canceled', 'job-start', 'job-end']);
+  expect(workerEventsHere().filter((e) => e.job?.endsWith('.Q-2.1')).map((e) => e.type)).toEqual(['job-start', 'cancel', 'job-canceled', 'job-start', 'job-end']);
 });
 
 function isAlive(pid: number): boolean {

@@ -4,9 +4,8 @@
 // stalls; once its worker has published that commit, the worker is SIGKILLed. The job goes to the other
 // worker, whose worktree starts at that commit; the loop records where it resumed from and which worker
 // ran the pass, the batch ends done, every ticket is merged once and the half commit is on main.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -14,6 +13,7 @@ import { setupDemo } from '../../../loop/demo/setup.ts';
 import { CLI, ROOT, runCli } from '../../helpers/cli.ts';
 import { git, tempDir } from '../../helpers/repo.ts';
 import { startRedis } from '../../helpers/redis.ts';
+import { readJsonl, stopWorkers, until, workerEvents } from '../../helpers/queue.ts';
 import type { TestRedis } from '../../helpers/redis.ts';
 
 type Event = { ts: string; type: string; pid?: number; job?: string; ticket?: string; pass?: number; head?: string; from?: string; worker?: string; state?: string; stage?: string; bytes?: number; ms?: number };
@@ -27,19 +27,7 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function jsonl(file: string): Event[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Event) : [];
-}
 
-async function until<T>(what: string, ms: number, probe: () => T | undefined): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`);
-    await sleep(50);
-  }
-}
 
 test('a worker SIGKILLed after its agent committed once: the job resumes on the other worker from that commit, done, each trailer once', async () => {
   const demo = await setupDemo(undefined, ROOT);
@@ -48,7 +36,7 @@ test('a worker SIGKILLed after its agent committed once: the job resumes on the 
   const base = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
   const workerEnv = { ...base, NIGHTSHIFT_QUEUE_LEASE_MS: '2000', NIGHTSHIFT_QUEUE_PROGRESS_MS: '200', NIGHTSHIFT_SANDBOX_WRITABLE: marks };
   const workers: ResultPromise[] = workDirs.map((dir, n) => execa(process.execPath, [CLI, 'worker', '--queue', redis.url, '--slots', '2', '--work-dir', dir, '--name', `box-${n + 1}`], { env: workerEnv, extendEnv: false, reject: false, stdin: 'ignore' }));
-  const pids = await Promise.all(workDirs.map((dir) => until(`the worker in ${dir} to start`, 30_000, () => jsonl(join(dir, 'worker.jsonl')).find((e) => e.type === 'worker-start')?.pid)));
+  const pids = await Promise.all(workDirs.map((dir) => until(`the worker in ${dir} to start`, 30_000, () => workerEvents<Event>(dir).find((e) => e.type === 'worker-start')?.pid)));
   const args = [...demo.runArgs];
   args[args.indexOf('--agent') + 1] = `command:${process.execPath} ${ROOT}test/agents/commit-then-stall.mjs ${marks} ${HALTED} ${ROOT}loop/demo/agent.mjs`;
   args[args.indexOf('--workers') + 1] = '4';
@@ -59,7 +47,7 @@ test('a worker SIGKILLed after its agent committed once: the job resumes on the 
     // the worker that holds the pass publishes that commit (read from the agent's git view), then dies
     const [victim, published] = await until('the half commit to be published', 30_000, () => {
       for (const [n, dir] of workDirs.entries()) {
-        const hit = jsonl(join(dir, 'worker.jsonl')).find((e) => e.type === 'progress' && e.ticket === HALTED && e.head === half);
+        const hit = workerEvents<Event>(dir).find((e) => e.type === 'progress' && e.ticket === HALTED && e.head === half);
         if (hit) return [n, hit] as const;
       }
       return undefined;
@@ -72,9 +60,9 @@ test('a worker SIGKILLed after its agent committed once: the job resumes on the 
     // the other worker took the job and its worktree started at the dead worker's commit
     const survivor = workDirs[1 - victim] ?? '';
     expect(readFileSync(join(marks, 'resumed-at'), 'utf8').trim()).toBe(half);
-    const resumed = jsonl(join(survivor, 'worker.jsonl')).find((e) => e.type === 'job-resumed' && e.ticket === HALTED);
+    const resumed = workerEvents<Event>(survivor).find((e) => e.type === 'job-resumed' && e.ticket === HALTED);
     expect(resumed?.from).toBe(half);
-    const loopEvents = jsonl(join(demo.state, 'events.jsonl'));
+    const loopEvents = readJsonl<Event>(join(demo.state, 'events.jsonl'));
     expect(loopEvents.filter((e) => e.type === 'queue-resume').map((e) => [e.ticket, e.pass, e.from, e.worker])).toEqual([[HALTED, 1, half, `box-${2 - victim}`]]);
     expect(loopEvents.filter((e) => e.type === 'queue-job' && e.state === 'completed' && e.ticket === HALTED).map((e) => e.worker)).toEqual([`box-${2 - victim}`]);
 
@@ -91,15 +79,6 @@ test('a worker SIGKILLed after its agent committed once: the job resumes on the 
     const resumedAt = Date.parse(loopEvents.find((e) => e.type === 'queue-resume')?.ts ?? '');
     process.stdout.write(`resume: progress bundle ${published.bytes} bytes in ${published.ms} ms; resumed ${resumedAt - killedAt} ms after the kill\n`);
   } finally {
-    mkdirSync(marks, { recursive: true });
-    writeFileSync(join(marks, 'release'), '');
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // the killed one
-      }
-    }
-    await Promise.all(workers);
+    await stopWorkers(marks, pids, workers);
   }
 }, 300_000);
