@@ -83,7 +83,7 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         appendFileSync(input.logFile, `\nnightshift: the sandbox could not hand the branch back: ${back.detail}\n`);
         return { kind: 'crashed', detail: `the sandbox could not hand the branch back: ${back.detail}`, durationMs: outcome.durationMs };
       } finally {
-        if (view) closeGitView(view);
+        if (view) await closeGitView(view);
         if (proxy) {
           if (proxy.refused.length > 0) appendFileSync(input.logFile, `\nnightshift: the sandbox's proxy refused ${[...new Set(proxy.refused)].join(', ')} (not on the allow-list)\n`);
           await proxy.close();

@@ -40,7 +40,7 @@ test('a commit made in the view comes back: the branch moves, its objects are in
   // nothing reached the real repository while the agent worked
   expect(await git(w.repo, 'rev-parse', 'nightshift/T-1')).toBe(before);
   expect(await takeBackBranch(w.view, process.env)).toEqual({ kind: 'moved', from: before, to: head });
-  closeGitView(w.view);
+  await closeGitView(w.view);
   expect(await git(w.repo, 'rev-parse', 'nightshift/T-1')).toBe(head);
   expect(await git(w.repo, 'show', 'nightshift/T-1:feature.txt')).toBe('the work');
   await git(w.repo, 'fsck', '--strict', '--no-dangling');
