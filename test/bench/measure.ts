@@ -114,7 +114,7 @@ function processClass(pid: number, root: number): string | undefined {
     return undefined;
   }
   if (cmdline.includes('oracle/cli.ts')) return 'oracle';
-  if (/spawner-child\.(ts|mjs)/.test(cmdline)) return 'spawn_helper';
+  if (/spawner-(child\.(ts|mjs)|helper\.py)/.test(cmdline)) return 'spawn_helper';
   return undefined;
 }
 
