@@ -20,9 +20,11 @@ export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unkn
  * registers the worktree without writing its files (`--no-checkout`); they are written after it by a
  * forced checkout in the worktree, as the add would, outside the one-at-a-time `git worktree` commands:
  * with every file written inside, an add took 74 ms on average in the 200-ticket bench and kept the
- * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average.
+ * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average. `files: false`
+ * leaves the worktree registered without files (and without an index) for a caller whose own forced
+ * checkout of another commit writes them all (the replay's, loop/worktree/worktree-pool.ts reserve).
  */
-export async function addWorktree(repo: Git, path: string, checkout: Checkout): Promise<void> {
+export async function addWorktree(repo: Git, path: string, checkout: Checkout, { files = true }: { files?: boolean } = {}): Promise<void> {
   if (existsSync(path)) await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   // --force: the path may still be registered to a worktree whose files are gone (a crash between the
@@ -32,6 +34,7 @@ export async function addWorktree(repo: Git, path: string, checkout: Checkout): 
     case 'branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', path, checkout.branch]); break;
     case 'detached': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.commit]); break;
   }
+  if (!files) return;
   try {
     await openGit(path).raw(['checkout', '-f', '-q']);
   } catch (error) {
