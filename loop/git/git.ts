@@ -62,20 +62,30 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
   // `list` only reads; it runs at once (merges ask it, under the merge lock), and again in turn if it
   // failed beside a change.
   let worktreeChain: Promise<unknown> = Promise.resolve();
-  const inTurn = (args: readonly string[]) => {
-    const next = worktreeChain.then(() => run(args), () => run(args));
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = worktreeChain.then(work, work);
     worktreeChain = next.catch(() => undefined);
     return next;
   };
   const git: Git = {
     raw(args) {
       if (args[0] !== 'worktree') return run(args);
-      if (args[1] === 'list') return run(args).catch(() => inTurn(args));
-      return inTurn(args);
+      if (args[1] === 'list') return run(args).catch(() => inTurn(() => run(args)));
+      return inTurn(() => run(args));
     },
   };
   opened.set(git, dir);
+  turns.set(git, inTurn);
   return git;
+}
+
+/** Each Git's turn among its `git worktree` commands. */
+const turns = new WeakMap<Git, <T>(work: () => Promise<T>) => Promise<T>>();
+
+/** Runs `work` (a change to git's worktree admin files made without git) in its turn among `git`'s worktree commands. */
+export function inWorktreeTurn<T>(git: Git, work: () => Promise<T>): Promise<T> {
+  const turn = turns.get(git);
+  return turn ? turn(work) : work();
 }
 
 /** The directory each Git of openGit runs in, for the branch reads that need no git process. */

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { addWorktree, removeWorktree } from '../git/worktrees.ts';
+import { addWorktree, dropWorktree, removeWorktree } from '../git/worktrees.ts';
 import { openGit } from '../git/git.ts';
 import type { Checkout } from '../git/worktrees.ts';
 import type { Git } from '../git/git.ts';
@@ -156,7 +156,7 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
     async close() {
       closed = true;
       await Promise.allSettled(releasing.values());
-      for (const pooled of free.splice(0)) await removeWorktree(repo, pooled.path).catch(() => undefined);
+      for (const pooled of free.splice(0)) await dropWorktree(repo, pooled.path, adminDir(pooled.path, pooled.gitlink)).catch(() => undefined);
       await rm(clock, { force: true });
     },
   };
@@ -164,8 +164,9 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
   async function releaseNow(path: string): Promise<void> {
     const made = inUse.get(path);
     inUse.delete(path);
-    if (!made || closed) return removeWorktree(repo, path);
-    if (minFiles > 0 && await indexEntries(join(adminDir(path, made.gitlink), 'index')) < minFiles) return removeWorktree(repo, path);
+    if (!made) return removeWorktree(repo, path);
+    const admin = adminDir(path, made.gitlink);
+    if (closed || (minFiles > 0 && await indexEntries(join(admin, 'index')) < minFiles)) return dropWorktree(repo, path, admin);
     const pooled = join(dir, `.pool-${next++}`);
     let at = path;
     try {
