@@ -112,12 +112,14 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**
  * A branch's commit read from its loose ref file, as git itself reads it (git writes it through a lock
- * file and a rename, so a read sees the old id or the new one); undefined where git must be asked: no
- * loose file (the ref is packed, or absent), a symbolic ref, a reftable repository (its refs/heads is a
- * file), a directory git was not opened at the top of. Git writes only commits to refs/heads/, so the
- * id is what `rev-parse <ref>^{commit}` prints. About four reads a ticket, each a git process before.
+ * file and a rename, so a read sees the old id or the new one); with no loose file, from packed-refs,
+ * where git looks next (`pack-refs` writes that file before it deletes a loose one), `absent` when it is
+ * in neither. Undefined where git must be asked: a symbolic ref, a reftable repository (its refs/heads
+ * is a file), a directory git was not opened at the top of, anything else unreadable. Git writes only
+ * commits to refs/heads/, so the id is what `rev-parse <ref>^{commit}` prints. About five reads a
+ * ticket (a new ticket's branch not there yet among them), each a git process before.
  */
-async function looseBranch(git: Git, ref: string): Promise<string | undefined> {
+async function looseBranch(git: Git, ref: string): Promise<string | 'absent' | undefined> {
   const dir = opened.get(git);
   if (dir === undefined || !ref.startsWith('refs/heads/') || ref.includes('..') || /[\s~^:?*[\\]/.test(ref)) return undefined;
   let common = commonDirs.get(dir);
@@ -130,6 +132,19 @@ async function looseBranch(git: Git, ref: string): Promise<string | undefined> {
   try {
     const text = await readFile(join(root, ref), 'utf8');
     return OBJECT_ID.test(text) ? text.trim() : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  try {
+    if (!(await stat(join(root, 'refs', 'heads'))).isDirectory()) return undefined;
+    const packed = await readFile(join(root, 'packed-refs'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`) && l.length === l.indexOf(' ') + 1 + ref.length);
+    if (line === undefined) return 'absent';
+    const id = line.slice(0, line.indexOf(' '));
+    return OBJECT_ID.test(id) ? id : undefined;
   } catch {
     return undefined;
   }
@@ -176,6 +191,7 @@ async function waitOutLock(path: string, waitMs: number): Promise<void> {
 
 export async function revParse(git: Git, ref: string): Promise<string | undefined> {
   const loose = await looseBranch(git, ref);
+  if (loose === 'absent') return undefined;
   if (loose) return loose;
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;
