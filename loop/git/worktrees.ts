@@ -21,22 +21,25 @@ export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unkn
  * forced checkout in the worktree, as the add would, outside the one-at-a-time `git worktree` commands:
  * with every file written inside, an add took 74 ms on average in the 200-ticket bench and kept the
  * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average. `files: false`
- * leaves the worktree registered without files (and without an index) for a caller whose own forced
- * checkout of another commit writes them all (the replay's, loop/worktree/worktree-pool.ts reserve).
+ * leaves a detached worktree registered without files (and without an index) for a caller whose own
+ * forced checkout of another commit writes them all (the replay's, loop/worktree/worktree-pool.ts
+ * reserve); a new branch is made by the checkout, so it always runs.
  */
 export async function addWorktree(repo: Git, path: string, checkout: Checkout, { files = true }: { files?: boolean } = {}): Promise<void> {
   if (existsSync(path)) await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   // --force: the path may still be registered to a worktree whose files are gone (a crash between the
   // two), and a branch may be checked out in a worktree not yet removed (a crashed pass's)
+  // a new branch is made by the checkout (`checkout -b`, from the same start point), not by the add:
+  // `worktree add -b` runs `git branch` as one more child process (about 10 ms of CPU a ticket)
   switch (checkout.kind) {
-    case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '-b', checkout.branch, path, checkout.at]); break;
+    case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.at]); break;
     case 'branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', path, checkout.branch]); break;
     case 'detached': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.commit]); break;
   }
-  if (!files) return;
+  if (!files && checkout.kind !== 'new-branch') return;
   try {
-    await openGit(path).raw(['checkout', '-f', '-q']);
+    await openGit(path).raw(['checkout', '-f', '-q', ...(checkout.kind === 'new-branch' ? ['-b', checkout.branch, checkout.at] : [])]);
   } catch (error) {
     await removeWorktree(repo, path);
     throw error;
