@@ -62,20 +62,30 @@ export function openGit(dir: string, env: NodeJS.ProcessEnv = process.env): Git 
   // `list` only reads; it runs at once (merges ask it, under the merge lock), and again in turn if it
   // failed beside a change.
   let worktreeChain: Promise<unknown> = Promise.resolve();
-  const inTurn = (args: readonly string[]) => {
-    const next = worktreeChain.then(() => run(args), () => run(args));
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = worktreeChain.then(work, work);
     worktreeChain = next.catch(() => undefined);
     return next;
   };
   const git: Git = {
     raw(args) {
       if (args[0] !== 'worktree') return run(args);
-      if (args[1] === 'list') return run(args).catch(() => inTurn(args));
-      return inTurn(args);
+      if (args[1] === 'list') return run(args).catch(() => inTurn(() => run(args)));
+      return inTurn(() => run(args));
     },
   };
   opened.set(git, dir);
+  turns.set(git, inTurn);
   return git;
+}
+
+/** Each Git's turn among its `git worktree` commands. */
+const turns = new WeakMap<Git, <T>(work: () => Promise<T>) => Promise<T>>();
+
+/** Runs `work` (a change to git's worktree admin files made without git) in its turn among `git`'s worktree commands. */
+export function inWorktreeTurn<T>(git: Git, work: () => Promise<T>): Promise<T> {
+  const turn = turns.get(git);
+  return turn ? turn(work) : work();
 }
 
 /** The directory each Git of openGit runs in, for the branch reads that need no git process. */
@@ -102,12 +112,14 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**
  * A branch's commit read from its loose ref file, as git itself reads it (git writes it through a lock
- * file and a rename, so a read sees the old id or the new one); undefined where git must be asked: no
- * loose file (the ref is packed, or absent), a symbolic ref, a reftable repository (its refs/heads is a
- * file), a directory git was not opened at the top of. Git writes only commits to refs/heads/, so the
- * id is what `rev-parse <ref>^{commit}` prints. About four reads a ticket, each a git process before.
+ * file and a rename, so a read sees the old id or the new one); with no loose file, from packed-refs,
+ * where git looks next (`pack-refs` writes that file before it deletes a loose one), `absent` when it is
+ * in neither. Undefined where git must be asked: a symbolic ref, a reftable repository (its refs/heads
+ * is a file), a directory git was not opened at the top of, anything else unreadable. Git writes only
+ * commits to refs/heads/, so the id is what `rev-parse <ref>^{commit}` prints. About five reads a
+ * ticket (a new ticket's branch not there yet among them), each a git process before.
  */
-async function looseBranch(git: Git, ref: string): Promise<string | undefined> {
+async function looseBranch(git: Git, ref: string): Promise<string | 'absent' | undefined> {
   const dir = opened.get(git);
   if (dir === undefined || !ref.startsWith('refs/heads/') || ref.includes('..') || /[\s~^:?*[\\]/.test(ref)) return undefined;
   let common = commonDirs.get(dir);
@@ -120,6 +132,19 @@ async function looseBranch(git: Git, ref: string): Promise<string | undefined> {
   try {
     const text = await readFile(join(root, ref), 'utf8');
     return OBJECT_ID.test(text) ? text.trim() : undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return undefined;
+  }
+  try {
+    if (!(await stat(join(root, 'refs', 'heads'))).isDirectory()) return undefined;
+    const packed = await readFile(join(root, 'packed-refs'), 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`) && l.length === l.indexOf(' ') + 1 + ref.length);
+    if (line === undefined) return 'absent';
+    const id = line.slice(0, line.indexOf(' '));
+    return OBJECT_ID.test(id) ? id : undefined;
   } catch {
     return undefined;
   }
@@ -166,6 +191,7 @@ async function waitOutLock(path: string, waitMs: number): Promise<void> {
 
 export async function revParse(git: Git, ref: string): Promise<string | undefined> {
   const loose = await looseBranch(git, ref);
+  if (loose === 'absent') return undefined;
   if (loose) return loose;
   try {
     return (await git.raw(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`])).trim() || undefined;

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { TRAILER, branchOf, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 import { checkedOutAt, removeWorktree } from './worktrees.ts';
+import { answerFromMemo, rememberAnswer, rememberMerge, rememberRevert } from './target-memo.ts';
 
 export const REVERTED_TRAILER = 'Nightshift-Reverted';
 
@@ -22,6 +23,14 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
  * as a merge.
  */
 export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
+  const memo = answerFromMemo(git, key, at);
+  if (memo.kind === 'known') return memo.found;
+  const found = await readMergeOnTarget(git, key, at);
+  rememberAnswer(git, key, at, found);
+  return found;
+}
+
+async function readMergeOnTarget(git: Git, key: string, at: string): Promise<string | undefined> {
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const queued = new RegExp(`^Merge pull request #\\d+ from \\S+/(nightshift/${escaped}|nightshift/revert/${escaped}-\\d+)$`);
   const trailers = `%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`;
@@ -95,7 +104,9 @@ export async function makeMergeCommit(repo: Git, previous: string, head: string,
     return { kind: 'conflict', message: (error as Error).message.slice(0, 2_000) };
   }
   const message = `Merge ${branchOf(key)}: ${title}\n\n${TRAILER}: ${key}\nNightshift-Run: ${run}\n`;
-  return { kind: 'commit', commit: (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim() };
+  const commit = (await repo.raw(['commit-tree', tree, '-p', previous, '-p', head, '-m', message])).trim();
+  rememberMerge(repo, commit, previous, key, title, run);
+  return { kind: 'commit', commit };
 }
 
 /** Moves the target from `previous` to a merge commit made on it (a compare-and-swap), and syncs checkouts of the target. */
@@ -142,7 +153,9 @@ export async function makeRevertCommit(repo: Git, merge: string, key: string, sc
     const wt = openGit(scratch);
     await wt.raw(['revert', '-m', '1', '--no-edit', merge]);
     await wt.raw(['commit', '--amend', '-m', revertMessage(key, merge)]);
-    return { kind: 'reverted', commit: (await wt.raw(['rev-parse', 'HEAD'])).trim() };
+    const commit = (await wt.raw(['rev-parse', 'HEAD'])).trim();
+    rememberRevert(repo, commit, at, key);
+    return { kind: 'reverted', commit };
   } catch (error) {
     return { kind: 'failed', message: (error as Error).message };
   } finally {

@@ -1,9 +1,9 @@
 // Ticket and replay worktrees as git sees them: adding one (files written outside git's one-at-a-time
 // worktree commands), removing one, and which worktrees have a ref checked out (read from git's admin files).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { branchOf, openGit, revParse } from './git.ts';
+import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { branchOf, inWorktreeTurn, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 
 /** What a worktree checks out: a new branch at a commit, an existing branch, or a detached commit. */
@@ -20,20 +20,26 @@ export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unkn
  * registers the worktree without writing its files (`--no-checkout`); they are written after it by a
  * forced checkout in the worktree, as the add would, outside the one-at-a-time `git worktree` commands:
  * with every file written inside, an add took 74 ms on average in the 200-ticket bench and kept the
- * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average.
+ * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average. `files: false`
+ * leaves a detached worktree registered without files (and without an index) for a caller whose own
+ * forced checkout of another commit writes them all (the replay's, loop/worktree/worktree-pool.ts
+ * reserve); a new branch is made by the checkout, so it always runs.
  */
-export async function addWorktree(repo: Git, path: string, checkout: Checkout): Promise<void> {
+export async function addWorktree(repo: Git, path: string, checkout: Checkout, { files = true }: { files?: boolean } = {}): Promise<void> {
   if (existsSync(path)) await removeWorktree(repo, path);
   await mkdir(dirname(path), { recursive: true });
   // --force: the path may still be registered to a worktree whose files are gone (a crash between the
   // two), and a branch may be checked out in a worktree not yet removed (a crashed pass's)
+  // a new branch is made by the checkout (`checkout -b`, from the same start point), not by the add:
+  // `worktree add -b` runs `git branch` as one more child process (about 10 ms of CPU a ticket)
   switch (checkout.kind) {
-    case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '-b', checkout.branch, path, checkout.at]); break;
+    case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.at]); break;
     case 'branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', path, checkout.branch]); break;
     case 'detached': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.commit]); break;
   }
+  if (!files && checkout.kind !== 'new-branch') return;
   try {
-    await openGit(path).raw(['checkout', '-f', '-q']);
+    await openGit(path).raw(['checkout', '-f', '-q', ...(checkout.kind === 'new-branch' ? ['-b', checkout.branch, checkout.at] : [])]);
   } catch (error) {
     await removeWorktree(repo, path);
     throw error;
@@ -79,6 +85,28 @@ export async function removeWorktree(repo: Git, path: string): Promise<void> {
     await rm(path, { recursive: true, force: true });
   }
   await repo.raw(['worktree', 'prune']).catch(() => undefined);
+}
+
+/**
+ * Removes a worktree as `git worktree remove --force --force` does, without a git process (two per
+ * ticket, about 20 ms of CPU each): its files, then in its turn among the worktree commands its admin
+ * dir, and the common dir's `worktrees/` if that is left empty. `admin` is the admin dir git made at the
+ * add, as its `.git` file named it then (before anything ran in the worktree); only a `worktrees/<id>`
+ * dir whose `gitdir` names this worktree is removed so. Anything else, or any failure, is left to git.
+ */
+export async function dropWorktree(repo: Git, path: string, admin: string): Promise<void> {
+  const own = await lstat(path).then(async (s) => s.isDirectory() && basename(dirname(admin)) === 'worktrees'
+    && (await readFile(join(admin, 'gitdir'), 'utf8')).trim() === join(await realpath(path), '.git'), () => false);
+  if (!own) return removeWorktree(repo, path);
+  try {
+    await rm(path, { recursive: true, force: true });
+    await inWorktreeTurn(repo, async () => {
+      await rm(admin, { recursive: true, force: true });
+      await rmdir(dirname(admin)).catch(() => undefined); // only if empty, as git does
+    });
+  } catch {
+    await removeWorktree(repo, path);
+  }
 }
 
 /** Where a repository keeps its worktrees' admin files, and its main worktree (none when bare). */

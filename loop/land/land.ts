@@ -67,10 +67,11 @@ export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
   const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
   // awaited under the merge lock, or never (the pass failed first)
   for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
-  // The replay's worktree is made now too, at the target's head as the loop last put it; after the
-  // merge it checks out only what differs at the merge commit. Nothing runs in it before that.
+  // The replay's worktree is registered now too (its `git worktree add` waits its turn among the
+  // others), at the target's head as the loop last put it, but its files are written only after the
+  // merge, at the merge commit, by one checkout. Nothing runs in it before that.
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  const replayTree = ctx.worktrees.acquire(scratch, { kind: 'detached', commit: ctx.targetGuard.rev() }).then(() => true, () => false);
+  const replayTree = ctx.worktrees.reserve(scratch, ctx.targetGuard.rev()).then(() => true, () => false);
   let taken = false;
   return {
     base, earlier, head, made,

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { addWorktree, removeWorktree } from '../git/worktrees.ts';
+import { addWorktree, dropWorktree, removeWorktree } from '../git/worktrees.ts';
 import { openGit } from '../git/git.ts';
 import type { Checkout } from '../git/worktrees.ts';
 import type { Git } from '../git/git.ts';
@@ -19,8 +19,14 @@ export type WorktreePool = {
   /** A worktree at `path` exactly as a fresh `git worktree add` of `checkout` would make it. */
   acquire(path: string, checkout: Checkout): Promise<Acquired>;
   /**
-   * Moves a worktree just acquired, that nothing has run in since, to `commit` (detached): a checkout
-   * of the files that differ, where a fresh acquire would write every file.
+   * A worktree at `path`, detached at `commit`, that nothing may run in before `retarget` moves it: a
+   * pooled one acquired there, or a fresh one registered without its files, which the retarget then
+   * writes in full (one checkout, where a fresh add and a retarget wrote the files twice).
+   */
+  reserve(path: string, commit: string): Promise<Acquired>;
+  /**
+   * Moves a worktree just acquired or reserved, that nothing has run in since, to `commit` (detached):
+   * a checkout of the files that differ (every file, in a reserved one that has none yet).
    */
   retarget(path: string, commit: string): Promise<void>;
   /**
@@ -99,33 +105,37 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
     await writeFile(clock, '');
     inUse.set(path, { gitlink, commondir, commit, readyAt: (await lstat(clock, { bigint: true })).ctimeNs });
   };
-  const addFresh = async (path: string, checkout: Checkout, reason: string): Promise<Acquired> => {
-    await addWorktree(repo, path, checkout);
+  const addFresh = async (path: string, checkout: Checkout, reason: string, files = true): Promise<Acquired> => {
+    await addWorktree(repo, path, checkout, { files });
     const gitlink = await readFile(join(path, '.git'), 'utf8');
     await handOut(path, checkout, { gitlink, commondir: await readFile(join(adminDir(path, gitlink), 'commondir'), 'utf8') });
     return { kind: 'added', reason };
   };
 
+  /** acquire, or (`files` false) reserve when no pooled worktree is free. */
+  const take = async (path: string, checkout: Checkout, files: boolean): Promise<Acquired> => {
+    await releasing.get(path)?.catch(() => undefined);
+    const pooled = free.pop();
+    if (!pooled) return addFresh(path, checkout, 'no pooled worktree is free', files);
+    if (existsSync(path)) await removeWorktree(repo, path);
+    let at = pooled.path;
+    try {
+      const inspection = await inspect(pooled.path, pooled);
+      if (inspection.kind === 'tampered') throw new Error(inspection.reason);
+      await repo.raw(['worktree', 'move', pooled.path, path]);
+      at = path;
+      await resetTo(openGit(path), inspection.rewrite, checkout);
+      await handOut(path, checkout, pooled);
+      return { kind: 'reused' };
+    } catch (error) {
+      await removeWorktree(repo, at);
+      return addFresh(path, checkout, `the pooled worktree was discarded: ${(error as Error).message.split('\n')[0]}`, files);
+    }
+  };
+
   return {
-    async acquire(path, checkout) {
-      await releasing.get(path)?.catch(() => undefined);
-      const pooled = free.pop();
-      if (!pooled) return addFresh(path, checkout, 'no pooled worktree is free');
-      if (existsSync(path)) await removeWorktree(repo, path);
-      let at = pooled.path;
-      try {
-        const inspection = await inspect(pooled.path, pooled);
-        if (inspection.kind === 'tampered') throw new Error(inspection.reason);
-        await repo.raw(['worktree', 'move', pooled.path, path]);
-        at = path;
-        await resetTo(openGit(path), inspection.rewrite, checkout);
-        await handOut(path, checkout, pooled);
-        return { kind: 'reused' };
-      } catch (error) {
-        await removeWorktree(repo, at);
-        return addFresh(path, checkout, `the pooled worktree was discarded: ${(error as Error).message.split('\n')[0]}`);
-      }
-    },
+    acquire: (path, checkout) => take(path, checkout, true),
+    reserve: (path, commit) => take(path, { kind: 'detached', commit }, false),
 
     async retarget(path, commit) {
       const made = inUse.get(path);
@@ -146,7 +156,7 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
     async close() {
       closed = true;
       await Promise.allSettled(releasing.values());
-      for (const pooled of free.splice(0)) await removeWorktree(repo, pooled.path).catch(() => undefined);
+      for (const pooled of free.splice(0)) await dropWorktree(repo, pooled.path, adminDir(pooled.path, pooled.gitlink)).catch(() => undefined);
       await rm(clock, { force: true });
     },
   };
@@ -154,8 +164,9 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
   async function releaseNow(path: string): Promise<void> {
     const made = inUse.get(path);
     inUse.delete(path);
-    if (!made || closed) return removeWorktree(repo, path);
-    if (minFiles > 0 && await indexEntries(join(adminDir(path, made.gitlink), 'index')) < minFiles) return removeWorktree(repo, path);
+    if (!made) return removeWorktree(repo, path);
+    const admin = adminDir(path, made.gitlink);
+    if (closed || (minFiles > 0 && await indexEntries(join(admin, 'index')) < minFiles)) return dropWorktree(repo, path, admin);
     const pooled = join(dir, `.pool-${next++}`);
     let at = path;
     try {

@@ -1,10 +1,11 @@
 // Which worktrees have a branch checked out, read from git's admin files (a merge asks under the merge
 // lock, to bring their files along): the same answer as `git worktree list`, for the main checkout,
-// linked worktrees on branches or detached, ones being removed, and a bare repository. Real git.
-import { rmSync } from 'node:fs';
+// linked worktrees on branches or detached, ones being removed, and a bare repository; a worktree
+// removed without git leaves what `git worktree remove` leaves. Real git.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { checkedOutAt } from '../../../loop/git/worktrees.ts';
+import { checkedOutAt, dropWorktree } from '../../../loop/git/worktrees.ts';
 import { openGit } from '../../../loop/git/git.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
@@ -45,4 +46,27 @@ test('a bare repository has no main checkout to sync: only its linked worktrees 
   await git(bare, 'worktree', 'add', '-q', join(dir, 'wt-main'), 'main');
   expect(await checkedOutAt(gitBare, 'refs/heads/main')).toEqual([join(dir, 'wt-main')]);
   expect(await checkedOutAt(gitBare, 'refs/heads/main')).toEqual(await listed(bare, 'refs/heads/main'));
+});
+
+test('dropWorktree removes a worktree as git does (files, admin dir, an emptied worktrees/), and leaves to git an admin dir that does not name it', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const gitRepo = openGit(repo);
+  const admin = (wt: string) => readFileSync(join(wt, '.git'), 'utf8').replace('gitdir: ', '').trim();
+  for (const name of ['one', 'two']) await git(repo, 'worktree', 'add', '-q', '-b', name, join(dir, name));
+  writeFileSync(join(dir, 'one', 'untracked.txt'), 'left by a worker\n');
+  const adminOne = admin(join(dir, 'one'));
+  const adminTwo = admin(join(dir, 'two'));
+  // told the other worktree's admin dir: that one is not touched, git removes this one
+  await dropWorktree(gitRepo, join(dir, 'one'), adminTwo);
+  expect(existsSync(adminTwo)).toBe(true);
+  expect(existsSync(join(dir, 'one'))).toBe(false);
+  expect(existsSync(adminOne)).toBe(false);
+  await dropWorktree(gitRepo, join(dir, 'two'), adminTwo);
+  expect(existsSync(join(dir, 'two'))).toBe(false);
+  expect(existsSync(join(repo, '.git', 'worktrees'))).toBe(false);
+  expect(await git(repo, 'worktree', 'list', '--porcelain')).toBe(`worktree ${repo}\nHEAD ${await git(repo, 'rev-parse', 'HEAD')}\nbranch refs/heads/main`);
+  // the branches are free again: checked out elsewhere without --force
+  await git(repo, 'worktree', 'add', '-q', join(dir, 'again'), 'two');
+  expect(await checkedOutAt(gitRepo, 'refs/heads/two')).toEqual([join(dir, 'again')]);
 });

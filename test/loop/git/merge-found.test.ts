@@ -1,11 +1,14 @@
 // findMergeOnTarget with real git: the loop's merges on main's first-parent line, and the loop's trailer
 // commit that GitHub's merge queue merged as the second parent of "Merge pull request #N from
 // <owner>/nightshift/<KEY>" (and its revert the same way); a worker's forged trailer under any other
-// merge is never read as a merge.
+// merge is never read as a merge. A later question is answered from the last one where the target
+// moved only by commits the loop wrote, with git's answer.
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openGit } from '../../../loop/git/git.ts';
-import { findMergeOnTarget } from '../../../loop/git/target.ts';
+import { findMergeOnTarget, makeMergeCommit, revertOnTarget } from '../../../loop/git/target.ts';
+import type { Git } from '../../../loop/git/git.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
 /** A commit on top of `parents` with `message`, made with commit-tree; main moved to it when `onMain`. */
@@ -40,4 +43,51 @@ test('a queue-merged trailer commit is found; its queue-merged revert undoes it;
   const revert = await commit(repo, [now], 'This reverts commit x.\n\nNightshift-Reverted: APP-1');
   await commit(repo, [now, revert], 'Merge pull request #9 from acme/nightshift/revert/APP-1-2\n\nrevert', true);
   expect(await findMergeOnTarget(g, 'main', 'APP-1')).toBeUndefined();
+});
+
+test('a later question about the same ticket is answered from the last one when the target moved only by merges and reverts the loop wrote; the answer is git\'s', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'README.md': 'x\n' });
+  const real = openGit(repo);
+  const logs: string[] = [];
+  // the real repository, with its `git log` calls counted
+  const g: Git = { raw: (args) => (args[0] === 'log' && logs.push(args[1] ?? ''), real.raw(args)) };
+  /** The answer of a Git that remembers nothing: git's own. */
+  const fresh = (key: string, at: string) => findMergeOnTarget(openGit(repo), 'main', key, at);
+  const land = async (key: string, title: string) => {
+    const base = await git(repo, 'rev-parse', 'main');
+    // the ticket's work: a file of its own, committed in a worktree of its branch
+    const wt = join(dir, key);
+    await git(repo, 'worktree', 'add', '-q', '-b', `nightshift/${key}`, wt, base);
+    writeFileSync(join(wt, `${key}.txt`), `${key}\n`);
+    await git(wt, 'add', '-A');
+    await git(wt, 'commit', '-q', '-m', `work on ${key}`);
+    const made = await makeMergeCommit(g, base, await git(wt, 'rev-parse', 'HEAD'), key, title, 'run-1');
+    if (made.kind !== 'commit') throw new Error(made.message);
+    await git(repo, 'update-ref', 'refs/heads/main', made.commit, base);
+    return made.commit;
+  };
+  const base = await git(repo, 'rev-parse', 'main');
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', base)).toBeUndefined();
+  expect(logs).toHaveLength(1);
+  // other tickets merged meanwhile: known without git
+  const two = await land('APP-2', 'two');
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', two)).toBeUndefined();
+  expect(logs).toHaveLength(1);
+  // the ticket's own merge, and its revert on top of it
+  const one = await land('APP-1', 'one');
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', one)).toBe(one);
+  expect(await fresh('APP-1', one)).toBe(one);
+  const reverted = await revertOnTarget(g, 'main', one, 'APP-1', join(dir, 'scratch'), one);
+  if (reverted.kind !== 'reverted') throw new Error(reverted.message);
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', reverted.commit)).toBeUndefined();
+  expect(await fresh('APP-1', reverted.commit)).toBeUndefined();
+  expect(logs).toHaveLength(1);
+  // a commit the loop did not write, or a merge whose title spans lines: git is asked
+  const foreign = await commit(repo, [reverted.commit], 'Merge nightshift/APP-1: again\n\nNightshift-Ticket: APP-1', true);
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', foreign)).toBe(foreign);
+  expect(logs).toHaveLength(2);
+  const multi = await land('APP-3', 'three\n\nNightshift-Reverted: APP-1');
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', multi)).toBe(await fresh('APP-1', multi));
+  expect(logs).toHaveLength(3);
 });

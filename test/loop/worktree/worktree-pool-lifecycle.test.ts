@@ -121,6 +121,27 @@ test('retarget moves a worktree just handed out to another commit, as a fresh ad
   await pool.close();
 });
 
+test('reserve registers a worktree without files; its retarget writes them all, as a fresh add there; released unused it leaves nothing wrong behind', async () => {
+  const { repo, pool, first, second, wt } = await setup();
+  for (const minFiles of [0, Number.MAX_SAFE_INTEGER]) {
+    const sized = minFiles === 0 ? pool : openWorktreePool({ repo: openGit(repo), dir: join(wt('..'), 'other'), minFiles });
+    expect(await sized.reserve(wt('replay'), first)).toEqual({ kind: 'added', reason: 'no pooled worktree is free' });
+    expect(readdirSync(wt('replay'))).toEqual(['.git']);
+    await sized.retarget(wt('replay'), second);
+    await expectLikeFreshAdd(repo, wt('replay'), second, undefined);
+    await sized.release(wt('replay'));
+    // a reserved worktree never retargeted (its pass did not land) goes back like any other
+    await sized.reserve(wt('replay'), first);
+    await sized.release(wt('replay'));
+    await sized.acquire(wt('replay'), { kind: 'detached', commit: second });
+    await expectLikeFreshAdd(repo, wt('replay'), second, undefined);
+    await sized.release(wt('replay'));
+    if (sized !== pool) await sized.close();
+  }
+  await pool.close();
+  expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
+});
+
 test('a release need not be waited for: a second release is the same one, and an acquire of the path waits for it', async () => {
   const { repo, pool, first, second, wt } = await setup();
   for (const minFiles of [0, Number.MAX_SAFE_INTEGER]) {
