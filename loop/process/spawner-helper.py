@@ -16,6 +16,7 @@
 #   P id pid / F id message        a long command started / did not start
 #   X id exit-code signal          a long command ended (one of the two is empty)
 #   T id (kind count cpu-ms)...    CPU per kind (each command's own, from wait4, with what it reaped)
+import collections
 import errno
 import os
 import selectors
@@ -249,24 +250,35 @@ def main():
     selector.register(wake_r, selectors.EVENT_READ, None)
     selector.register(0, selectors.EVENT_READ, 'stdin')
     frames = Frames()
+    os.set_blocking(0, False)
+    waiting = collections.deque()  # short commands asked for, not started yet
     reply('H', os.getpid())
     while True:
-        for key, _ in selector.select():
+        # while short commands wait, only look whether anything else arrived: a long command asked for
+        # behind a landing's burst of git (an agent) starts before the rest of the burst
+        for key, _ in selector.select(0 if waiting else None):
             if key.data is None:
                 try:
                     os.read(wake_r, 4096)
                 except BlockingIOError:
                     pass
             elif key.data == 'stdin':
-                chunk = os.read(0, 65536)
-                if not chunk:
-                    os._exit(0)  # the loop is gone: long commands live on in their own sessions
-                messages = frames.messages(chunk)
-                # long commands first: an agent asked for just after a landing's burst of git must not wait behind it
-                for fields in [m for m in messages if m[0] == b'L'] + [m for m in messages if m[0] != b'L']:
-                    handle(fields)
+                while True:
+                    try:
+                        chunk = os.read(0, 65536)
+                    except BlockingIOError:
+                        break
+                    if not chunk:
+                        os._exit(0)  # the loop is gone: long commands live on in their own sessions
+                    for fields in frames.messages(chunk):
+                        if fields[0] == b'S':
+                            waiting.append(fields)
+                        else:
+                            handle(fields)
             else:
                 on_stream(*key.data)
+        for _ in range(min(len(waiting), 4)):
+            handle(waiting.popleft())
         reap()
 
 

@@ -4,7 +4,7 @@
 // keeps a finished process alive; and when the helper keeps dying, both kinds run in the loop itself
 // (through execa) with the same results. spawner.test.ts runs them on the Python helper, spawner-node.test.ts
 // on the node one (NIGHTSHIFT_SPAWN_HELPER=node, which the scripts below inherit).
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -128,7 +128,7 @@ export function spawnerCases(helper: 'python' | 'node'): void {
     });
   });
 
-  test('the helper counts commands per kind with the CPU they used; a long command runs at the niceness asked', async () => {
+  test('the helper counts commands per kind with the CPU they used; a long command runs at the niceness asked, its autogroup too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
     const script = `import { captureProcess, runProcess, spawnHelperCpu, AGENT_NICENESS } from ${JSON.stringify(`${ROOT}loop/process/subprocess.ts`)};
   import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/process/spawner.ts`)};
@@ -138,8 +138,9 @@ export function spawnerCases(helper: 'python' | 'node'): void {
   await captureProcess('sh', ['-c', 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done'], { cwd: '/', env, kind: 'burn' });
   await captureProcess('true', [], { cwd: '/', env });
   const log = ${JSON.stringify(join(dir, 'nice.log'))};
-  await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log, kind: 'agent:worker', niceness: AGENT_NICENESS });
-  await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log, kind: 'verify' });
+  const group = 'nice; cat /proc/self/autogroup 2>/dev/null || echo no-autogroups';
+  await runProcess({ file: 'sh', args: ['-c', group], cwd: '/', env, logFile: log, kind: 'agent:worker', niceness: AGENT_NICENESS });
+  await runProcess({ file: 'sh', args: ['-c', group], cwd: '/', env, logFile: log, kind: 'verify' });
   const cpu = await spawnHelperCpu();
   await stopSpawnHelper();
   console.log(JSON.stringify({ cpu, own: getPriority() }));`;
@@ -150,8 +151,12 @@ export function spawnerCases(helper: 'python' | 'node'): void {
     // a shell loop of 300,000 steps takes a good part of a second of CPU; five `true`s take next to none
     expect(cpu.burn?.cpu_ms).toBeGreaterThan(50);
     expect(cpu.burn?.cpu_ms).toBeGreaterThan(cpu.idle?.cpu_ms ?? 0);
-    const [agentNice, verifyNice] = readFileSync(join(dir, 'nice.log'), 'utf8').trim().split('\n').map(Number);
-    expect(agentNice).toBe(Math.min(19, own + 10));
-    expect(verifyNice).toBe(own);
+    const [agentNice, agentGroup, verifyNice, verifyGroup] = readFileSync(join(dir, 'nice.log'), 'utf8').trim().split('\n');
+    expect(Number(agentNice)).toBe(Math.min(19, own + 10));
+    expect(Number(verifyNice)).toBe(own);
+    // where the kernel has autogroups, the agent's own session's group runs at nice 10 from its first
+    // instruction; a command without a niceness keeps its new group's default
+    if (existsSync('/proc/self/autogroup')) expect([agentGroup?.replace(/^.* nice /, ''), verifyGroup?.replace(/^.* nice /, '')]).toEqual(['10', '0']);
+    else expect([agentGroup, verifyGroup]).toEqual(['no-autogroups', 'no-autogroups']);
   });
 }
