@@ -140,7 +140,8 @@ function start(): HelperProcess | undefined {
       if (!retired.has(owner) && ++deaths >= MAX_DEATHS) broken = true;
       settleAll(owner, 'the spawn helper exited while the command ran; its outcome is unknown');
     };
-    owner.child.on('exit', gone);
+    // a Python helper's replies come through its stdout: settle what it ran only once all of them are read
+    owner.child.on(owner.kind === 'python' ? 'close' : 'exit', gone);
     owner.child.on('error', () => {
       if (owner.kind === 'node') broken = true;
       gone();
