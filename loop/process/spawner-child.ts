@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 // started from the JavaScript copy spawner.ts writes to a temp dir: loaded now, so the dir goes
 if (process.argv[2] === '--remove-own-dir') rmSync(dirname(fileURLToPath(import.meta.url)), { recursive: true, force: true });
 
-type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; logFile?: string; kind?: string; niceness?: number };
+type Request = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; logFile?: string; kind?: string };
 type StatsRequest = { id: number; stats: true };
 
 /**
@@ -62,9 +62,7 @@ function runLong(message: Request & { logFile: string }): void {
   let fd: number | undefined;
   try {
     fd = openSync(message.logFile, 'a');
-    // through nice(1), so the command and everything it starts run at that priority from their first instruction
-    const [file, args] = message.niceness ? ['nice', ['-n', String(message.niceness), message.file, ...message.args]] : [message.file, message.args];
-    const child = spawn(file, args, { cwd: message.cwd, env: message.env, detached: true, stdio: ['ignore', fd, fd] });
+    const child = spawn(message.file, message.args, { cwd: message.cwd, env: message.env, detached: true, stdio: ['ignore', fd, fd] });
     const startedAt = Date.now();
     let spawned = false;
     child.on('spawn', () => {

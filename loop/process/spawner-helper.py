@@ -8,7 +8,7 @@
 # Framing, both ways: a message is a netstring of its field count, then one netstring per field
 # ("5:hello,"); fields are bytes. Requests:
 #   S id kind cwd file has-input input nargs args... env...   a short command, output captured
-#   L id kind cwd file log-file niceness nargs args... env...  a long command: own session, output appended to log-file
+#   L id kind cwd file log-file nargs args... env...           a long command: own session, output appended to log-file
 #   T id                                                        CPU per kind so far
 # Replies:
 #   H pid                          started
@@ -129,12 +129,9 @@ def start_short(fields):
 
 
 def start_long(fields):
-    ident, kind, cwd, file, log, niceness = fields[1:7]
-    args, env = request_parts(fields, 7)
+    ident, kind, cwd, file, log = fields[1:6]
+    args, env = request_parts(fields, 6)
     argv = [file] + args
-    if int(niceness or b'0'):
-        # through nice(1): the command and everything it starts run at that priority from their first instruction
-        argv = [b'nice', b'-n', niceness] + argv
     try:
         with open(log, 'ab') as out:
             proc = subprocess.Popen(argv, cwd=cwd, env=env, close_fds=True, start_new_session=True,

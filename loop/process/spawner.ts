@@ -2,7 +2,7 @@
 // fork() copies the spawning process's page tables, so its cost grows with the spawner's memory:
 // measured here, a spawn blocks a 53 MB process for ~1 ms and a 237 MB one for ~8 ms; in a 200-ticket
 // benchmark the loop (about 190 MB) spent 24 s of its 35 s of CPU inside spawn(), its event loop
-// blocked meanwhile. The helper is about 60 MB and is started on first use; when it cannot start or
+// blocked meanwhile. The helper is started on first use; when it cannot start or
 // dies, commands are run in-process as before (a command in flight when it died reports a failure,
 // never a success, since git plumbing is not safe to run twice). Long commands (agents, reviewers,
 // verify commands) start there too, each in its own process group: the loop learns their pid and exit,
@@ -17,8 +17,6 @@ type Request = {
   file: string; args: readonly string[]; cwd: string; env: NodeJS.ProcessEnv; input?: string;
   /** What the command is, for the CPU kept per kind (`git:<subcommand>`, `agent:<role>`, `verify`, ...). */
   kind?: string;
-  /** A nice value for a long command and all it starts (agents run below the loop and its landings). */
-  niceness?: number;
 };
 type RunReply = Extract<HelperReply, { phase: 'spawned' | 'failed' | 'exited' }>;
 /** How a long command ended: its exit, or `lost` when the helper died first (its outcome is unknown). */
@@ -197,7 +195,7 @@ export function startViaHelper(request: Omit<Request, 'input'> & { logFile: stri
   const owner = start();
   if (!owner) return undefined;
   const id = nextId++;
-  const message: LongRequest = { id, file: request.file, args: [...request.args], cwd: request.cwd, env: envOf(request.env), logFile: request.logFile, ...(request.kind ? { kind: request.kind } : {}), ...(request.niceness ? { niceness: request.niceness } : {}) };
+  const message: LongRequest = { id, file: request.file, args: [...request.args], cwd: request.cwd, env: envOf(request.env), logFile: request.logFile, ...(request.kind ? { kind: request.kind } : {}) };
   let resolve!: (start: LongStart) => void;
   const started = new Promise<LongStart>((settle) => { resolve = settle; });
   runs.set(id, { helper: owner, request: message, start: resolve, end: () => undefined });
