@@ -108,6 +108,18 @@ async function commonDirOf(dir: string): Promise<string | undefined> {
   }
 }
 
+/** The common git dir of the repository `git` was opened at (its top or a linked worktree's), read without git; undefined: ask git. */
+export function commonDirOfGit(git: Git): Promise<string | undefined> {
+  const dir = opened.get(git);
+  if (dir === undefined) return Promise.resolve(undefined);
+  let common = commonDirs.get(dir);
+  if (!common) {
+    common = commonDirOf(dir);
+    commonDirs.set(dir, common);
+  }
+  return common;
+}
+
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**
@@ -122,12 +134,7 @@ const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 async function looseBranch(git: Git, ref: string): Promise<string | 'absent' | undefined> {
   const dir = opened.get(git);
   if (dir === undefined || !ref.startsWith('refs/heads/') || ref.includes('..') || /[\s~^:?*[\\]/.test(ref)) return undefined;
-  let common = commonDirs.get(dir);
-  if (!common) {
-    common = commonDirOf(dir);
-    commonDirs.set(dir, common);
-  }
-  const root = await common;
+  const root = await commonDirOfGit(git);
   if (root === undefined) return undefined;
   try {
     const text = await readFile(join(root, ref), 'utf8');

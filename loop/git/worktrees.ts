@@ -1,9 +1,9 @@
 // Ticket and replay worktrees as git sees them: adding one (files written outside git's one-at-a-time
 // worktree commands), removing one, and which worktrees have a ref checked out (read from git's admin files).
 import { existsSync } from 'node:fs';
-import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { branchOf, inWorktreeTurn, openGit, revParse } from './git.ts';
+import { branchOf, commonDirOfGit, inWorktreeTurn, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 
 /** What a worktree checks out: a new branch at a commit, an existing branch, or a detached commit. */
@@ -23,7 +23,8 @@ export type AcquireWorktree = (path: string, checkout: Checkout) => Promise<unkn
  * other worktree commands (merges' `list` among them) waiting 60 to 90 ms on average. `files: false`
  * leaves a detached worktree registered without files (and without an index) for a caller whose own
  * forced checkout of another commit writes them all (the replay's, loop/worktree/worktree-pool.ts
- * reserve); a new branch is made by the checkout, so it always runs.
+ * reserve); a new branch is made by the checkout, so it always runs. A detached start at a full id is
+ * registered without git where it can be (registerByHand).
  */
 export async function addWorktree(repo: Git, path: string, checkout: Checkout, { files = true }: { files?: boolean } = {}): Promise<void> {
   if (existsSync(path)) await removeWorktree(repo, path);
@@ -32,7 +33,9 @@ export async function addWorktree(repo: Git, path: string, checkout: Checkout, {
   // two), and a branch may be checked out in a worktree not yet removed (a crashed pass's)
   // a new branch is made by the checkout (`checkout -b`, from the same start point), not by the add:
   // `worktree add -b` runs `git branch` as one more child process (about 10 ms of CPU a ticket)
-  switch (checkout.kind) {
+  const detachedAt = checkout.kind === 'new-branch' ? checkout.at : checkout.kind === 'detached' ? checkout.commit : undefined;
+  const byHand = detachedAt !== undefined && FULL_ID.test(detachedAt) && await registerByHand(repo, path, detachedAt);
+  if (!byHand) switch (checkout.kind) {
     case 'new-branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.at]); break;
     case 'branch': await repo.raw(['worktree', 'add', '--force', '--no-checkout', path, checkout.branch]); break;
     case 'detached': await repo.raw(['worktree', 'add', '--force', '--no-checkout', '--detach', path, checkout.commit]); break;
@@ -44,6 +47,63 @@ export async function addWorktree(repo: Git, path: string, checkout: Checkout, {
     await removeWorktree(repo, path);
     throw error;
   }
+}
+
+/** A full object id (SHA-1 or SHA-256): a head git need not resolve. */
+const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** A worktree name git takes as it is for its admin dir (git sanitizes others): the path's last component. */
+const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
+/**
+ * Settings under which git lays out a worktree's admin files otherwise than registerByHand does (per-worktree
+ * config, reftable refs, relative links, sparse checkouts copied in) or that could pull them in (includes).
+ */
+const OWN_LAYOUT = /worktreeconfig|refstorage|relativeworktrees|userelativepaths|sparsecheckout|\[\s*include/i;
+
+/**
+ * Registers a detached worktree at `path` as `git worktree add --no-checkout --detach` does, without its
+ * two git processes (the add, and the `update-ref HEAD` it runs; about 26 ms of CPU a worktree, two
+ * worktrees a ticket): the admin dir `<common>/worktrees/<name>` (`<name>1`, `<name>2`... when taken, as
+ * git numbers them) holding `gitdir`, `commondir` and `HEAD`, locked while it is made so no `worktree
+ * prune` takes it half-made, and the worktree's `.git` file naming it. In its turn among the worktree
+ * commands. False (nothing left behind) where git must do it: a name git would sanitize, a
+ * configuration under which git lays the files out otherwise, an unreadable common dir, any failure.
+ * No reflog entry is written for the new HEAD (git writes one); nothing reads a fresh worktree's.
+ */
+async function registerByHand(repo: Git, path: string, head: string): Promise<boolean> {
+  const name = basename(path);
+  if (!PLAIN_NAME.test(name) || name.endsWith('.lock')) return false;
+  const common = await commonDirOfGit(repo);
+  if (common === undefined) return false;
+  const config = await readFile(join(common, 'config'), 'utf8').catch(() => undefined);
+  if (config === undefined || OWN_LAYOUT.test(config)) return false;
+  return inWorktreeTurn(repo, async () => {
+    const worktrees = join(common, 'worktrees');
+    let admin: string | undefined;
+    try {
+      await mkdir(worktrees, { recursive: true });
+      for (let n = 0; n < 1_000 && admin === undefined; n++) {
+        const candidate = join(worktrees, n === 0 ? name : `${name}${n}`);
+        admin = await mkdir(candidate).then(() => candidate, (error: NodeJS.ErrnoException) => {
+          if (error.code === 'EEXIST') return undefined;
+          throw error;
+        });
+      }
+      if (admin === undefined) return false;
+      await writeFile(join(admin, 'locked'), 'initializing');
+      await mkdir(path, { recursive: true });
+      const top = await realpath(path);
+      await writeFile(join(admin, 'commondir'), '../..\n');
+      await writeFile(join(admin, 'HEAD'), `${head}\n`);
+      await writeFile(join(admin, 'gitdir'), `${join(top, '.git')}\n`);
+      await writeFile(join(top, '.git'), `gitdir: ${await realpath(admin)}\n`);
+      await rm(join(admin, 'locked'));
+      return true;
+    } catch {
+      if (admin !== undefined) await rm(admin, { recursive: true, force: true }).catch(() => undefined);
+      await rm(path, { recursive: true, force: true }).catch(() => undefined);
+      return false;
+    }
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import { rm } from 'node:fs/promises';
 import { inflateSync } from 'node:zlib';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { captureProcess } from '../process/subprocess.ts';
+import { listRefs } from './view-refs.ts';
 
 export type GitView = {
   /** The private git dir, bound over `adminDir` in the sandbox. */
@@ -48,8 +49,7 @@ export async function openGitView(cwd: string, parent: string, env: NodeJS.Proce
   const linked = linkedWorktree(cwd);
   if (!linked) return undefined;
   const { adminDir, commonDir } = linked;
-  const refs = await captureProcess('git', ['--git-dir', commonDir, 'for-each-ref', '--format=%(objectname) %(refname)'], { cwd: commonDir, env, kind: 'git:for-each-ref' });
-  if (refs.exitCode !== 0) throw new Error(`cannot list the refs of ${commonDir}: ${refs.stderr.trim()}`);
+  const refs = await listRefs(commonDir, env);
   const dir = mkdtempSync(join(parent, 'git-view-'));
   mkdirSync(join(dir, 'objects', 'info'), { recursive: true });
   mkdirSync(join(dir, 'refs', 'heads'), { recursive: true });

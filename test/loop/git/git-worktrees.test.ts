@@ -1,11 +1,12 @@
 // Which worktrees have a branch checked out, read from git's admin files (a merge asks under the merge
 // lock, to bring their files along): the same answer as `git worktree list`, for the main checkout,
 // linked worktrees on branches or detached, ones being removed, and a bare repository; a worktree
-// removed without git leaves what `git worktree remove` leaves. Real git.
+// removed without git leaves what `git worktree remove` leaves; one registered without git is what
+// `git worktree add --no-checkout --detach` registers, and git does it where the layout would differ. Real git.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { checkedOutAt, dropWorktree } from '../../../loop/git/worktrees.ts';
+import { addWorktree, checkedOutAt, dropWorktree } from '../../../loop/git/worktrees.ts';
 import { openGit } from '../../../loop/git/git.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
@@ -69,4 +70,75 @@ test('dropWorktree removes a worktree as git does (files, admin dir, an emptied 
   // the branches are free again: checked out elsewhere without --force
   await git(repo, 'worktree', 'add', '-q', join(dir, 'again'), 'two');
   expect(await checkedOutAt(gitRepo, 'refs/heads/two')).toEqual([join(dir, 'again')]);
+});
+
+/** The admin dir a worktree's `.git` file names. */
+const adminOf = (wt: string) => readFileSync(join(wt, '.git'), 'utf8').replace('gitdir: ', '').trim();
+/**
+ * Git's add writes HEAD's first reflog entry (its `update-ref` child, from the null id); the registration
+ * by hand writes none, so HEAD's reflog starts at the first checkout in it, if any.
+ */
+const madeByGit = (wt: string) => {
+  const log = join(adminOf(wt), 'logs', 'HEAD');
+  return existsSync(log) && readFileSync(log, 'utf8').startsWith(`${'0'.repeat(40)} `);
+};
+
+test('a detached worktree or a new branch at a full id is registered without git, as git registers one', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n', 'sub/b.txt': 'b\n' });
+  const head = await git(repo, 'rev-parse', 'HEAD');
+  const gitRepo = openGit(repo);
+  await git(repo, 'worktree', 'add', '-q', '--no-checkout', '--detach', join(dir, 'twin'), head);
+  await addWorktree(gitRepo, join(dir, 'wt', 'replay-T-1'), { kind: 'detached', commit: head }, { files: false });
+  await addWorktree(gitRepo, join(dir, 'wt', 'T-2'), { kind: 'new-branch', branch: 'nightshift/T-2', at: head });
+  for (const wt of ['replay-T-1', 'T-2']) expect(madeByGit(join(dir, 'wt', wt))).toBe(false);
+  // the same admin files as git's own (but the reflog), each naming its own worktree
+  const twin = adminOf(join(dir, 'twin'));
+  const reserved = adminOf(join(dir, 'wt', 'replay-T-1'));
+  expect(reserved).toBe(join(repo, '.git', 'worktrees', 'replay-T-1'));
+  for (const file of ['commondir', 'HEAD']) expect(readFileSync(join(reserved, file), 'utf8')).toBe(readFileSync(join(twin, file), 'utf8'));
+  expect(readFileSync(join(reserved, 'gitdir'), 'utf8')).toBe(`${join(dir, 'wt', 'replay-T-1', '.git')}\n`);
+  expect(existsSync(join(reserved, 'locked'))).toBe(false);
+  // git sees them: listed, prune keeps them, the new branch's files are there and clean
+  await git(repo, 'worktree', 'prune');
+  const list = await git(repo, 'worktree', 'list', '--porcelain');
+  expect(list).toContain(`worktree ${join(dir, 'wt', 'replay-T-1')}\nHEAD ${head}\ndetached`);
+  expect(list).toContain(`worktree ${join(dir, 'wt', 'T-2')}\nHEAD ${head}\nbranch refs/heads/nightshift/T-2`);
+  expect(readFileSync(join(dir, 'wt', 'T-2', 'sub', 'b.txt'), 'utf8')).toBe('b\n');
+  expect(await git(join(dir, 'wt', 'T-2'), 'status', '--porcelain')).toBe('');
+  expect(await checkedOutAt(gitRepo, 'refs/heads/nightshift/T-2')).toEqual([join(dir, 'wt', 'T-2')]);
+  // the reserved one takes a checkout, and git removes it as one of its own
+  await git(join(dir, 'wt', 'replay-T-1'), 'checkout', '-q', '-f', '--detach', head);
+  expect(readFileSync(join(dir, 'wt', 'replay-T-1', 'a.txt'), 'utf8')).toBe('a\n');
+  await git(repo, 'worktree', 'remove', '--force', join(dir, 'wt', 'replay-T-1'));
+  expect(existsSync(reserved)).toBe(false);
+});
+
+test('a taken admin dir name is numbered as git numbers it', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const head = await git(repo, 'rev-parse', 'HEAD');
+  // someone's own worktree already holds the name `T-3` (another directory of that name)
+  await git(repo, 'worktree', 'add', '-q', '--detach', join(dir, 'mine', 'T-3'), head);
+  await addWorktree(openGit(repo), join(dir, 'wt', 'T-3'), { kind: 'new-branch', branch: 'nightshift/T-3', at: head });
+  expect(madeByGit(join(dir, 'wt', 'T-3'))).toBe(false);
+  expect(adminOf(join(dir, 'wt', 'T-3'))).toBe(join(repo, '.git', 'worktrees', 'T-31'));
+  expect(adminOf(join(dir, 'mine', 'T-3'))).toBe(join(repo, '.git', 'worktrees', 'T-3'));
+  expect(await git(join(dir, 'mine', 'T-3'), 'status', '--porcelain')).toBe('');
+  expect(await checkedOutAt(openGit(repo), 'refs/heads/nightshift/T-3')).toEqual([join(dir, 'wt', 'T-3')]);
+});
+
+test('git registers the worktree where its layout would differ: per-worktree config, a name it would change, a head that is no full id', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const head = await git(repo, 'rev-parse', 'HEAD');
+  const gitRepo = openGit(repo);
+  await addWorktree(gitRepo, join(dir, 'wt', 'odd name'), { kind: 'detached', commit: head });
+  expect(madeByGit(join(dir, 'wt', 'odd name'))).toBe(true);
+  await addWorktree(gitRepo, join(dir, 'wt', 'by-ref'), { kind: 'detached', commit: 'main' });
+  expect(madeByGit(join(dir, 'wt', 'by-ref'))).toBe(true);
+  await git(repo, 'config', 'extensions.worktreeConfig', 'true');
+  await addWorktree(gitRepo, join(dir, 'wt', 'T-4'), { kind: 'new-branch', branch: 'nightshift/T-4', at: head });
+  expect(madeByGit(join(dir, 'wt', 'T-4'))).toBe(true);
+  expect(await git(join(dir, 'wt', 'T-4'), 'status', '--porcelain')).toBe('');
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { expect, test } from 'vitest';
 import { closeGitView, openGitView, takeBackBranch } from '../../../loop/sandbox/git-view.ts';
+import { listRefs } from '../../../loop/sandbox/view-refs.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
 /** Writes a loose object into a git dir by hand (what `git hash-object -w` does), and names it. */
@@ -90,4 +91,32 @@ test('a view the agent packed (gc, repack) comes back through a fetch', async ()
   expect(await git(w.repo, 'show', 'nightshift/T-1:feature.txt')).toBe('packed work');
   expect(readFileSync(join(w.repo, '.git', 'config'), 'utf8')).not.toContain(w.view.dir);
   await git(w.repo, 'fsck', '--no-dangling');
+});
+
+test('the view\'s refs are what `git for-each-ref` lists, read from the files: loose over packed, symbolic refs followed, dangling ones left out; odd files go to git', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const common = join(repo, '.git');
+  const forEachRef = () => git(repo, 'for-each-ref', '--format=%(objectname) %(refname)');
+  const first = await git(repo, 'rev-parse', 'HEAD');
+  await git(repo, 'tag', '-a', '-m', 'one', 'v1');
+  await git(repo, 'update-ref', 'refs/remotes/origin/main', first);
+  await git(repo, 'symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/main');
+  await git(repo, 'branch', 'feature/deep/name');
+  await git(repo, 'pack-refs', '--all');
+  // after the pack: a second commit moves main loose over its packed line, new loose refs, a dangling symbolic one
+  writeFileSync(join(repo, 'b.txt'), 'b\n');
+  await git(repo, 'add', 'b.txt');
+  await git(repo, 'commit', '-q', '-m', 'second');
+  await git(repo, 'branch', 'Zed');
+  await git(repo, 'branch', 'nightshift/T-9');
+  await git(repo, 'symbolic-ref', 'refs/heads/dangling', 'refs/heads/nothing-here');
+  const listed = await forEachRef();
+  expect(listed.split('\n').length).toBe(7);
+  // no git on its PATH: the files alone answer
+  expect((await listRefs(common, { PATH: join(dir, 'no-bin') })).stdout).toBe(`${listed}\n`);
+  // a ref file that is neither an id nor a symbolic ref: git decides (it warns and leaves it out)
+  writeFileSync(join(common, 'refs', 'heads', 'broken'), 'not a ref\n');
+  await expect(listRefs(common, { PATH: join(dir, 'no-bin') })).rejects.toThrow();
+  expect((await listRefs(common, process.env)).stdout).toBe(`${await forEachRef()}\n`);
 });
