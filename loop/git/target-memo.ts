@@ -1,6 +1,7 @@
 // What findMergeOnTarget answered, kept so a later question about the same ticket needs no `git log`
 // when the target has only moved by commits this process wrote itself. Each pass asks twice (when it is
-// prepared, and again when its agent ends, the target moved by other tickets' merges in between).
+// prepared, and again when its agent ends, the target moved by other tickets' merges in between). The
+// first question reads the answers of every ticket at once (a scan), so later tickets ask no git either.
 import type { Git } from './git.ts';
 
 /** A commit the loop wrote for the target: its first parent, and the key its trailer names as merged or reverted. */
@@ -14,6 +15,24 @@ const MAX_WALK = 1_000;
 
 const written = new WeakMap<Git, Map<string, Written>>();
 const answers = new WeakMap<Git, Map<string, { at: string; found: string | undefined }>>();
+
+/**
+ * Every ticket's answer at `at` from one read of the target's whole first-parent line (target.ts
+ * scanTarget): `decided` holds the keys some trailer decides; any other plain key is not merged there.
+ */
+export type Scan = { at: string; decided: Map<string, string | undefined> };
+const scans = new WeakMap<Git, Scan>();
+
+/** Keeps the newest scan of the target (one per repository). */
+export function rememberScan(git: Git, scan: Scan): void {
+  if (FULL_ID.test(scan.at)) scans.set(git, scan);
+}
+
+/** The kept scan, if it was made at `at`. */
+export function scanAt(git: Git, at: string): Scan | undefined {
+  const scan = scans.get(git);
+  return scan?.at === at ? scan : undefined;
+}
 
 function mapOf<V>(maps: WeakMap<Git, Map<string, V>>, git: Git): Map<string, V> {
   let map = maps.get(git);
@@ -53,11 +72,14 @@ export function rememberAnswer(git: Git, key: string, at: string, found: string 
  */
 export function answerFromMemo(git: Git, key: string, at: string): { kind: 'known'; found: string | undefined } | { kind: 'miss' } {
   const known = answers.get(git)?.get(key);
+  const kept = scans.get(git);
+  const scan = kept && PLAIN.test(key) ? kept : undefined;
   const ours = written.get(git);
-  if (!known || !FULL_ID.test(at)) return { kind: 'miss' };
+  if ((!known && !scan) || !FULL_ID.test(at)) return { kind: 'miss' };
   let commit = at;
   for (let step = 0; step <= MAX_WALK; step++) {
-    if (commit === known.at) return { kind: 'known', found: known.found };
+    if (commit === known?.at) return { kind: 'known', found: known.found };
+    if (commit === scan?.at) return { kind: 'known', found: scan.decided.get(key) };
     const made = ours?.get(commit);
     if (!made) return { kind: 'miss' };
     if (made.reverted === key) return { kind: 'known', found: undefined };

@@ -6,7 +6,8 @@ import { dirname } from 'node:path';
 import { TRAILER, branchOf, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 import { checkedOutAt, removeWorktree } from './worktrees.ts';
-import { answerFromMemo, rememberAnswer, rememberMerge, rememberRevert } from './target-memo.ts';
+import { answerFromMemo, rememberAnswer, rememberMerge, rememberRevert, rememberScan, scanAt } from './target-memo.ts';
+import type { Scan } from './target-memo.ts';
 
 export const REVERTED_TRAILER = 'Nightshift-Reverted';
 
@@ -25,35 +26,94 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
 export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
   const memo = answerFromMemo(git, key, at);
   if (memo.kind === 'known') return memo.found;
+  if (FULL_ID.test(at) && !scanAt(git, at)) {
+    const scan = await scanOnce(git, at);
+    if (scan) {
+      rememberScan(git, scan);
+      const scanned = answerFromMemo(git, key, at);
+      if (scanned.kind === 'known') return scanned.found;
+    }
+  }
   const found = await readMergeOnTarget(git, key, at);
   rememberAnswer(git, key, at, found);
   return found;
 }
 
-async function readMergeOnTarget(git: Git, key: string, at: string): Promise<string | undefined> {
+const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** Scans under way, by repository and target head: questions asked together share one. */
+const scanning = new WeakMap<Git, { at: string; scan: Promise<Scan | undefined> }>();
+
+function scanOnce(git: Git, at: string): Promise<Scan | undefined> {
+  const under = scanning.get(git);
+  if (under?.at === at) return under.scan;
+  const scan = scanTarget(git, at).catch(() => undefined);
+  scanning.set(git, { at, scan });
+  return scan;
+}
+
+/**
+ * Every ticket's answer at `at` in one `git log` (each question was one before, and each read the whole
+ * first-parent line when the ticket was not merged): the commits any trailer line or merge-queue subject
+ * matches, newest first, decided for each key exactly as readMergeOnTarget decides for one (a commit
+ * counts for a key where its message has the line that key's grep matches, then its trailers decide).
+ * Undefined (each key then asks git alone) where a subject is a pull request's merge (its second
+ * parent's trailers would have to be read) or a record does not parse.
+ */
+async function scanTarget(git: Git, at: string): Promise<Scan | undefined> {
+  const out = await git.raw([
+    'log', at, '--first-parent', '-z', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): `,
+    '--grep=^Merge pull request #[0-9]+ from [^ ]+/nightshift/', `--format=%H%x1f${TRAILERS}%x1f%s%x1f%B`,
+  ]);
+  const decided = new Map<string, string | undefined>();
+  for (const record of out.split('\0')) {
+    if (record.trim() === '') continue;
+    const fields = record.split('\x1f');
+    const [commit, merged, reverted, subject, body] = fields;
+    if (fields.length !== 5 || !commit || !FULL_ID.test(commit) || body === undefined) return undefined;
+    if (/^Merge pull request #\d+ from \S+\/nightshift\//.test(subject ?? '')) return undefined;
+    const lines = new Set(body.split('\n'));
+    const outs = new Set(trailerNames(reverted));
+    for (const key of new Set([...outs, ...trailerNames(merged)])) {
+      if (key === '') continue;
+      if (decided.has(key)) continue;
+      const pulled = new RegExp(`^Merge pull request #[0-9]+ from [^ ]+/nightshift/(revert/)?${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(-[0-9]+)?$`);
+      const counted = lines.has(`${TRAILER}: ${key}`) || lines.has(`${REVERTED_TRAILER}: ${key}`) || [...lines].some((line) => pulled.test(line));
+      if (counted) decided.set(key, outs.has(key) ? undefined : commit);
+    }
+  }
+  return { at, decided };
+}
+
+export async function readMergeOnTarget(git: Git, key: string, at: string): Promise<string | undefined> {
   const escaped = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const queued = new RegExp(`^Merge pull request #\\d+ from \\S+/(nightshift/${escaped}|nightshift/revert/${escaped}-\\d+)$`);
-  const trailers = `%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`;
   const out = await git.raw([
-    'log', at, '--first-parent', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${escaped}$`,
+    'log', at, '--first-parent', '-z', '--extended-regexp', `--grep=^(${TRAILER}|${REVERTED_TRAILER}): ${escaped}$`,
     `--grep=^Merge pull request #[0-9]+ from [^ ]+/nightshift/(revert/)?${escaped}(-[0-9]+)?$`,
-    `--format=%H%x1f${trailers}%x1f%P%x1f%s`,
+    `--format=%H%x1f${TRAILERS}%x1f%P%x1f%s`,
   ]);
-  const names = (values: string | undefined) => (values ?? '').split('\x1e').map((v) => v.trim());
-  for (const line of out.split('\n')) {
-    let [commit, merged, reverted] = line.split('\x1f');
-    const [, , , parents, subject] = line.split('\x1f');
+  for (const record of out.split('\0')) {
+    let [commit, merged, reverted] = record.split('\x1f');
+    const [, , , parents, subject] = record.split('\x1f');
     if (!commit) continue;
     const second = (parents ?? '').split(' ')[1];
     if (queued.test(subject ?? '') && second) {
       // the queue's merge: the loop's trailer commit is its second parent
-      [merged, reverted] = (await git.raw(['log', '-1', `--format=${trailers}`, second])).trim().split('\x1f');
+      [merged, reverted] = (await git.raw(['log', '-1', `--format=${TRAILERS}`, second])).trim().split('\x1f');
       commit = second;
     }
-    if (names(reverted).includes(key)) return undefined;
-    if (names(merged).includes(key)) return commit;
+    if (trailerNames(reverted).includes(key)) return undefined;
+    if (trailerNames(merged).includes(key)) return commit;
   }
   return undefined;
+}
+
+/** The two trailers' values, each trailer's separated by \x1e, the trailers by \x1f. */
+const TRAILERS = `%(trailers:key=${TRAILER},valueonly,separator=%x1e)%x1f%(trailers:key=${REVERTED_TRAILER},valueonly,separator=%x1e)`;
+
+/** The keys a trailer's values name: each value's first line (a value folded over more lines names what its first line does). */
+function trailerNames(values: string | undefined): string[] {
+  return (values ?? '').split('\x1e').map((value) => (value.split('\n')[0] ?? '').trim());
 }
 
 /** Commits on the ticket branch that the target does not have. */

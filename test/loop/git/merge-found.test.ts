@@ -2,12 +2,13 @@
 // commit that GitHub's merge queue merged as the second parent of "Merge pull request #N from
 // <owner>/nightshift/<KEY>" (and its revert the same way); a worker's forged trailer under any other
 // merge is never read as a merge. A later question is answered from the last one where the target
-// moved only by commits the loop wrote, with git's answer.
+// moved only by commits the loop wrote, with git's answer; the first question reads every ticket's answer
+// in one `git log`, the same answers as each ticket's own.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { openGit } from '../../../loop/git/git.ts';
-import { findMergeOnTarget, makeMergeCommit, revertOnTarget } from '../../../loop/git/target.ts';
+import { findMergeOnTarget, makeMergeCommit, readMergeOnTarget, revertOnTarget } from '../../../loop/git/target.ts';
 import type { Git } from '../../../loop/git/git.ts';
 import { git, makeRepo, tempDir } from '../../helpers/repo.ts';
 
@@ -90,4 +91,40 @@ test('a later question about the same ticket is answered from the last one when 
   const multi = await land('APP-3', 'three\n\nNightshift-Reverted: APP-1');
   expect(await findMergeOnTarget(g, 'main', 'APP-1', multi)).toBe(await fresh('APP-1', multi));
   expect(logs).toHaveLength(3);
+});
+
+test('one read of the target answers every ticket as its own `git log` would: forged and folded trailers, prefixes, reverts and merges again', async () => {
+  const repo = await makeRepo(join(tempDir(), 'repo'), { 'README.md': 'x\n' });
+  const real = openGit(repo);
+  const logs: string[] = [];
+  const g: Git = { raw: (args) => (args[0] === 'log' && logs.push(args[1] ?? ''), real.raw(args)) };
+  const base = await git(repo, 'rev-parse', 'main');
+  const side = await commit(repo, [base], 'work\n\nNightshift-Ticket: APP-9');
+  const on = async (message: string, parents: string[] = []) => commit(repo, [await git(repo, 'rev-parse', 'main'), ...parents], message, true);
+  await on('Merge nightshift/APP-1: one\n\nNightshift-Ticket: APP-1\nNightshift-Run: r1');
+  await on('Merge nightshift/APP-11: eleven\n\nNightshift-Ticket: APP-11');
+  // a trailer line in a middle paragraph is no trailer; a forged one under a merge's second parent is not on the line
+  await on('Merge nightshift/APP-2: two\n\nNightshift-Reverted: APP-1\n\nNightshift-Ticket: APP-2', [side]);
+  await on('This reverts APP-11.\n\nNightshift-Reverted: APP-11');
+  await on('Merge nightshift/APP-11: eleven again\n\nNightshift-Ticket: APP-11');
+  // two keys in one trailer block; one without the space the grep wants; one folded over two lines
+  await on('batch\n\nNightshift-Ticket: APP-3\nNightshift-Ticket: APP-4');
+  await on('odd\n\nNightshift-Ticket:APP-5');
+  await on('folded\n\nNightshift-Ticket: APP-6\n  continued');
+  await on('This reverts APP-3.\n\nNightshift-Reverted: APP-3');
+  const at = await git(repo, 'rev-parse', 'main');
+  const keys = ['APP-1', 'APP-11', 'APP-2', 'APP-3', 'APP-4', 'APP-5', 'APP-6', 'APP-9', 'APP-10', 'APP'];
+  const scanned = await Promise.all(keys.map((key) => findMergeOnTarget(g, 'main', key, at)));
+  expect(logs).toHaveLength(1);
+  const own = await Promise.all(keys.map((key) => readMergeOnTarget(openGit(repo), key, at)));
+  expect(scanned).toEqual(own);
+  expect(scanned.filter(Boolean)).toHaveLength(5); // APP-1, APP-11 (again), APP-2, APP-4, APP-6 (its folded value's first line)
+  // a pull request's merge on the line: its second parent would decide, so each ticket asks git alone
+  const trailer = await commit(repo, [at], 'Merge nightshift/APP-7: seven\n\nNightshift-Ticket: APP-7');
+  await on('Merge pull request #3 from acme/nightshift/APP-7\n\nseven', [trailer]);
+  const later = await git(repo, 'rev-parse', 'main');
+  logs.length = 0;
+  expect(await findMergeOnTarget(g, 'main', 'APP-7', later)).toBe(trailer);
+  expect(await findMergeOnTarget(g, 'main', 'APP-1', later)).toBe(own[0]);
+  expect(logs.length).toBeGreaterThanOrEqual(3);
 });
