@@ -46,4 +46,9 @@ export type LoopContext = {
   sandboxConfinesRepo?: boolean;
   /** Aborted when the tracker shows the ticket's pass must stop (a person canceled it or moved it to done). */
   trackerStop?: (key: string) => AbortSignal | undefined;
+  /**
+   * Frees the ticket's agent slot before its `agent-end` (the agent's processes have exited; the
+   * sandbox still hands the branch back). Absent: the slot is freed at `agent-end`.
+   */
+  agentExited?: (key: string, pass: number) => void;
 };

@@ -22,6 +22,11 @@ export type AgentRun = {
   timeoutMs: number;
   signal?: AbortSignal;
   onSpawn?: (pid: number) => void;
+  /**
+   * Called by the sandbox (loop/sandbox) once the agent's processes have exited, with what the adapter
+   * made of them, before it hands the branch back: the agent's slot may go to the next agent meanwhile.
+   */
+  onExit?: (outcome: AgentOutcome) => void;
   /** Set by the sandbox (loop/sandbox): every process the adapter starts goes through it. */
   sandbox?: (file: string, args: readonly string[]) => { file: string; args: string[] };
 };

@@ -109,6 +109,12 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const stopped = (): PassResult | undefined => (stop?.aborted ? { outcome: { kind: 'canceled-by-tracker', reason: String(stop.reason) }, costUsd } : undefined);
   let costUsd = 0;
   let outcome: AgentOutcome;
+  // the slot goes to the next agent as soon as this one's processes are gone, unless it reruns (a rate limit)
+  let slotFreed = false;
+  const freeSlot = () => {
+    if (!slotFreed) ctx.agentExited?.(key, pass);
+    slotFreed = true;
+  };
   for (let wait = 0; ; wait++) {
     rmSync(resultFile, { force: true }); // only what this pass's agent writes counts
     ctx.log.emit({ type: 'agent-start', ticket: key, pass, agent: ctx.agent.spec, ...(wait > 0 ? { rerun: wait } : {}) });
@@ -123,6 +129,9 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
         agentPid = pid;
         recordAgent(ctx.paths, pid);
       },
+      onExit: (exited) => {
+        if (exited.kind !== 'rate-limited') freeSlot();
+      },
     });
     if (agentPid !== undefined) forgetAgent(ctx.paths, agentPid);
     // A usage or rate limit is the vendor's, not the ticket's: wait and rerun the same pass.
@@ -132,6 +141,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     await sleep(waitMs, undefined, { signal: ctx.signal }).catch(() => undefined);
   }
   const reported = outcome.kind === 'finished' ? outcome.report.costUsd ?? 0 : 0;
+  // (a slot not freed early is freed by this event)
   ctx.log.emit({ type: 'agent-end', ticket: key, pass, outcome: outcome.kind, ...(outcome.kind === 'finished' ? { exit_code: outcome.exitCode } : {}), duration_ms: outcome.durationMs });
   const result = readResult(resultFile, WorkerResult);
   costUsd = Math.max(reported, result.kind === 'ok' ? result.value.cost_usd : 0);

@@ -73,12 +73,14 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
   const controller = new AbortController();
   const lock = await acquireRunLock(paths, () => controller.abort());
   const agentEnds = openWake();
+  /** Passes (`KEY#pass`) whose agent slot was freed before their `agent-end` (ctx.agentExited): that event frees nothing more. */
+  const exitedEarly = new Set<string>();
   let foreign: ForeignWrites | undefined;
   const noticeCtx = { batch: options.batch.spec, run, stateDir, env: deps.env };
   // a webhook is told in the background: the loop never waits for one, except at its end (bounded)
   const notifier: Notifier = openNotifier(options.notify, { emit: (event) => log.emit(event) });
   const log = openEventLog(paths.events, run, [(event) => foreign?.sawEvent(event), deps.onEvent, (event) => {
-    if (event.type === 'agent-end' && event.ticket) agentEnds.notify(event.ticket);
+    if (event.type === 'agent-end' && event.ticket && !exitedEarly.delete(`${event.ticket}#${String(event.pass)}`)) agentEnds.notify(event.ticket);
     const notice = options.notify.length > 0 ? noticeOfEvent(noticeCtx, event) : undefined;
     if (notice) notifier.send(notice);
   }]);
@@ -128,6 +130,10 @@ export async function runBatch(options: RunOptions, deps: RunDeps): Promise<RunS
     withMergeLock: mergeLock.withLock,
     readBesideMerges: mergeLock.readBeside,
     trackerStop: (key) => watch.signalOf(key),
+    agentExited: (key, pass) => {
+      exitedEarly.add(`${key}#${pass}`);
+      agentEnds.notify(key);
+    },
     sandboxConfinesRepo: sandbox.confinesRepo,
     ...(upstream ? { upstream } : {}),
     ...(pulls ? { pulls } : {}),

@@ -77,6 +77,7 @@ export function withSandbox(agent: Agent, settings: SandboxSettings): Agent {
         : bwrapArgv(layout, file, args, bwrapBin(input.env));
       try {
         const outcome = await agent.run({ ...input, sandbox: wrap, extraEnv: { TMPDIR: scratch, ...input.extraEnv } });
+        input.onExit?.(outcome);
         if (!view) return outcome;
         const back = await takeBackBranch(view, input.env);
         if (back.kind !== 'failed') return outcome;

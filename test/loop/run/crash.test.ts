@@ -2,7 +2,7 @@
 // SIGKILLed loop's agents and worktrees cleaned up by the next start, the wall-clock limit killing a
 // whole process tree, the batch budget (exit 4, kept across restarts), parallel and serial workers,
 // and the root-cause prompt after three identical finish-line failures.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
@@ -105,14 +105,17 @@ test('--workers runs tickets side by side, and tickets labelled serial one at a 
 
 test('--workers bounds the agents running at once, while landings go on beside them', async () => {
   const setup = writeSimBatch(tempDir(), [sim('Q-1', 300), sim('Q-2', 300), sim('Q-3', 300)], { workers: 1, prefix: 'Q' });
-  expect((await startLoop(setup.runArgs).child).exitCode).toBe(0);
-  const events = readEventLines(setup.state);
+  // each agent's own processes note when they ran: a slot is freed once they are gone, before the
+  // loop's `agent-end` (the sandbox hands the branch back after), so the events alone do not bound them
+  const args = setup.runArgs.map((a) => (a.startsWith('command:') && a.includes('sleep-agent') ? a.replace('command:', `command:${AGENTS_DIR}span-agent.sh `) : a));
+  expect((await startLoop(args).child).exitCode).toBe(0);
+  const spans = readdirSync(join(setup.state, 'passes'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.span'))
+    .map((f) => readFileSync(join(setup.state, 'passes', f), 'utf8').trim().split('\n').map(BigInt));
+  expect(spans).toHaveLength(3);
+  const edges = spans.flatMap(([start = 0n, end = 0n]) => [[start, 1], [end, -1]] as const).sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1));
   let agents = 0;
   let most = 0;
-  for (const e of events) {
-    if (e.type === 'agent-start') most = Math.max(most, ++agents);
-    if (e.type === 'agent-end') agents--;
-  }
+  for (const [, step] of edges) most = Math.max(most, agents += step);
   expect(most).toBe(1);
   expect((await trailersOn(setup.repo)).sort()).toEqual(['Q-1', 'Q-2', 'Q-3']);
 });
