@@ -67,11 +67,18 @@ export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
   const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
   // awaited under the merge lock, or never (the pass failed first)
   for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
-  // The replay's worktree is registered now too (its `git worktree add` waits its turn among the
-  // others), at the target's head as the loop last put it, but its files are written only after the
-  // merge, at the merge commit, by one checkout. Nothing runs in it before that.
+  // The replay's worktree is registered now too, at the target's head as the loop last put it, and its
+  // files are written at the merge commit made ahead as soon as there is one, beside the verify and the
+  // reviews rather than after the merge: a merge placed as made finds them written, one made again
+  // moves them by the files that differ. Nothing runs in it but the loop's checkouts before the replay.
+  // (`--land pr` gives it back unused: GitHub makes the merge.)
   const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  const replayTree = ctx.worktrees.reserve(scratch, ctx.targetGuard.rev()).then(() => true, () => false);
+  const reserved = ctx.worktrees.reserve(scratch, ctx.targetGuard.rev()).then(() => true, () => false);
+  const replayTree = ctx.pulls ? reserved : reserved.then(async (ok) => {
+    const early = ok ? await made.catch(() => undefined) : undefined;
+    if (early?.kind === 'commit') await ctx.worktrees.retarget(scratch, early.commit).catch(() => undefined);
+    return ok;
+  });
   let taken = false;
   return {
     base, earlier, head, made,

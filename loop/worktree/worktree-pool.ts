@@ -25,8 +25,9 @@ export type WorktreePool = {
    */
   reserve(path: string, commit: string): Promise<Acquired>;
   /**
-   * Moves a worktree just acquired or reserved, that nothing has run in since, to `commit` (detached):
-   * a checkout of the files that differ (every file, in a reserved one that has none yet).
+   * Moves a worktree just acquired or reserved, that nothing but the loop's own retargets has run in
+   * since, to `commit` (detached): a checkout of the files that differ (every file, in a reserved one
+   * that has none yet); nothing when the last retarget wrote that commit's files.
    */
   retarget(path: string, commit: string): Promise<void>;
   /**
@@ -77,7 +78,7 @@ async function indexEntries(file: string): Promise<number> {
  * repository, its config and hooks) as git wrote them at the add; the commit the pool left it at; and
  * when the pool was done writing to it, as a file's ctime in ns (the file system's own clock).
  */
-type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigint };
+type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigint; written: boolean };
 
 /** What a reuse must undo, or why the worktree cannot be reused. */
 type Inspection = { kind: 'tampered'; reason: string } | { kind: 'reusable'; rewrite: string[] };
@@ -97,18 +98,19 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
   let closed = false;
 
   const clock = join(dir, '.pool-clock');
-  const handOut = async (path: string, checkout: Checkout, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>): Promise<void> => {
+  /** `written`: the worktree has the files of its commit (not a reserved one without them). */
+  const handOut = async (path: string, checkout: Checkout, { gitlink, commondir }: Pick<Made, 'gitlink' | 'commondir'>, written: boolean): Promise<void> => {
     // a new branch or a detached head at a full id is there: git is asked only for a name
     const known = checkout.kind === 'detached' ? checkout.commit : checkout.kind === 'new-branch' ? checkout.at : '';
     const commit = FULL_ID.test(known) ? known : (await openGit(path).raw(['rev-parse', 'HEAD'])).trim();
     await mkdir(dir, { recursive: true });
     await writeFile(clock, '');
-    inUse.set(path, { gitlink, commondir, commit, readyAt: (await lstat(clock, { bigint: true })).ctimeNs });
+    inUse.set(path, { gitlink, commondir, commit, readyAt: (await lstat(clock, { bigint: true })).ctimeNs, written });
   };
   const addFresh = async (path: string, checkout: Checkout, reason: string, files = true): Promise<Acquired> => {
     await addWorktree(repo, path, checkout, { files });
     const gitlink = await readFile(join(path, '.git'), 'utf8');
-    await handOut(path, checkout, { gitlink, commondir: await readFile(join(adminDir(path, gitlink), 'commondir'), 'utf8') });
+    await handOut(path, checkout, { gitlink, commondir: await readFile(join(adminDir(path, gitlink), 'commondir'), 'utf8') }, files || checkout.kind === 'new-branch');
     return { kind: 'added', reason };
   };
 
@@ -125,7 +127,7 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
       await repo.raw(['worktree', 'move', pooled.path, path]);
       at = path;
       await resetTo(openGit(path), inspection.rewrite, checkout);
-      await handOut(path, checkout, pooled);
+      await handOut(path, checkout, pooled, true);
       return { kind: 'reused' };
     } catch (error) {
       await removeWorktree(repo, at);
@@ -140,9 +142,12 @@ export function openWorktreePool({ repo, dir, minFiles = REUSE_MIN_FILES }: Pool
     async retarget(path, commit) {
       const made = inUse.get(path);
       if (!made) throw new Error(`${path} is not a worktree handed out by the pool`);
+      if (made.written && made.commit === commit) return;
       const git = openGit(path);
+      made.written = false; // until the checkout is through
       await git.raw(['checkout', '-q', '-f', '--detach', commit]);
       made.commit = FULL_ID.test(commit) ? commit : (await git.raw(['rev-parse', 'HEAD'])).trim();
+      made.written = true;
     },
 
     release(path) {

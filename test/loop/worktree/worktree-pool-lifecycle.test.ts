@@ -142,6 +142,25 @@ test('reserve registers a worktree without files; its retarget writes them all, 
   expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
 });
 
+test('a retarget to the commit the last retarget wrote runs nothing; to another it moves the files; a reserved worktree\'s own commit is still written', async () => {
+  const { repo, pool, first, second, wt } = await setup();
+  await pool.reserve(wt('replay'), first);
+  // the reserved commit itself: nothing is written yet, so it is checked out
+  await pool.retarget(wt('replay'), first);
+  await expectLikeFreshAdd(repo, wt('replay'), first, undefined);
+  await pool.retarget(wt('replay'), second);
+  await expectLikeFreshAdd(repo, wt('replay'), second, undefined);
+  // a file changed behind the pool's back stays changed: the second retarget to that commit ran nothing
+  // (in the loop, nothing but its own retargets writes in a replay worktree before the replay)
+  writeFileSync(join(wt('replay'), 'a.txt'), 'left as it is\n');
+  await pool.retarget(wt('replay'), second);
+  expect(readFileSync(join(wt('replay'), 'a.txt'), 'utf8')).toBe('left as it is\n');
+  await pool.retarget(wt('replay'), first);
+  await expectLikeFreshAdd(repo, wt('replay'), first, undefined);
+  await pool.release(wt('replay'));
+  await pool.close();
+});
+
 test('a release need not be waited for: a second release is the same one, and an acquire of the path waits for it', async () => {
   const { repo, pool, first, second, wt } = await setup();
   for (const minFiles of [0, Number.MAX_SAFE_INTEGER]) {
