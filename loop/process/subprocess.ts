@@ -54,6 +54,8 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
       cwd: spec.cwd,
       env: spec.env,
       extendEnv: false,
+      // a session of its own, as the spawn helper gives every command: no controlling terminal (the sandbox relies on it)
+      detached: true,
       stdin: 'ignore',
       stdout: { file: spec.logFile, append: true },
       stderr: { file: spec.logFile, append: true },

@@ -29,12 +29,19 @@ export function missingBwrapMessage(detail: string): string {
   return `the agent sandbox needs bubblewrap, and it cannot run here (${detail}). Install it (Debian/Ubuntu: apt-get install bubblewrap; Fedora: dnf install bubblewrap; Arch: pacman -S bubblewrap) and make sure user namespaces are allowed (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu 24.04 kernel.apparmor_restrict_unprivileged_userns=0), or pass --sandbox off to run agents unconfined.`;
 }
 
-/** The flags every sandbox starts with (also what the bench measures). */
+/**
+ * The flags every sandbox starts with (also what the bench measures). No `--new-session`: every command
+ * the loop runs already starts in a session of its own with no controlling terminal (loop/process:
+ * setsid in the spawn helper, `detached` without it), which is what that flag guards (TIOCSTI into the
+ * terminal). A second session would put the agent in a new scheduler autogroup at nice 0, where the
+ * nice its start set (loop/process/subprocess.ts) no longer applies: an agent spinning on a core weighed
+ * as much as the whole loop.
+ */
 export function baseArgs(network: AgentNetwork): string[] {
   return [
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     ...(network === 'host' ? [] : ['--unshare-net']),
-    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--die-with-parent', '--cap-drop', 'ALL',
     '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc',
   ];
 }

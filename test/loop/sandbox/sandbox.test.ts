@@ -56,6 +56,21 @@ test('a sandboxed worker commits its branch; its writes to the tickets file, .gi
   expect(readdirSync(w.pass).filter((name) => name.startsWith('git-view-'))).toEqual([]);
 });
 
+test('a sandboxed agent runs at the agents\' niceness, its scheduler autogroup too (where the kernel has them), in a session without a terminal', async () => {
+  const w = await world();
+  const probe = join(w.dir, 'probe.sh');
+  // what the agent sees of its own priority, written into its worktree (writable in the sandbox)
+  writeFileSync(probe, '#!/bin/sh\n{ nice; cat /proc/self/autogroup 2>/dev/null || echo no-autogroups; ( exec </dev/tty ) 2>/dev/null && echo tty || echo no-tty; } > seen.txt\n', { mode: 0o755 });
+  const agent = withSandbox(commandAgent('command:probe', [probe]), { mode: 'on', network: undefined, protect: [] });
+  const outcome = await agent.run({ role: 'reviewer', ticket: 'T-1', pass: 1, cwd: w.worktree, promptFile: join(w.pass, 'p'), resultFile: join(w.pass, 'r.json'), logFile: join(w.pass, 'log'), env: process.env, timeoutMs: 60_000 });
+  expect(outcome.kind).toBe('finished');
+  const [nice, group, tty] = readFileSync(join(w.worktree, 'seen.txt'), 'utf8').trim().split('\n');
+  expect(nice).toBe('10');
+  if (existsSync('/proc/self/autogroup')) expect(group?.replace(/^.* nice /, '')).toBe('10');
+  else expect(group).toBe('no-autogroups');
+  expect(tty).toBe('no-tty');
+});
+
 test('a reviewer cannot move the branch: its worktree\'s git dir is read-only, no view is taken back', async () => {
   const w = await world();
   const head = await git(w.repo, 'rev-parse', 'nightshift/T-1');
