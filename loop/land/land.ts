@@ -4,9 +4,7 @@
 import { join } from 'node:path';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
-import { branchOf, revParse } from '../git/git.ts';
-import { findMergeOnTarget, makeMergeCommit, mergeIntoTarget, placeMerge, reapplyOnBranch, revertOnTarget } from '../git/target.ts';
-import { findReceipt } from '../../oracle/receipt.ts';
+import { mergeIntoTarget, placeMerge, reapplyOnBranch, revertOnTarget } from '../git/target.ts';
 import { renderReceiptComment } from '../../oracle/receipt-write.ts';
 import { setupLog } from '../worktree/environment.ts';
 import { finishLine, runVerify } from '../worktree/verify.ts';
@@ -14,6 +12,8 @@ import type { VerifyOutcome } from '../worktree/verify.ts';
 import { shipMove } from './push.ts';
 import { landTicketThroughPull, revertThroughPull } from './pr.ts';
 import { liveReplay } from './live.ts';
+import { mergeAhead, readyMerge } from './ahead.ts';
+import type { MergeAhead } from './ahead.ts';
 import type { LiveOutcome } from './live.ts';
 
 export type LandOutcome =
@@ -25,72 +25,6 @@ export type LandOutcome =
   | { kind: 'interrupted'; reason: string }
   | { kind: 'replay-failed'; mergeCommit: string; command: string; output: string; reverted: boolean }
   | { kind: 'replay-interrupted'; mergeCommit: string };
-
-/**
- * A merge prepared ahead (pass.ts starts it when the agent ends): whether the ticket's merge is on the
- * target already, the branch head, its merge commit on `base`, and the replay's worktree. Nothing is
- * moved: the target only under the merge lock, in landTicket.
- */
-export type MergeAhead = {
-  base: string;
-  earlier: Promise<string | undefined>;
-  head: Promise<string | undefined>;
-  made: Promise<Awaited<ReturnType<typeof makeMergeCommit>> | undefined>;
-  /** The replay's worktree, made at `base` (false: it could not be); landTicket takes it over. */
-  takeReplayTree(): Promise<boolean>;
-  /** Gives the replay's worktree back, without waiting, unless landTicket took it. */
-  abandon(): Promise<void>;
-};
-
-/**
- * The ticket's merge on the target that still counts: `findMergeOnTarget`'s, unless a failed final audit
- * (a comment after the ticket's last receipt) ran on a head that contains it. Such a merge was judged
- * and found broken on a later head: the ticket needs a new pass and a new merge, not that one resumed.
- */
-export async function liveMergeOnTarget(ctx: LoopContext, ticket: Ticket): Promise<string | undefined> {
-  const found = await findMergeOnTarget(ctx.repo, ctx.options.targetBranch, ticket.key, ctx.targetGuard.rev());
-  const lookup = findReceipt(ticket.comments);
-  if (!found || lookup.kind !== 'superseded') return found;
-  if (lookup.commit === undefined) return undefined;
-  const audited = await ctx.repo.raw(['merge-base', '--is-ancestor', found, lookup.commit]).then(() => true, () => false);
-  return audited ? undefined : found;
-}
-
-/** Starts preparing the ticket's merge on the target as the loop last put it. */
-export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
-  const base = ctx.targetGuard.expected();
-  // Whether the ticket's merge is on the target already (a crash between a merge and its receipt): only
-  // this pass could put it there from now on. It reads where the loop put the target, not the ref, which
-  // a worker may have moved.
-  const earlier = liveMergeOnTarget(ctx, ticket);
-  const head = revParse(ctx.repo, `refs/heads/${branchOf(ticket.key)}`);
-  const made = head.then((sha) => (sha && base ? makeMergeCommit(ctx.repo, base, sha, ticket.key, ticket.title, ctx.run) : undefined));
-  // awaited under the merge lock, or never (the pass failed first)
-  for (const promise of [earlier, head, made]) void promise.catch(() => undefined);
-  // The replay's worktree is registered now too, at the target's head as the loop last put it, and its
-  // files are written at the merge commit made ahead as soon as there is one, beside the verify and the
-  // reviews rather than after the merge: a merge placed as made finds them written, one made again
-  // moves them by the files that differ. Nothing runs in it but the loop's checkouts before the replay.
-  // (`--land pr` gives it back unused: GitHub makes the merge.)
-  const scratch = ctx.paths.scratch(`replay-${ticket.key}`);
-  const reserved = ctx.worktrees.reserve(scratch, ctx.targetGuard.rev()).then(() => true, () => false);
-  const replayTree = ctx.pulls ? reserved : reserved.then(async (ok) => {
-    const early = ok ? await made.catch(() => undefined) : undefined;
-    if (early?.kind === 'commit') await ctx.worktrees.retarget(scratch, early.commit).catch(() => undefined);
-    return ok;
-  });
-  let taken = false;
-  return {
-    base, earlier, head, made,
-    takeReplayTree() {
-      taken = true;
-      return replayTree;
-    },
-    async abandon() {
-      if (!taken && await replayTree) void ctx.worktrees.release(scratch).catch(() => undefined);
-    },
-  };
-}
 
 export async function landTicket(
   ctx: LoopContext,
@@ -119,9 +53,12 @@ export async function landTicket(
     ctx.log.emit({ type: 'merge-conflict', ticket: ticket.key, pass, message: through.message });
     return { kind: 'merge-conflict', message: through.message };
   }
-  // The merge commit is made before the lock (`ahead`), on the target as the loop last put it; under the
-  // lock it is placed if the target is still there (no other merge came first), else made again.
-  const { base, earlier, head: branchHead, made } = ahead;
+  // The merge commit is made before the lock (`ahead`), on the target as the loop last put it, and made
+  // again, still before the lock, on where the target will be when this landing's turn comes (landings
+  // queued ahead of it placing theirs); under the lock it is placed if the target is there, else made
+  // again there.
+  const { earlier, head: branchHead } = ahead;
+  const ready = readyMerge(ctx, ticket, ahead);
   // Only the merge holds the lock; the replay runs at the merge commit (the target head the merge made),
   // so other tickets may merge meanwhile. A revert takes the lock again.
   const merged = await ctx.withMergeLock(async (): Promise<LandOutcome> => {
@@ -133,9 +70,10 @@ export async function landTicket(
     }
     // compare-and-swap against where the loop last put the target, so a move made meanwhile by anyone
     // else is never merged on top of: the guard undoes it and the merge is tried once more
-    const early = ctx.targetGuard.expected() === base ? await made.catch(() => undefined) : undefined;
+    const { at, made } = await ready.merge;
+    const early = at !== undefined && ctx.targetGuard.expected() === at ? made : undefined;
     let merge = early?.kind === 'commit'
-      ? await placeMerge(ctx.repo, target, ticket.key, early.commit, base)
+      ? await placeMerge(ctx.repo, target, ticket.key, early.commit, at ?? '')
       : early ?? await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);
     if (merge.kind === 'target-moved') {
       await ctx.targetGuard.check('during a merge', [ticket.key]);
@@ -163,7 +101,7 @@ export async function landTicket(
     }
     ctx.log.emit({ type: 'merged', ticket: ticket.key, pass, commit: merge.commit, previous: merge.previous });
     return { kind: 'landed', mergeCommit: merge.commit };
-  }).catch(async (error: unknown) => {
+  }).finally(ready.done).catch(async (error: unknown) => {
     await dropReplayTree();
     throw error;
   });

@@ -8,7 +8,7 @@
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { prepareWorktree } from '../git/worktrees.ts';
-import { liveMergeOnTarget } from '../land/land.ts';
+import { liveMergeOnTarget } from '../land/ahead.ts';
 import { snapshotOutside } from '../safety/outside.ts';
 import type { OutsideSnapshot } from '../safety/outside.ts';
 
