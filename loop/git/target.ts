@@ -26,7 +26,7 @@ export const REVERTED_TRAILER = 'Nightshift-Reverted';
 export async function findMergeOnTarget(git: Git, target: string, key: string, at = `refs/heads/${target}`): Promise<string | undefined> {
   const memo = answerFromMemo(git, key, at);
   if (memo.kind === 'known') return memo.found;
-  if (FULL_ID.test(at) && !scanAt(git, at)) {
+  if (FULL_ID.test(at) && !scanAt(git, at) && !unscannable.has(git)) {
     const scan = await scanOnce(git, at);
     if (scan) {
       rememberScan(git, scan);
@@ -40,13 +40,19 @@ export async function findMergeOnTarget(git: Git, target: string, key: string, a
 }
 
 const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+/** Repositories whose target a scan cannot answer for (a pull request's merge on its line): each key asks git alone. */
+const unscannable = new WeakSet<Git>();
 /** Scans under way, by repository and target head: questions asked together share one. */
 const scanning = new WeakMap<Git, { at: string; scan: Promise<Scan | undefined> }>();
 
 function scanOnce(git: Git, at: string): Promise<Scan | undefined> {
   const under = scanning.get(git);
   if (under?.at === at) return under.scan;
-  const scan = scanTarget(git, at).catch(() => undefined);
+  const scan = scanTarget(git, at).catch(() => undefined).then((made) => {
+    // a line a scan cannot read stays on the target: later heads are not scanned again
+    if (!made) unscannable.add(git);
+    return made;
+  });
   scanning.set(git, { at, scan });
   return scan;
 }

@@ -2,6 +2,7 @@
 // worktree commands), removing one, and which worktrees have a ref checked out (read from git's admin files).
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { branchOf, commonDirOfGit, inWorktreeTurn, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
@@ -55,19 +56,32 @@ const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
 /**
  * Settings under which git lays out a worktree's admin files otherwise than registerByHand does (per-worktree
- * config, reftable refs, relative links, sparse checkouts copied in) or that could pull them in (includes).
+ * config, reftable refs, relative links, sparse checkouts copied in, shared permissions), runs hooks it
+ * would not (a hooks path), or that could pull such settings in (includes).
  */
-const OWN_LAYOUT = /worktreeconfig|refstorage|relativeworktrees|userelativepaths|sparsecheckout|\[\s*include/i;
+const OWN_LAYOUT = /worktreeconfig|refstorage|relativeworktrees|userelativepaths|sparsecheckout|sharedrepository|hookspath|\[\s*include/i;
+
+/** The config files git reads beside the repository's own: the system's, then the user's (as git finds them). */
+function outerConfigs(): string[] {
+  const env = process.env;
+  const home = env.HOME ?? homedir();
+  return [
+    env.GIT_CONFIG_SYSTEM ?? '/etc/gitconfig',
+    ...(env.GIT_CONFIG_GLOBAL ? [env.GIT_CONFIG_GLOBAL] : [join(env.XDG_CONFIG_HOME || join(home, '.config'), 'git', 'config'), join(home, '.gitconfig')]),
+  ];
+}
 
 /**
  * Registers a detached worktree at `path` as `git worktree add --no-checkout --detach` does, without its
  * two git processes (the add, and the `update-ref HEAD` it runs; about 26 ms of CPU a worktree, two
- * worktrees a ticket): the admin dir `<common>/worktrees/<name>` (`<name>1`, `<name>2`... when taken, as
- * git numbers them) holding `gitdir`, `commondir` and `HEAD`, locked while it is made so no `worktree
- * prune` takes it half-made, and the worktree's `.git` file naming it. In its turn among the worktree
- * commands. False (nothing left behind) where git must do it: a name git would sanitize, a
- * configuration under which git lays the files out otherwise, an unreadable common dir, any failure.
- * No reflog entry is written for the new HEAD (git writes one); nothing reads a fresh worktree's.
+ * worktrees a ticket): the admin dir `<common>/worktrees/<name>` holding `gitdir`, `commondir` and
+ * `HEAD`, locked while it is made so no `worktree prune` takes it half-made, and the worktree's `.git`
+ * file naming it. In its turn among the worktree commands. False (nothing left behind) where git must do
+ * it: a name git would sanitize, or one taken already (git numbers a new one, or takes over a stale
+ * registration of the same path), a configuration (the repository's, the user's or the system's) under
+ * which git lays the files out otherwise or runs hooks, a `reference-transaction` hook, an unreadable
+ * common dir, any failure. No reflog entry is written for the new HEAD (git writes one); nothing reads a
+ * fresh worktree's.
  */
 async function registerByHand(repo: Git, path: string, head: string): Promise<boolean> {
   const name = basename(path);
@@ -76,18 +90,18 @@ async function registerByHand(repo: Git, path: string, head: string): Promise<bo
   if (common === undefined) return false;
   const config = await readFile(join(common, 'config'), 'utf8').catch(() => undefined);
   if (config === undefined || OWN_LAYOUT.test(config)) return false;
+  for (const file of outerConfigs()) {
+    if (OWN_LAYOUT.test(await readFile(file, 'utf8').catch(() => ''))) return false;
+  }
+  if (existsSync(join(common, 'hooks', 'reference-transaction'))) return false;
   return inWorktreeTurn(repo, async () => {
     const worktrees = join(common, 'worktrees');
     let admin: string | undefined;
     try {
       await mkdir(worktrees, { recursive: true });
-      for (let n = 0; n < 1_000 && admin === undefined; n++) {
-        const candidate = join(worktrees, n === 0 ? name : `${name}${n}`);
-        admin = await mkdir(candidate).then(() => candidate, (error: NodeJS.ErrnoException) => {
-          if (error.code === 'EEXIST') return undefined;
-          throw error;
-        });
-      }
+      const candidate = join(worktrees, name);
+      // taken: another worktree's, or a stale one of this path that git's add --force takes over
+      admin = await mkdir(candidate).then(() => candidate, () => undefined);
       if (admin === undefined) return false;
       await writeFile(join(admin, 'locked'), 'initializing');
       await mkdir(path, { recursive: true });

@@ -75,8 +75,11 @@ export function mergeAhead(ctx: LoopContext, ticket: Ticket): MergeAhead {
 }
 
 type Made = Awaited<ReturnType<typeof makeMergeCommit>>;
-/** The landings queued for the merge lock (or in it) and where the target will be once they are through. */
-type Queue = { pending: number; tail: Promise<string | undefined> };
+/**
+ * The landings queued for the merge lock (or in it), where the target will be once they are through,
+ * and whether a prediction missed since the queue was last empty.
+ */
+type Queue = { pending: number; tail: Promise<string | undefined>; missed: boolean };
 const queues = new WeakMap<LoopContext['withMergeLock'], Queue>();
 
 /**
@@ -86,17 +89,20 @@ const queues = new WeakMap<LoopContext['withMergeLock'], Queue>();
  * that is still `base`. Made while the landings ahead hold the lock, so a queue of landings makes its
  * merges beside one another and each holds the lock only to place its own (a merge made again under the
  * lock, three git processes, is left for the landings the prediction missed: a revert or a restore of
- * the target queued between, a push that landed on another head). `done` once the landing's locked
- * section has run.
+ * the target queued between, a push that landed on another head). Once one missed, the landings queued
+ * behind it were made on a head that never came: those that queue later, until the queue is empty, make
+ * no merge beyond the one made ahead. `missed` when the landing's turn found the target elsewhere than
+ * predicted; `done` once its locked section has run.
  */
-export function readyMerge(ctx: LoopContext, ticket: Ticket, ahead: MergeAhead): { merge: Promise<{ at: string | undefined; made: Made | undefined }>; done: () => void } {
+export function readyMerge(ctx: LoopContext, ticket: Ticket, ahead: MergeAhead): { merge: Promise<{ at: string | undefined; made: Made | undefined }>; missed: () => void; done: () => void } {
   let queue = queues.get(ctx.withMergeLock);
   if (!queue) {
-    queue = { pending: 0, tail: Promise.resolve(undefined) };
+    queue = { pending: 0, tail: Promise.resolve(undefined), missed: false };
     queues.set(ctx.withMergeLock, queue);
   }
   const own = queue;
-  const after = own.pending > 0 ? own.tail : Promise.resolve(ctx.targetGuard.expected());
+  if (own.pending === 0) own.missed = false;
+  const after = own.pending === 0 ? Promise.resolve(ctx.targetGuard.expected()) : own.missed ? Promise.resolve(ahead.base) : own.tail;
   own.pending++;
   const merge = (async () => {
     const [found, at, head] = await Promise.all([ahead.earlier, after, ahead.head]);
@@ -108,6 +114,9 @@ export function readyMerge(ctx: LoopContext, ticket: Ticket, ahead: MergeAhead):
   let counted = false;
   return {
     merge,
+    missed: () => {
+      own.missed = true;
+    },
     done: () => {
       if (!counted) own.pending--;
       counted = true;

@@ -72,6 +72,7 @@ export async function landTicket(
     // else is never merged on top of: the guard undoes it and the merge is tried once more
     const { at, made } = await ready.merge;
     const early = at !== undefined && ctx.targetGuard.expected() === at ? made : undefined;
+    if (made !== undefined && early === undefined) ready.missed();
     let merge = early?.kind === 'commit'
       ? await placeMerge(ctx.repo, target, ticket.key, early.commit, at ?? '')
       : early ?? await mergeIntoTarget(ctx.repo, target, ticket.key, ticket.title, ctx.run, ctx.targetGuard.expected(), branchHead);

@@ -40,6 +40,7 @@ function readRefFiles(commonDir: string): string | undefined {
         if (entry.isDirectory()) {
           if (!walk(join(dir, entry.name), name)) return false;
         } else if (entry.isFile()) {
+          if (ids.size + symbolic.size >= LOOSE_REFS_READ) return false;
           const text = readFileSync(join(dir, entry.name), 'utf8');
           const id = /^([0-9a-f]{40}|[0-9a-f]{64})\n?$/.exec(text)?.[1];
           const to = /^ref: (refs\/\S+)\n?$/.exec(text)?.[1];
@@ -61,7 +62,6 @@ function readRefFiles(commonDir: string): string | undefined {
       if (!match?.[1] || !match[2]) return undefined;
       if (!ids.has(match[2]) && !symbolic.has(match[2])) ids.set(match[2], match[1]);
     }
-    if (ids.size + symbolic.size > LOOSE_REFS_READ) return undefined;
     const follow = (name: string): string | undefined => {
       let at = name;
       for (let depth = 0; depth < 5; depth++) {

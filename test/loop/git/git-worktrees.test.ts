@@ -2,7 +2,8 @@
 // lock, to bring their files along): the same answer as `git worktree list`, for the main checkout,
 // linked worktrees on branches or detached, ones being removed, and a bare repository; a worktree
 // removed without git leaves what `git worktree remove` leaves; one registered without git is what
-// `git worktree add --no-checkout --detach` registers, and git does it where the layout would differ. Real git.
+// `git worktree add --no-checkout --detach` registers, and git does it where the layout would differ, a
+// hook would run or the name is taken. Real git.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -114,18 +115,46 @@ test('a detached worktree or a new branch at a full id is registered without git
   expect(existsSync(reserved)).toBe(false);
 });
 
-test('a taken admin dir name is numbered as git numbers it', async () => {
+test('a taken admin dir name is left to git (it numbers a new one, or takes over a stale registration of the path)', async () => {
   const dir = tempDir();
   const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
   const head = await git(repo, 'rev-parse', 'HEAD');
   // someone's own worktree already holds the name `T-3` (another directory of that name)
   await git(repo, 'worktree', 'add', '-q', '--detach', join(dir, 'mine', 'T-3'), head);
   await addWorktree(openGit(repo), join(dir, 'wt', 'T-3'), { kind: 'new-branch', branch: 'nightshift/T-3', at: head });
-  expect(madeByGit(join(dir, 'wt', 'T-3'))).toBe(false);
+  expect(madeByGit(join(dir, 'wt', 'T-3'))).toBe(true);
   expect(adminOf(join(dir, 'wt', 'T-3'))).toBe(join(repo, '.git', 'worktrees', 'T-31'));
   expect(adminOf(join(dir, 'mine', 'T-3'))).toBe(join(repo, '.git', 'worktrees', 'T-3'));
   expect(await git(join(dir, 'mine', 'T-3'), 'status', '--porcelain')).toBe('');
   expect(await checkedOutAt(openGit(repo), 'refs/heads/nightshift/T-3')).toEqual([join(dir, 'wt', 'T-3')]);
+  // a registration of a path whose files are gone (a crash between the two): git takes it over, no second one
+  rmSync(join(dir, 'wt', 'T-3'), { recursive: true, force: true });
+  await addWorktree(openGit(repo), join(dir, 'wt', 'T-3'), { kind: 'detached', commit: head }, { files: false });
+  const listed = (await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((line) => line === `worktree ${join(dir, 'wt', 'T-3')}`);
+  expect(listed).toHaveLength(1);
+});
+
+test('git registers the worktree where a hook would run: a reference-transaction hook, a hooks path in the user\'s config', async () => {
+  const dir = tempDir();
+  const repo = await makeRepo(join(dir, 'repo'), { 'a.txt': 'a\n' });
+  const head = await git(repo, 'rev-parse', 'HEAD');
+  writeFileSync(join(repo, '.git', 'hooks', 'reference-transaction'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  await addWorktree(openGit(repo), join(dir, 'wt', 'T-5'), { kind: 'detached', commit: head });
+  expect(madeByGit(join(dir, 'wt', 'T-5'))).toBe(true);
+  rmSync(join(repo, '.git', 'hooks', 'reference-transaction'));
+  const global = join(dir, 'gitconfig');
+  writeFileSync(global, `[core]\n\thooksPath = ${join(dir, 'hooks')}\n`);
+  const before = process.env.GIT_CONFIG_GLOBAL;
+  process.env.GIT_CONFIG_GLOBAL = global;
+  try {
+    await addWorktree(openGit(repo), join(dir, 'wt', 'T-6'), { kind: 'detached', commit: head });
+    expect(madeByGit(join(dir, 'wt', 'T-6'))).toBe(true);
+  } finally {
+    if (before === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+    else process.env.GIT_CONFIG_GLOBAL = before;
+  }
+  await addWorktree(openGit(repo), join(dir, 'wt', 'T-7'), { kind: 'detached', commit: head });
+  expect(madeByGit(join(dir, 'wt', 'T-7'))).toBe(false);
 });
 
 test('git registers the worktree where its layout would differ: per-worktree config, a name it would change, a head that is no full id', async () => {

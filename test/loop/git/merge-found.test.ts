@@ -126,5 +126,9 @@ test('one read of the target answers every ticket as its own `git log` would: fo
   logs.length = 0;
   expect(await findMergeOnTarget(g, 'main', 'APP-7', later)).toBe(trailer);
   expect(await findMergeOnTarget(g, 'main', 'APP-1', later)).toBe(own[0]);
-  expect(logs.length).toBeGreaterThanOrEqual(3);
+  expect(logs).toHaveLength(4); // the scan that gave up, APP-7's log and its second parent's, APP-1's log
+  // that line stays on the target: a later head is not scanned again, each ticket asks git alone
+  const next = await on('more work\n\nNightshift-Ticket: APP-8');
+  expect(await findMergeOnTarget(g, 'main', 'APP-8', next)).toBe(next);
+  expect(logs).toHaveLength(5);
 });

@@ -106,3 +106,27 @@ test('a move the queue did not foresee leaves the next merge on a target no long
   await first.ahead.abandon();
   await second.ahead.abandon();
 });
+
+test('after a missed prediction, landings that queue behind it make no merge beyond the one made ahead, until the queue is empty', async () => {
+  const keys = ['P-1', 'P-2', 'P-3'];
+  const { repo, ctx } = await setup(keys);
+  const start = await git(repo, 'rev-parse', 'main');
+  const [a, b, c] = keys.map((key) => mergeAhead(ctx, ticket(key)));
+  if (!a || !b || !c) throw new Error('no merges ahead');
+  const first = readyMerge(ctx, ticket('P-1'), a);
+  const firstMade = (await first.merge).made;
+  first.missed(); // its turn found the target elsewhere
+  const second = readyMerge(ctx, ticket('P-2'), b);
+  const { at, made } = await second.merge;
+  // not made on P-1's merge (a head that will not come): the merge made when its agent ended serves
+  expect(at).toBe(start);
+  expect(made).toEqual(await b.made);
+  expect(firstMade?.kind === 'commit' ? firstMade.commit : undefined).not.toBe(at);
+  first.done();
+  second.done();
+  // the queue is empty again: the next landing predicts from where the target is
+  const third = readyMerge(ctx, ticket('P-3'), c);
+  expect((await third.merge).at).toBe(ctx.targetGuard.expected());
+  third.done();
+  for (const ahead of [a, b, c]) await ahead.abandon();
+});
