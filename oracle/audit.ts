@@ -51,6 +51,19 @@ function finishLineEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   return clean;
 }
 
+/**
+ * git's worktree commands are not safe against one another: a `worktree remove` that empties
+ * `worktrees/` deletes it under an `add` of another lane, which then fails (seen: 2 of 90 adds with six
+ * lanes adding and removing at once). The audit's lanes take turns for them; the finish lines still run
+ * side by side.
+ */
+let worktreeTurn: Promise<unknown> = Promise.resolve();
+function inWorktreeTurn<T>(work: () => Promise<T>): Promise<T> {
+  const next = worktreeTurn.then(work, work);
+  worktreeTurn = next.catch(() => undefined);
+  return next;
+}
+
 async function git(repo: string, args: string[]): Promise<{ ok: boolean; out: string }> {
   const result = await execa('git', ['-C', repo, ...args], { reject: false, stdin: 'ignore', env: { GIT_TERMINAL_PROMPT: '0' } });
   return { ok: result.exitCode === 0, out: result.stdout };
@@ -69,7 +82,7 @@ async function runGroup(input: AuditInput, head: string, work: string, index: nu
     return { result: 'failed', command: '(none)', exit: 'no finish line', output: `no \`\`\`verify block in the ticket and no ${verifyFilePath(group.keys[0] ?? 'KEY')} at ${head.slice(0, 12)}`, ms: 0 };
   }
   const tree = join(work, `tree-${index}`);
-  const added = await git(input.options.repo, ['worktree', 'add', '--detach', '--force', tree, head]);
+  const added = await inWorktreeTurn(() => git(input.options.repo, ['worktree', 'add', '--detach', '--force', tree, head]));
   if (!added.ok) return { result: 'failed', command: '(worktree)', exit: 'no worktree', output: `git worktree add of ${head.slice(0, 12)} failed`, ms: Date.now() - started };
   try {
     // prepared as the loop prepares a replay's worktree: the set-up, or its stored result
@@ -90,7 +103,7 @@ async function runGroup(input: AuditInput, head: string, work: string, index: nu
     }
     return { result: 'passed', commands: group.commands.length, ms: Date.now() - started };
   } finally {
-    await git(input.options.repo, ['worktree', 'remove', '--force', '--force', tree]);
+    await inWorktreeTurn(() => git(input.options.repo, ['worktree', 'remove', '--force', '--force', tree]));
     rmSync(tree, { recursive: true, force: true });
   }
 }
@@ -137,7 +150,7 @@ export async function runAudit(input: AuditInput): Promise<AuditReport> {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(input.workers, queue.length)) }, lane));
   } finally {
     rmSync(work, { recursive: true, force: true });
-    await git(options.repo, ['worktree', 'prune']);
+    await inWorktreeTurn(() => git(options.repo, ['worktree', 'prune']));
   }
   results.sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
   const reopened: string[] = [];
