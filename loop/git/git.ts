@@ -120,6 +120,8 @@ export function commonDirOfGit(git: Git): Promise<string | undefined> {
   return common;
 }
 
+/** A full object id (SHA-1 or SHA-256): a commit named so needs no rev-parse. */
+export const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const OBJECT_ID = /^[0-9a-f]{40}([0-9a-f]{24})?\n?$/;
 
 /**

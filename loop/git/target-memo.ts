@@ -2,12 +2,12 @@
 // when the target has only moved by commits this process wrote itself. Each pass asks twice (when it is
 // prepared, and again when its agent ends, the target moved by other tickets' merges in between). The
 // first question reads the answers of every ticket at once (a scan), so later tickets ask no git either.
+import { FULL_ID } from './git.ts';
 import type { Git } from './git.ts';
 
 /** A commit the loop wrote for the target: its first parent, and the key its trailer names as merged or reverted. */
 type Written = { parent: string; merged?: string; reverted?: string };
 
-const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** Keys and run ids whose trailer line git reads back exactly as written (nothing a grep or the trailer parser could split). */
 const PLAIN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 /** How far back a remembered answer is looked for, in commits the loop wrote. */

@@ -3,7 +3,7 @@
 // reverted ticket's work back on its branch.
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { TRAILER, branchOf, openGit, revParse } from './git.ts';
+import { FULL_ID, TRAILER, branchOf, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 import { checkedOutAt, removeWorktree } from './worktrees.ts';
 import { answerFromMemo, rememberAnswer, rememberMerge, rememberRevert, rememberScan, scanAt } from './target-memo.ts';
@@ -39,7 +39,6 @@ export async function findMergeOnTarget(git: Git, target: string, key: string, a
   return found;
 }
 
-const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** Repositories whose target a scan cannot answer for (a pull request's merge on its line): each key asks git alone. */
 const unscannable = new WeakSet<Git>();
 /** Scans under way, by repository and target head: questions asked together share one. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, realpath, rm, rmdir, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { branchOf, commonDirOfGit, inWorktreeTurn, openGit, revParse } from './git.ts';
+import { FULL_ID, branchOf, commonDirOfGit, inWorktreeTurn, openGit, revParse } from './git.ts';
 import type { Git } from './git.ts';
 
 /** What a worktree checks out: a new branch at a commit, an existing branch, or a detached commit. */
@@ -50,8 +50,6 @@ export async function addWorktree(repo: Git, path: string, checkout: Checkout, {
   }
 }
 
-/** A full object id (SHA-1 or SHA-256): a head git need not resolve. */
-const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 /** A worktree name git takes as it is for its admin dir (git sanitizes others): the path's last component. */
 const PLAIN_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/;
 /**

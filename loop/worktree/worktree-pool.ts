@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { lstat, mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addWorktree, dropWorktree, removeWorktree } from '../git/worktrees.ts';
-import { openGit } from '../git/git.ts';
+import { FULL_ID, openGit } from '../git/git.ts';
 import type { Checkout } from '../git/worktrees.ts';
 import type { Git } from '../git/git.ts';
 
@@ -83,8 +83,6 @@ type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigin
 /** What a reuse must undo, or why the worktree cannot be reused. */
 type Inspection = { kind: 'tampered'; reason: string } | { kind: 'reusable'; rewrite: string[] };
 
-/** A full object id (SHA-1 or SHA-256): a commit named so needs no rev-parse. */
-const FULL_ID = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
 /** State a worker could leave in a worktree's admin dir that a checkout would carry into the next use. */
 const IN_PROGRESS = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_LOG', 'rebase-merge', 'rebase-apply', 'sequencer', 'config.worktree', 'info/sparse-checkout'];
