@@ -6,7 +6,7 @@ import { expect, test } from 'vitest';
 import { ROOT } from '../helpers/cli.ts';
 
 const FIELDS = ['tickets', 'workers', 'makespan_s', 'bound_s', 'ratio', 'overhead_ms_p50', 'overhead_ms_p95', 'pickup_ms_p50', 'pickup_ms_p95',
-  'tracker_requests_per_ticket', 'peak_rss_mb'];
+  'tracker_requests_per_ticket', 'peak_rss_mb', 'agent_beyond_duration_ms_p50', 'agent_own_beyond_duration_ms_p50', 'agent_start_exit_ms_p50', 'ratio_to_agent_spans'];
 
 test('the benchmark prints one JSON object with the figures of a finished batch', async () => {
   const run = await execa(process.execPath, ['test/bench/bench.ts', '--json', '--tickets', '16', '--workers', '2', '--seconds', '3', '--seed', '7'], { cwd: ROOT, reject: false });
@@ -20,6 +20,10 @@ test('the benchmark prints one JSON object with the figures of a finished batch'
   const n = (field: string) => Number(figures[field]);
   expect(n('makespan_s')).toBeGreaterThanOrEqual(n('bound_s'));
   expect(n('ratio')).toBeGreaterThanOrEqual(1);
+  // every agent sleeps its duration and then commits: its own span is longer, the bound from the spans higher
+  expect(n('agent_own_beyond_duration_ms_p50')).toBeGreaterThan(0);
+  expect(n('ratio_to_agent_spans')).toBeLessThan(n('ratio'));
+  expect(n('ratio_to_agent_spans')).toBeGreaterThanOrEqual(1);
   expect(n('pickup_harness_ms_p95')).toBeLessThanOrEqual(n('pickup_ms_p95'));
   expect(n('overhead_ms_p50')).toBeLessThanOrEqual(n('overhead_ms_p95'));
   expect(n('peak_rss_mb')).toBeLessThanOrEqual(n('tree_peak_rss_mb'));

@@ -1,6 +1,7 @@
 // What the benchmark measures: figures from the run's events.jsonl (overhead per ticket, pickup
 // latency, oracle and tracker calls) and the peak RSS of the loop's process tree, sampled from /proc.
 import { readFileSync, readdirSync } from 'node:fs';
+import { lowerBoundMs } from './batch.ts';
 import type { SimTicket } from './batch.ts';
 
 type Event = { type: string; ts: string; ticket?: string; pass?: number; duration_ms?: number; [field: string]: unknown };
@@ -19,6 +20,10 @@ export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
 
 export type EventFigures = {
@@ -201,4 +206,69 @@ function pssKb(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+export type AgentSpanFigures = {
+  /** Per agent run: what the loop timed (`agent-end`'s duration) beyond the ticket's scripted duration. */
+  beyondMs: number[];
+  /** Of that, inside the agent's own script: the sleep's overshoot and its own `git add` and commit. */
+  ownMs: number[];
+  /** Of that, outside it: the process start (the spawn helper, the nice shell, bubblewrap, the shell) and exit. */
+  startExitMs: number[];
+  /** The batch's lower bound with each ticket's scripted duration replaced by its agents' own spans. */
+  ownSpanBoundMs: number;
+  runs: number;
+};
+
+/**
+ * Where the agent time beyond the scripted durations goes, from the spans the scripted agent stamps
+ * (test/fixtures/agents/sleep-agent.sh: the kernel's uptime at its start, after its sleep and at its
+ * end, in `agent-span.txt` of its pass dir). Uptime has a 10 ms grain. Runs without a span file (an
+ * agent killed before its end) are left out.
+ */
+export function agentSpanFigures(stateDir: string, events: readonly Event[], tickets: readonly SimTicket[], workers: number): AgentSpanFigures {
+  const scripted = new Map(tickets.map((t) => [t.key, t.durationMs]));
+  const ownSpan = new Map<string, number>();
+  const figures: AgentSpanFigures = { beyondMs: [], ownMs: [], startExitMs: [], ownSpanBoundMs: Number.NaN, runs: 0 };
+  for (const e of events) {
+    if (e.type !== 'agent-end' || e.ticket === undefined || e.pass === undefined) continue;
+    let stamps: number[];
+    try {
+      stamps = readFileSync(`${stateDir}/passes/${e.ticket}/${String(e.pass)}/agent-span.txt`, 'utf8').trim().split(/\s+/).map((s) => Number(s) * 1000);
+    } catch {
+      continue;
+    }
+    const [start, , end] = stamps;
+    if (stamps.length !== 3 || !stamps.every(Number.isFinite) || start === undefined || end === undefined) continue;
+    const duration = scripted.get(e.ticket) ?? 0;
+    const took = Number(e.duration_ms ?? 0);
+    figures.runs++;
+    figures.beyondMs.push(took - duration);
+    figures.ownMs.push(end - start - duration);
+    figures.startExitMs.push(took - (end - start));
+    ownSpan.set(e.ticket, (ownSpan.get(e.ticket) ?? 0) + (end - start));
+  }
+  if (figures.runs > 0) {
+    const own = tickets.map((t) => ({ ...t, durationMs: ownSpan.get(t.key) ?? t.durationMs }));
+    figures.ownSpanBoundMs = lowerBoundMs(own, workers).boundMs;
+  }
+  return figures;
+}
+
+/**
+ * The bench's fields for the agents' time beyond their scripted durations (at nice 10, behind the
+ * harness): what the loop timed, split into the agents' own part (the sleep's overshoot, their own add
+ * and commit) and their start and exit (spawn helper, nice shell, bubblewrap, shell); and the ratio
+ * against the lower bound made of the agents' own spans (what the harness alone adds).
+ */
+export function agentSpanReport(spans: AgentSpanFigures, makespanMs: number): Record<string, number | null> {
+  const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+  return {
+    agent_beyond_duration_ms_p50: round(percentile(spans.beyondMs, 50)),
+    agent_beyond_duration_ms_mean: round(mean(spans.beyondMs)),
+    agent_own_beyond_duration_ms_p50: round(percentile(spans.ownMs, 50)),
+    agent_start_exit_ms_p50: round(percentile(spans.startExitMs, 50)),
+    agent_start_exit_ms_mean: round(mean(spans.startExitMs)),
+    ratio_to_agent_spans: round(makespanMs / spans.ownSpanBoundMs, 3),
+  };
 }

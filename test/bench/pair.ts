@@ -42,7 +42,7 @@ export function cpuByKindPerTicket(sampledS: Record<string, number>, processCpu:
 }
 
 /** The figures compared between the two revisions (lower is better for each). */
-const COMPARED = ['ratio', 'overhead_ms_p50', 'pickup_ms_p95', 'loop_cpu_ms_per_ticket', 'peak_rss_mb', 'harness_peak_pss_mb'] as const;
+const COMPARED = ['ratio', 'ratio_to_agent_spans', 'agent_start_exit_ms_p50', 'overhead_ms_p50', 'pickup_ms_p95', 'loop_cpu_ms_per_ticket', 'peak_rss_mb', 'harness_peak_pss_mb'] as const;
 
 const medianOrNull = (values: number[]): number | null => (values.length > 0 ? percentile(values, 50) : null);
 
