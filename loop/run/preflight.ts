@@ -1,14 +1,16 @@
 // The preflight: before any agent starts, the batch's distinct finish lines run once on the target head
-// in a prepared worktree. A set-up that fails, or a command that cannot start (the shell finds no such
+// in a prepared worktree, as many at once as the run has workers. A set-up that fails, or a command that cannot start (the shell finds no such
 // program), stops the run with exit 2 and says what to do, before a cent is spent. A finish line that
 // runs and fails is the baseline (the work is not done yet): reported, not a problem.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { UsageError } from '../../trackers/errors.ts';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { cannotStart } from '../worktree/environment.ts';
 import { runVerify, verifyCommands } from '../worktree/verify.ts';
+import type { VerifyOutcome } from '../worktree/verify.ts';
 
 function firstLines(text: string, count = 12): string {
   return text.trim().split('\n').slice(0, count).map((l) => `    ${l}`).join('\n');
@@ -38,10 +40,26 @@ export async function runPreflight(ctx: LoopContext, tickets: readonly Ticket[])
       ctx.log.emit({ type: 'preflight', result: 'setup-failed', command: prepared.command, exit: prepared.exit, duration_ms: Date.now() - started });
       throw new UsageError('preflight', `preflight: the set-up \`${prepared.command}\` failed (${prepared.exit}) on ${target} at ${rev.slice(0, 12)}:\n${firstLines(prepared.output)}\nThe full output: ${join(logDir, 'setup.log')}\nWhat to do: fix the set-up so it works on a clean checkout of ${target} (--setup CMD, or "setup" in nightshift.config.json; "setup": [] or --no-setup turns it off). No agent was started.`);
     }
+    // the distinct finish lines in lanes (as many as --workers), each in turn in the one prepared worktree;
+    // a line that cannot start stops the lanes taking more, and is run again alone before it stops the run
+    // (another line running beside it, such as one that reinstalls the tools, cannot make it look missing)
+    const list = [...lines.values()];
+    const outcomes: Array<VerifyOutcome | undefined> = [];
+    const run = (i: number, commands: string[]) => runVerify({ commands, cwd: dir, env: ctx.env, logFile: join(logDir, `finish-line-${i + 1}.log`), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal, kind: 'preflight' });
+    const lanes = Math.max(1, Math.min(ctx.options.workers, list.length));
+    const limit = pLimit(lanes);
+    let stopped = false;
+    await Promise.all(list.map((commands, i) => limit(async () => {
+      if (stopped || ctx.signal?.aborted) return;
+      const outcome = await run(i, commands);
+      outcomes[i] = outcome;
+      if (outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) stopped = true;
+    })));
     const results: Array<{ command: string; result: 'passed' | 'failed' | 'cannot-start'; exit?: string }> = [];
-    let index = 0;
-    for (const commands of lines.values()) {
-      const outcome = await runVerify({ commands, cwd: dir, env: ctx.env, logFile: join(logDir, `finish-line-${++index}.log`), timeoutMs: ctx.options.workerMinutes * 60_000, signal: ctx.signal, kind: 'preflight' });
+    for (const [i, commands] of list.entries()) {
+      // a line the lanes left (one before it looked unable to start) runs now, one at a time
+      let outcome = outcomes[i] ?? await run(i, commands);
+      if (lanes > 1 && outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) outcome = await run(i, commands);
       const ran = outcome.kind === 'failed' ? commands.slice(0, commands.indexOf(outcome.command) + 1) : commands;
       for (const command of outcome.kind === 'failed' ? ran.slice(0, -1) : ran) if (!results.some((r) => r.command === command)) results.push({ command, result: 'passed' });
       if (outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) {
