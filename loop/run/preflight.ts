@@ -1,7 +1,8 @@
 // The preflight: before any agent starts, the batch's distinct finish lines run once on the target head
-// in a prepared worktree, as many at once as the run has workers. A set-up that fails, or a command that cannot start (the shell finds no such
-// program), stops the run with exit 2 and says what to do, before a cent is spent. A finish line that
-// runs and fails is the baseline (the work is not done yet): reported, not a problem.
+// in a prepared worktree, as many at once as the run has workers. A set-up that fails, or a command that
+// cannot start (the shell finds no such program), stops the run with exit 2 and says what to do, before a
+// cent is spent. A finish line that runs and fails is the baseline (the work is not done yet): reported,
+// not a problem.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pLimit from 'p-limit';

@@ -1,6 +1,7 @@
 // What the benchmark measures: figures from the run's events.jsonl (overhead per ticket, pickup
 // latency, oracle and tracker calls) and the peak RSS of the loop's process tree, sampled from /proc.
 import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { lowerBoundMs } from './batch.ts';
 import type { SimTicket } from './batch.ts';
 
@@ -234,7 +235,7 @@ export function agentSpanFigures(stateDir: string, events: readonly Event[], tic
     if (e.type !== 'agent-end' || e.ticket === undefined || e.pass === undefined) continue;
     let stamps: number[];
     try {
-      stamps = readFileSync(`${stateDir}/passes/${e.ticket}/${String(e.pass)}/agent-span.txt`, 'utf8').trim().split(/\s+/).map((s) => Number(s) * 1000);
+      stamps = readFileSync(join(stateDir, 'passes', e.ticket, String(e.pass), 'agent-span.txt'), 'utf8').trim().split(/\s+/).map((s) => Number(s) * 1000);
     } catch {
       continue;
     }
