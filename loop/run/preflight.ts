@@ -13,6 +13,11 @@ import { cannotStart } from '../worktree/environment.ts';
 import { runVerify, verifyCommands } from '../worktree/verify.ts';
 import type { VerifyOutcome } from '../worktree/verify.ts';
 
+/** A finish line whose command the shell could not start (a program not found), not one that ran and failed. */
+function unstartable(outcome: VerifyOutcome): boolean {
+  return outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output);
+}
+
 function firstLines(text: string, count = 12): string {
   return text.trim().split('\n').slice(0, count).map((l) => `    ${l}`).join('\n');
 }
@@ -54,16 +59,16 @@ export async function runPreflight(ctx: LoopContext, tickets: readonly Ticket[])
       if (stopped || ctx.signal?.aborted) return;
       const outcome = await run(i, commands);
       outcomes[i] = outcome;
-      if (outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) stopped = true;
+      if (unstartable(outcome)) stopped = true;
     })));
     const results: Array<{ command: string; result: 'passed' | 'failed' | 'cannot-start'; exit?: string }> = [];
     for (const [i, commands] of list.entries()) {
       // a line the lanes left (one before it looked unable to start) runs now, one at a time
       let outcome = outcomes[i] ?? await run(i, commands);
-      if (lanes > 1 && outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) outcome = await run(i, commands);
+      if (lanes > 1 && unstartable(outcome)) outcome = await run(i, commands);
       const ran = outcome.kind === 'failed' ? commands.slice(0, commands.indexOf(outcome.command) + 1) : commands;
       for (const command of outcome.kind === 'failed' ? ran.slice(0, -1) : ran) if (!results.some((r) => r.command === command)) results.push({ command, result: 'passed' });
-      if (outcome.kind === 'failed' && cannotStart(outcome.exit, outcome.output)) {
+      if (outcome.kind === 'failed' && unstartable(outcome)) {
         results.push({ command: outcome.command, result: 'cannot-start', exit: outcome.exit });
         ctx.log.emit({ type: 'preflight', result: 'cannot-start', commit: rev, results, command: outcome.command, exit: outcome.exit, output: outcome.output.slice(-2_000), duration_ms: Date.now() - started });
         throw new UsageError('preflight', `preflight: the finish line \`${outcome.command}\` cannot start on ${target} at ${rev.slice(0, 12)} (${outcome.exit}):\n${firstLines(outcome.output)}\n${WHAT_TO_DO} No agent was started.`);

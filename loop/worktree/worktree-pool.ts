@@ -83,7 +83,6 @@ type Made = { gitlink: string; commondir: string; commit: string; readyAt: bigin
 /** What a reuse must undo, or why the worktree cannot be reused. */
 type Inspection = { kind: 'tampered'; reason: string } | { kind: 'reusable'; rewrite: string[] };
 
-
 /** State a worker could leave in a worktree's admin dir that a checkout would carry into the next use. */
 const IN_PROGRESS = ['MERGE_HEAD', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_LOG', 'rebase-merge', 'rebase-apply', 'sequencer', 'config.worktree', 'info/sparse-checkout'];
 

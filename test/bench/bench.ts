@@ -20,7 +20,7 @@ import { execa } from 'execa';
 import { LOOP_NODE_FLAGS } from '../../heal/supervisor.ts';
 import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
 import { calibrateHost } from './host.ts';
-import { agentSpanFigures, agentSpanReport, figuresFromEvents, percentile, readEventsFile, sampleTreeRss } from './measure.ts';
+import { agentSpanFigures, agentSpanReport, figuresFromEvents, percentile, readEventsFile, round, sampleTreeRss } from './measure.ts';
 import { PairError, cpuByKindPerTicket, runPaired } from './pair.ts';
 import { linearTimerCost } from './tracker-timers.ts';
 
@@ -171,7 +171,6 @@ async function runOnce(config: BenchConfig, loopMain: string): Promise<{ report:
   const events = readEventsFile(join(setup.state, 'events.jsonl'));
   const figures = figuresFromEvents(events, tickets);
   const spans = agentSpanFigures(setup.state, events, tickets, workers);
-  const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
   const processCpu = events.findLast((e) => e.type === 'run-end')?.process_cpu as Record<string, { count: number; cpu_ms: number }> | undefined;
   const byKind = cpuByKindPerTicket(memory.cpuSByProcess, processCpu, loopCpuS, count);
   const loadAfter = (await import('node:os')).loadavg().map((n) => round(n, 2));

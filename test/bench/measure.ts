@@ -23,6 +23,9 @@ export function percentile(values: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }
 
+/** A figure for the JSON: rounded to `digits`, null where it is not a number (no samples). */
+export const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+
 export function mean(values: readonly number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((sum, v) => sum + v, 0) / values.length;
 }
@@ -263,7 +266,6 @@ export function agentSpanFigures(stateDir: string, events: readonly Event[], tic
  * against the lower bound made of the agents' own spans (what the harness alone adds).
  */
 export function agentSpanReport(spans: AgentSpanFigures, makespanMs: number): Record<string, number | null> {
-  const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
   return {
     agent_beyond_duration_ms_p50: round(percentile(spans.beyondMs, 50)),
     agent_beyond_duration_ms_mean: round(mean(spans.beyondMs)),

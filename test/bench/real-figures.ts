@@ -1,6 +1,6 @@
 // The figures of a real-project bench run, read from its events.jsonl: setup per worktree (first install
 // vs cached), finish line, replay, agent end to done, passes (test/bench/real.ts reports them).
-import { percentile, readEventsFile } from './measure.ts';
+import { percentile, readEventsFile, round } from './measure.ts';
 
 type Event = ReturnType<typeof readEventsFile>[number];
 /**
@@ -16,7 +16,6 @@ function setupKind(e: Event): 'first' | 'cached' | 'failed' | 'unknown' {
   return 'unknown';
 }
 
-export const round = (n: number, digits = 0) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
 export const stats = (values: readonly number[]) => ({ n: values.length, p50_ms: round(percentile(values, 50)), p95_ms: round(percentile(values, 95)), max_ms: round(values.length > 0 ? Math.max(...values) : Number.NaN) });
 export const median = (values: readonly number[]) => round(percentile(values, 50));
 

@@ -14,8 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { quote } from 'shell-quote';
-import { percentile, readEventsFile } from './measure.ts';
-import { median, realFiguresFromEvents, round, setupFigures, stats } from './real-figures.ts';
+import { percentile, readEventsFile, round } from './measure.ts';
+import { median, realFiguresFromEvents, setupFigures, stats } from './real-figures.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'heal', 'cli.ts');
