@@ -13,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { strip } from './stripped-image.ts';
 
 export type ShortRequest = { id: number; file: string; args: string[]; cwd: string; env: Record<string, string>; input?: string; kind?: string };
-export type LongRequest = Omit<ShortRequest, 'input'> & { logFile: string };
+/** `niceness`: the Python helper starts it in its lane for that nice; the node helper is sent it lowered (niceness.ts). */
+export type LongRequest = Omit<ShortRequest, 'input'> & { logFile: string; niceness?: number };
 export type HelperRequest = ShortRequest | LongRequest | { id: number; stats: true };
 export type ProcessCpu = Record<string, { count: number; cpu_ms: number }>;
 export type HelperReply =
@@ -116,7 +117,7 @@ export class FrameReader {
 function requestFields(request: HelperRequest): string[] {
   if ('stats' in request) return ['T', String(request.id)];
   const tail = [String(request.args.length), ...request.args, ...Object.entries(request.env).map(([name, value]) => `${name}=${value}`)];
-  if ('logFile' in request) return ['L', String(request.id), request.kind ?? 'other', request.cwd, request.file, request.logFile, ...tail];
+  if ('logFile' in request) return ['L', String(request.id), request.kind ?? 'other', request.cwd, request.file, request.logFile, String(request.niceness ?? 0), ...tail];
   return ['S', String(request.id), request.kind ?? 'other', request.cwd, request.file, request.input === undefined ? '0' : '1', request.input ?? '', ...tail];
 }
 

@@ -9,6 +9,7 @@
 // and signals their group itself. The helper is a small Python process where Python 3 runs on Linux
 // (it starts commands with vfork: a fraction of a node's fork), else a node one (helper-process.ts).
 import { pythonPath, startNodeHelper, startPythonHelper } from './helper-process.ts';
+import { loweredArgv } from './niceness.ts';
 import type { HelperProcess, HelperReply, HelperRequest, LongRequest, ProcessCpu, ShortRequest } from './helper-process.ts';
 
 export type { ProcessCpu } from './helper-process.ts';
@@ -156,11 +157,19 @@ function start(): HelperProcess | undefined {
 function trySend(owner: HelperProcess, request: HelperRequest): boolean {
   try {
     owner.hold(true);
-    owner.send(request);
+    owner.send(owner.kind === 'node' ? lowerForNode(request) : request);
     return true;
   } catch {
     return false;
   }
+}
+
+/** The node helper has no lanes: a command with a niceness goes to it through the shell that sets it. */
+function lowerForNode(request: HelperRequest): HelperRequest {
+  if (!('logFile' in request) || !request.niceness) return request;
+  const { niceness, ...rest } = request;
+  const [file, args] = loweredArgv(niceness, request.file, request.args);
+  return { ...rest, file, args };
 }
 
 function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
@@ -191,11 +200,11 @@ export function spawnViaHelper(request: Request): Promise<Captured> | undefined 
  * `logFile`; `undefined` when there is no helper (start it in-process then). The caller signals the
  * group itself (timeouts, aborts) and learns the exit from `ended`.
  */
-export function startViaHelper(request: Omit<Request, 'input'> & { logFile: string }): Promise<LongStart> | undefined {
+export function startViaHelper(request: Omit<Request, 'input'> & { logFile: string; niceness?: number }): Promise<LongStart> | undefined {
   const owner = start();
   if (!owner) return undefined;
   const id = nextId++;
-  const message: LongRequest = { id, file: request.file, args: [...request.args], cwd: request.cwd, env: envOf(request.env), logFile: request.logFile, ...(request.kind ? { kind: request.kind } : {}) };
+  const message: LongRequest = { id, file: request.file, args: [...request.args], cwd: request.cwd, env: envOf(request.env), logFile: request.logFile, ...(request.kind ? { kind: request.kind } : {}), ...(request.niceness ? { niceness: request.niceness } : {}) };
   let resolve!: (start: LongStart) => void;
   const started = new Promise<LongStart>((settle) => { resolve = settle; });
   runs.set(id, { helper: owner, request: message, start: resolve, end: () => undefined });

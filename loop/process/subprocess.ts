@@ -4,6 +4,7 @@
 // own event loop never blocks in fork(); without a helper they start here, through execa.
 import { closeSync, openSync, readSync, fstatSync } from 'node:fs';
 import { execa } from 'execa';
+import { loweredArgv } from './niceness.ts';
 import { spawnViaHelper, startViaHelper } from './spawner.ts';
 import type { Captured, LongStart } from './spawner.ts';
 
@@ -45,9 +46,10 @@ export type ProcessResult =
 export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   const started = Date.now();
   closeSync(openSync(spec.logFile, 'a'));
-  const [file, args] = lowered(spec);
-  const viaHelper = startViaHelper({ file, args, cwd: spec.cwd, env: spec.env, logFile: spec.logFile, ...(spec.kind ? { kind: spec.kind } : {}) });
+  // the helper starts a command with a niceness in its lane for it (or through the shell of loweredArgv)
+  const viaHelper = startViaHelper({ file: spec.file, args: spec.args, cwd: spec.cwd, env: spec.env, logFile: spec.logFile, ...(spec.kind ? { kind: spec.kind } : {}), ...(spec.niceness ? { niceness: spec.niceness } : {}) });
   if (viaHelper) return superviseGroup(spec, await viaHelper, started);
+  const [file, args] = loweredArgv(spec.niceness, spec.file, spec.args);
   let pid: number | undefined;
   try {
     const child = execa(file, [...args], {
@@ -79,22 +81,6 @@ export async function runProcess(spec: ProcessSpec): Promise<ProcessResult> {
   } finally {
     if (pid !== undefined) killGroup(pid);
   }
-}
-
-/**
- * A command with a niceness starts through a shell that sets it before anything of the command runs: the
- * nice of its scheduling autogroup, then nice(1). A command in its own session is in its own autogroup
- * where the kernel has them (Linux's sched_autogroup_enabled, the default on many kernels): CPU is shared
- * between autogroups first and a process's nice counts only inside its group, so an agent at nice 10 in
- * its session took as much of a core as the whole loop. The autogroup's nice covers the command and all
- * it starts; lowering a priority needs no privilege; where there are no autogroups the write fails
- * quietly. Through nice(1) too, for kernels without autogroups.
- */
-const LOWER = '{ echo "$0" >/proc/self/autogroup; } 2>/dev/null; exec nice -n "$0" "$@"';
-
-function lowered(spec: ProcessSpec): [string, readonly string[]] {
-  if (!spec.niceness) return [spec.file, spec.args];
-  return ['sh', ['-c', LOWER, String(spec.niceness), spec.file, ...spec.args]];
 }
 
 /** How long a group told to stop (SIGTERM) has before it is killed, as execa's forceKillAfterDelay. */

@@ -31,11 +31,11 @@ export function missingBwrapMessage(detail: string): string {
 
 /**
  * The flags every sandbox starts with (also what the bench measures). No `--new-session`: every command
- * the loop runs already starts in a session of its own with no controlling terminal (loop/process:
- * setsid in the spawn helper, `detached` without it), which is what that flag guards (TIOCSTI into the
- * terminal). A second session would put the agent in a new scheduler autogroup at nice 0, where the
- * nice its start set (loop/process/subprocess.ts) no longer applies: an agent spinning on a core weighed
- * as much as the whole loop.
+ * the loop runs already starts in a session with no controlling terminal (loop/process: the spawn
+ * helper's lane for the agents' nice, a session of its own otherwise), which is what that flag guards
+ * (TIOCSTI into the terminal). A second session would put the agent in a new scheduler autogroup at
+ * nice 0, where the nice its start set (loop/process) no longer applies: an agent spinning on a core
+ * weighed as much as the whole loop.
  */
 export function baseArgs(network: AgentNetwork): string[] {
   return [

@@ -1,8 +1,9 @@
 // The spawn helper where Python 3 runs (loop/process/spawner-helper.py): the shared cases of
 // spawner-cases.ts, then what only the Python helper has: its framing whatever the chunking, output and
-// input larger than a pipe's buffer with multi-byte characters whole, and a Python that does not start
-// handing its requests to a node helper, so no command fails for it.
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// input larger than a pipe's buffer with multi-byte characters whole, a Python that does not start
+// handing its requests to a node helper, so no command fails for it, and its lanes: commands with a
+// niceness start from a process of that nice in a session of its own, no shell per start.
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -43,10 +44,82 @@ test('a Python that does not start hands its requests to a node helper: every co
 const env = { PATH: process.env.PATH };
 const [a, b] = await Promise.all([captureProcess('sh', ['-c', 'echo one; tr "\\\\0" " " < /proc/$PPID/cmdline'], { cwd: '/', env }), captureProcess('sh', ['-c', 'echo two'], { cwd: '/', env })]);
 const long = await runProcess({ file: 'sh', args: ['-c', 'echo long'], cwd: '/', env, logFile: ${JSON.stringify(log)} });
+await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: ${JSON.stringify(log)}, niceness: 7 });
 console.log(JSON.stringify([a.stdout, b.stdout, long.kind]));`;
   const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, reject: false, env: { PATH: `${bin}:${process.env.PATH ?? ''}`, NIGHTSHIFT_SPAWN_HELPER: '' } });
   const [one, two, long] = JSON.parse(run.stdout.trim()) as string[];
   expect([one?.startsWith('one\n'), two, long]).toEqual([true, 'two\n', 'exited']);
   expect(one).toMatch(/spawner-child\.(mjs|ts)/);
-  expect(readFileSync(log, 'utf8')).toBe('long\n');
+  // the node helper has no lanes: a command with a niceness reaches it through the shell that sets it
+  expect(readFileSync(log, 'utf8')).toBe('long\n7\n');
+});
+
+/** What a command the lane started sees of itself: session, process group, nice, autogroup, terminal. */
+const SELF = 'read -r s < /proc/self/stat; set -- ${s##*) }; echo "$$ $4 $3 $(nice) $(cat /proc/self/autogroup 2>/dev/null | tr -d \' \' || echo none) $( (exec </dev/tty) 2>/dev/null && echo tty || echo no-tty) $PPID"';
+
+test('commands with a niceness start from the lane of that nice: their own process group in its session, the nice and autogroup from their first instruction, no terminal', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+  const script = `import { runProcess, spawnHelperCpu } from ${JSON.stringify(`${ROOT}loop/process/subprocess.ts`)};
+import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/process/spawner.ts`)};
+const env = { PATH: process.env.PATH };
+const log = (i) => ${JSON.stringify(dir)} + '/' + i + '.log';
+const runs = await Promise.all([0, 1, 2, 3, 4].map((i) => runProcess({ file: 'sh', args: ['-c', ${JSON.stringify(SELF)}], cwd: '/', env, logFile: log(i), kind: 'agent:worker', niceness: 10 })));
+await runProcess({ file: 'sh', args: ['-c', ${JSON.stringify(SELF)}], cwd: '/', env, logFile: log(5), kind: 'verify' });
+const cpu = await spawnHelperCpu();
+await stopSpawnHelper();
+console.log(JSON.stringify({ runs: runs.map((r) => r.kind), cpu, helper: process.pid }));`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000, reject: false });
+  expect(run.stderr).toBe('');
+  const { runs, cpu } = JSON.parse(run.stdout) as { runs: string[]; cpu: Record<string, { count: number }> };
+  expect(runs).toEqual(['exited', 'exited', 'exited', 'exited', 'exited']);
+  expect(cpu['agent:worker']?.count).toBe(5);
+  expect(cpu.verify?.count).toBe(1);
+  const seen = [0, 1, 2, 3, 4, 5].map((i) => readFileSync(join(dir, `${i}.log`), 'utf8').trim().split(' '));
+  const agents = seen.slice(0, 5);
+  const verify = seen[5] ?? [];
+  for (const [pid, session, group, nice, , tty] of agents) {
+    expect(group).toBe(pid); // a process group of its own: the loop signals it as a group
+    expect(session).not.toBe(pid); // in the lane's session, not one of its own
+    expect(nice).toBe('10');
+    expect(tty).toBe('no-tty');
+  }
+  // one lane: one session, one parent, one autogroup at nice 10 for all five
+  expect(new Set(agents.map((a) => a[1])).size).toBe(1);
+  expect(new Set(agents.map((a) => a[6])).size).toBe(1);
+  if (existsSync('/proc/self/autogroup')) {
+    expect(new Set(agents.map((a) => a[4])).size).toBe(1);
+    expect(agents[0]?.[4]).toMatch(/nice10$/);
+    expect(verify[4]).toMatch(/nice0$/);
+  }
+  // a command without a niceness keeps a session of its own, at the loop's nice
+  expect([verify[1], verify[3]]).toEqual([verify[0], '0']);
+  expect(agents[0]?.[1]).not.toBe(verify[1]);
+});
+
+test('a lane that ends stops what it started (reported killed, never a success); the next command with a niceness still gets it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
+  const script = `import { runProcess } from ${JSON.stringify(`${ROOT}loop/process/subprocess.ts`)};
+import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/process/spawner.ts`)};
+const env = { PATH: process.env.PATH };
+const log = (i) => ${JSON.stringify(dir)} + '/' + i + '.log';
+// the first kills its lane (its parent) and would then succeed; its sibling sleeps on in the same lane
+const [killer, sibling] = await Promise.all([
+  runProcess({ file: 'sh', args: ['-c', 'sleep 0.3; kill -9 $PPID; sleep 5; exit 0'], cwd: '/', env, logFile: log(0), kind: 'agent:worker', niceness: 10, timeoutMs: 20000 }),
+  runProcess({ file: 'sh', args: ['-c', 'echo $$ > ' + log('pid') + '; sleep 5; exit 0'], cwd: '/', env, logFile: log(1), kind: 'agent:worker', niceness: 10, timeoutMs: 20000 }),
+]);
+const after = await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log(2), kind: 'agent:worker', niceness: 10 });
+await stopSpawnHelper();
+console.log(JSON.stringify({ killer, sibling, after: after.kind }));`;
+  const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000, reject: false });
+  expect(run.stderr).toBe('');
+  const { killer, sibling, after } = JSON.parse(run.stdout) as { killer: { kind: string; durationMs: number }; sibling: { kind: string; durationMs: number }; after: string };
+  expect([killer.kind, sibling.kind]).toEqual(['killed', 'killed']);
+  // stopped when the lane ended, not after their 5 s
+  expect(Math.max(killer.durationMs, sibling.durationMs)).toBeLessThan(4_500);
+  const pid = Number(readFileSync(join(dir, 'pid.log'), 'utf8'));
+  // gone, or a zombie its new parent (init) has yet to reap
+  const state = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone';
+  expect(['gone', 'Z']).toContain(state);
+  expect(after).toBe('exited');
+  expect(readFileSync(join(dir, '2.log'), 'utf8').trim()).toBe('10');
 });
