@@ -1,6 +1,7 @@
 // `npm run bench -- --json` as its contract says: one JSON object with the figures, from a real loop run
 // of a small simulated batch. No timing is asserted (the machines are shared); only what must hold on any
 // machine: every ticket done, a makespan no shorter than its lower bound, parts no larger than wholes.
+// Also `--pair` and `--agents-alone`.
 import { execa } from 'execa';
 import { expect, test } from 'vitest';
 import { ROOT } from '../helpers/cli.ts';
@@ -56,4 +57,19 @@ test('--pair runs another revision alternately on the same batch and reports bot
   const bad = await execa(process.execPath, ['test/bench/bench.ts', '--json', '--tickets', '6', '--pair', 'no-such-rev-nightshift'], { cwd: ROOT, reject: false });
   expect(bad.exitCode).toBe(2);
   expect(bad.stderr).toContain('--pair no-such-rev-nightshift: no such revision');
+});
+
+test('--agents-alone runs the same batch by its agents alone, as the loop starts them, in dependency order; bad input is exit 2', async () => {
+  const run = await execa(process.execPath, ['test/bench/bench.ts', '--agents-alone', '--json', '--tickets', '12', '--workers', '2', '--seconds', '2', '--seed', '7'], { cwd: ROOT, reject: false });
+  expect(run.exitCode, run.stderr).toBe(0);
+  const report = JSON.parse(run.stdout.trim()) as { agents_alone: Record<string, number>; host: Record<string, unknown> };
+  expect(report.agents_alone).toMatchObject({ tickets: 12, workers: 2, sandbox: 'on' });
+  // every agent takes at least its duration: no schedule of them beats the lower bound
+  expect(report.agents_alone.makespan_s).toBeGreaterThanOrEqual(report.agents_alone.bound_s ?? Infinity);
+  expect(report.agents_alone.ratio).toBeGreaterThanOrEqual(1);
+  expect(report.agents_alone.agent_beyond_duration_ms_p50).toBeGreaterThan(0);
+  expect(report.host.load_average_after).toHaveLength(3);
+  const bad = await execa(process.execPath, ['test/bench/bench.ts', '--agents-alone', '--workers', 'none'], { cwd: ROOT, reject: false });
+  expect(bad.exitCode).toBe(2);
+  expect(bad.stderr).toContain('--workers must be a positive number');
 });

@@ -2,6 +2,7 @@
 // `npm run bench -- --real [--json] [--workers N] [--keep]`: a batch on a real npm project instead (test/bench/real.ts).
 // `npm run bench -- --serve [--json] [--tickets 200]`: the dashboard's load time and memory (test/bench/serve.ts).
 // `npm run bench -- --sandbox-cost [--json] [--starts N]`: the agent sandbox's cost per agent start (test/bench/sandbox-cost.ts).
+// `npm run bench -- --agents-alone [--json] ...`: the same batch run by its scripted agents alone, as the loop starts them (test/bench/agents-alone.ts).
 // `npm run bench -- [--json] [--tickets N] [--workers N] [--seconds S] [--seed N] [--tracker local|linear|jira|github] [--keep]
 //                   [--node-flags="--max-semi-space-size=8 --optimize-for-size"] [--agent-cpu] [--pair REV [--runs N]]`
 // `npm run bench -- --queue-compare ...`: the same batch with --executor local and queue, 6 slots each (test/bench/queue.ts).
@@ -58,6 +59,10 @@ async function main(): Promise<number> {
   if (process.argv.includes('--sandbox-cost')) {
     const { runSandboxCost } = await import('./sandbox-cost.ts');
     return runSandboxCost(process.argv.slice(2).filter((arg) => arg !== '--sandbox-cost'));
+  }
+  if (process.argv.includes('--agents-alone')) {
+    const { runAgentsAlone } = await import('./agents-alone.ts');
+    return runAgentsAlone(process.argv.slice(2).filter((arg) => arg !== '--agents-alone'));
   }
   if (process.argv.includes('--real')) {
     const { runRealBench } = await import('./real.ts');
