@@ -217,7 +217,7 @@ export type AgentSpanFigures = {
   beyondMs: number[];
   /** Of that, inside the agent's own script: the sleep's overshoot and its own `git add` and commit. */
   ownMs: number[];
-  /** Of that, outside it: the process start (the spawn helper, the nice shell, bubblewrap, the shell) and exit. */
+  /** Of that, outside it: the process start (the spawn helper and its lane, bubblewrap, the shell) and exit. */
   startExitMs: number[];
   /** The batch's lower bound with each ticket's scripted duration replaced by its agents' own spans. */
   ownSpanBoundMs: number;
@@ -262,7 +262,7 @@ export function agentSpanFigures(stateDir: string, events: readonly Event[], tic
 /**
  * The bench's fields for the agents' time beyond their scripted durations (at nice 10, behind the
  * harness): what the loop timed, split into the agents' own part (the sleep's overshoot, their own add
- * and commit) and their start and exit (spawn helper, nice shell, bubblewrap, shell); and the ratio
+ * and commit) and their start and exit (spawn helper and its lane, bubblewrap, shell); and the ratio
  * against the lower bound made of the agents' own spans (what the harness alone adds).
  */
 export function agentSpanReport(spans: AgentSpanFigures, makespanMs: number): Record<string, number | null> {
