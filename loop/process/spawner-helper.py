@@ -142,7 +142,7 @@ def start_short(fields):
 def start_long(fields, in_lane=False):
     ident, kind, cwd, file, log, nice = fields[1:7]
     nice = int(nice or b'0')
-    if nice and not in_lane:
+    if nice > 0 and not in_lane:
         lane = lane_for(nice)
         if lane is not None and lane.send(ident, fields):
             return
@@ -190,7 +190,10 @@ def lower_self(nice, new_session, tries=10):
             # EAGAIN: another write within 100 ms (users other than root); no autogroups: nothing to set
             if error.errno != errno.EAGAIN:
                 break
-    os.nice(nice)
+    try:
+        os.nice(nice)
+    except OSError:
+        pass  # a nice it may not take (below 0 without the right): the command runs at this one, as nice(1) does
 
 
 class Lane:
@@ -198,7 +201,8 @@ class Lane:
 
     def __init__(self, nice):
         self.nice = nice
-        self.sent = {}    # request id -> pid once started (None before)
+        self.sent = {}    # request id -> [request, pid once started (None before)]
+        self.reaped = False
         self.proc = subprocess.Popen([sys.executable, '-I', '-S', os.path.abspath(__file__), '--lane', str(nice)],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, close_fds=True,
                                      start_new_session=True, env={'PATH': os.environ.get('PATH', '')})
@@ -207,13 +211,14 @@ class Lane:
         os.set_blocking(self.replies, False)
         self.frames = Frames()
         selector.register(self.replies, selectors.EVENT_READ, self)
+        lane_pids[self.proc.pid] = self
 
     def send(self, ident, fields):
         try:
             write_all(self.requests, frame(*fields))
         except OSError:
             return False
-        self.sent[ident] = None
+        self.sent[ident] = [fields, None]
         return True
 
     def on_replies(self):
@@ -227,7 +232,8 @@ class Lane:
         for fields in self.frames.messages(chunk):
             ident = fields[1]
             if fields[0] == b'P':
-                self.sent[ident] = int(fields[2])
+                if ident in self.sent:
+                    self.sent[ident][1] = int(fields[2])
             elif fields[0] == b'X':
                 self.sent.pop(ident, None)
                 entry = by_kind.setdefault(fields[4].decode(), [0, 0.0])
@@ -239,21 +245,25 @@ class Lane:
             reply(*fields)
 
     def ended(self):
-        # what the lane started can no longer be watched: it is stopped and reported killed, never a success
+        # What the lane started can no longer be watched: every process of its session is killed (one it
+        # started but had not said so too; the session's id is not reused while any of them lives) and
+        # what it had said it started is reported killed, never a success. What it had not said it
+        # started is started again elsewhere (another lane, or the fallback): anything of it is gone.
         selector.unregister(self.replies)
+        kill_session(self.proc.pid)
         self.close()
         if lanes.get(self.nice) is self:
             del lanes[self.nice]
-        for ident, pid in self.sent.items():
+        sent, self.sent = self.sent, {}
+        for ident, (fields, pid) in sent.items():
             if pid is None:
-                reply('F', ident, 'the lane that was to start it ended')
+                start_long(fields)
                 continue
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
                 pass
             reply('X', ident, '', 'SIGKILL')
-        self.sent.clear()
 
     def close(self):
         """Ends the lane (its requests' end closed) and waits for it (its CPU counts as its helper's)."""
@@ -262,14 +272,32 @@ class Lane:
                 stream.close()
             except OSError:
                 pass
-        try:
-            os.waitpid(self.proc.pid, 0)
-        except ChildProcessError:
-            pass  # reaped already
+        if not self.reaped:
+            try:
+                os.waitpid(self.proc.pid, 0)
+            except ChildProcessError:
+                pass
+        self.reaped = True
+        lane_pids.pop(self.proc.pid, None)
         self.proc.returncode = 0
 
 
 lane_starts = collections.Counter()
+lane_pids = {}    # pid -> Lane, until reaped (by close, or by reap's wait4 first)
+
+
+def kill_session(sid):
+    """SIGKILL to every process of session `sid` but its leader (Linux /proc)."""
+    for name in os.listdir('/proc'):
+        if not name.isdigit() or int(name) == sid:
+            continue
+        try:
+            with open('/proc/%s/stat' % name, 'rb') as stat:
+                data = stat.read()
+            if int(data[data.rindex(b')') + 2:].split()[3]) == sid:
+                os.kill(int(name), signal.SIGKILL)
+        except (OSError, ValueError, IndexError):
+            pass  # gone meanwhile
 
 
 def lane_for(nice):
@@ -355,6 +383,8 @@ def reap(in_lane=False):
             entry['status'] = status
             count(entry['kind'], usage)
             finish_short(pid)
+        elif pid in lane_pids:
+            lane_pids[pid].reaped = True  # close() must not wait for a pid that may be reused by then
         elif pid in long_:
             entry = long_.pop(pid)
             entry['proc'].returncode = 0
