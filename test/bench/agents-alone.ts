@@ -1,8 +1,9 @@
 // `npm run bench -- --agents-alone [--json] [--tickets N --workers W --seconds S --seed K --sandbox on|off
 // --agent-cpu]`: the bench's batch run by its scripted agents alone, started as the loop starts an agent
 // (the `command:` adapter, the sandbox, the spawn helper and its lane) in `--workers` lanes in dependency
-// order, each lane in a worktree of its own, with nothing else of the loop: no tracker, oracle, reviews,
-// landing or replay. Its ratio (makespan / the same lower bound) is what this host allows the agents
+// order, each agent in a worktree of its own while it runs (its lane goes to the next agent when its
+// processes are gone, as the loop's slot does), with nothing else of the loop: no tracker, oracle,
+// reviews, landing or replay. Its ratio (makespan / the same lower bound) is what this host allows the agents
 // themselves (their process starts, their own add and commit, the sleep's overshoot); the bench's own
 // ratio above it is the loop's.
 import { mkdirSync } from 'node:fs';
@@ -49,21 +50,30 @@ export async function runAgentsAlone(argv: string[]): Promise<number> {
   const tickets = generateBatch({ count: Math.round(numbers.tickets), seed: Math.round(numbers.seed), workers, targetSeconds: numbers.seconds });
   const setup = writeSimBatch(dir, tickets, { workers, agentCpu: values['agent-cpu'] });
   const bound = lowerBoundMs(tickets, workers);
-  const lanes = await Promise.all(Array.from({ length: workers }, async (_, i) => {
-    const worktree = join(dir, `lane-${i}`);
-    await git(setup.repo, 'worktree', 'add', '-q', '-b', `lane-${i}`, worktree, 'main');
+  // worktrees on branches of their own, each for one agent at a time, its hand-back included: a lane's
+  // next agent may start before that ends, so there can be more of them than lanes
+  const idle: string[] = [];
+  let made = 0;
+  const makeWorktree = async (): Promise<string> => {
+    const worktree = join(dir, `worktree-${made}`);
+    await git(setup.repo, 'worktree', 'add', '-q', '-b', `alone-${made++}`, worktree, 'main');
     return worktree;
-  }));
+  };
+  for (let i = 0; i < workers; i++) idle.push(await makeWorktree());
   // the agent as the loop makes it from `--agent command:...` (its argv from the batch's own run args)
   const command = openAgent(setup.runArgs[setup.runArgs.indexOf('--agent') + 1] ?? '', dir);
   const agent = values.sandbox === 'on' ? withSandbox(command, { mode: 'on', network: undefined, protect: [] }) : command;
 
   const started = performance.now();
-  const beyondMs = await runInLanes(tickets, lanes, async (ticket, worktree) => {
+  const beyondMs = await runInLanes(tickets, workers, async (ticket, exited) => {
+    const worktree = idle.pop() ?? await makeWorktree();
     const pass = join(dir, 'passes', ticket.key);
     mkdirSync(pass, { recursive: true });
-    const input: AgentRun = { role: 'worker', ticket: ticket.key, pass: 1, cwd: worktree, promptFile: join(pass, 'prompt.md'), resultFile: join(pass, 'result.json'), logFile: join(pass, 'agent.log'), env: process.env, timeoutMs: 600_000 };
+    // as the loop does, the lane goes to the next agent once this one's processes are gone (the sandbox
+    // hands its branch back meanwhile); a dependent waits for the whole run
+    const input: AgentRun = { role: 'worker', ticket: ticket.key, pass: 1, cwd: worktree, promptFile: join(pass, 'prompt.md'), resultFile: join(pass, 'result.json'), logFile: join(pass, 'agent.log'), env: process.env, timeoutMs: 600_000, onExit: exited };
     const outcome = await agent.run(input);
+    idle.push(worktree);
     if (outcome.kind !== 'finished' || outcome.exitCode !== 0) throw new Error(`bench: the scripted agent of ${ticket.key} ended ${outcome.kind} (see ${input.logFile})`);
     return outcome.durationMs - ticket.durationMs;
   });
@@ -84,31 +94,42 @@ export async function runAgentsAlone(argv: string[]): Promise<number> {
 
 /**
  * Runs every ticket once, each as soon as its blockers have finished and a lane is free (the first ready
- * ticket in the batch's order, as the loop picks); returns what `run` returned for each.
+ * ticket in the batch's order, as the loop picks); returns what `run` returned for each. A run frees its
+ * lane when it calls `exited` (or ends).
  */
-async function runInLanes<T>(tickets: readonly SimTicket[], lanes: readonly string[], run: (ticket: SimTicket, lane: string) => Promise<T>): Promise<T[]> {
+async function runInLanes<T>(tickets: readonly SimTicket[], lanes: number, run: (ticket: SimTicket, exited: () => void) => Promise<T>): Promise<T[]> {
   const done = new Set<string>();
   const waiting = [...tickets];
   const results: T[] = [];
-  const free = [...lanes];
+  let free = lanes;
   const running = new Set<Promise<void>>();
+  /** Settled when a lane comes free or a run ends. */
+  let wake: () => void = () => undefined;
   while (waiting.length > 0 || running.size > 0) {
-    let at = free.length > 0 ? waiting.findIndex((t) => t.blockedBy.every((key) => done.has(key))) : -1;
+    let at = free > 0 ? waiting.findIndex((t) => t.blockedBy.every((key) => done.has(key))) : -1;
     while (at >= 0) {
       const [ticket] = waiting.splice(at, 1);
-      const lane = free.pop();
-      if (!ticket || lane === undefined) break;
-      const one: Promise<void> = run(ticket, lane).then((result) => {
+      if (!ticket) break;
+      free--;
+      let freed = false;
+      const exited = () => {
+        if (freed) return;
+        freed = true;
+        free++;
+        wake();
+      };
+      const one: Promise<void> = run(ticket, exited).then((result) => {
         results.push(result);
         done.add(ticket.key);
-        free.push(lane);
+        exited();
         running.delete(one);
+        wake();
       });
       running.add(one);
-      at = free.length > 0 ? waiting.findIndex((t) => t.blockedBy.every((key) => done.has(key))) : -1;
+      at = free > 0 ? waiting.findIndex((t) => t.blockedBy.every((key) => done.has(key))) : -1;
     }
     if (running.size === 0) throw new Error('bench: tickets left that nothing can start (a blocker outside the batch)');
-    await Promise.race(running);
+    await Promise.race([...running, new Promise<void>((resolve) => { wake = resolve; })]);
   }
   return results;
 }
