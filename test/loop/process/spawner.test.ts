@@ -119,10 +119,9 @@ await stopSpawnHelper();
 console.log(JSON.stringify({ killer, sibling, after: after.kind }));`;
   const run = await execa(process.execPath, ['--input-type=module', '-e', script], { timeout: 60_000, reject: false });
   expect(run.stderr).toBe('');
-  const { killer, sibling, after } = JSON.parse(run.stdout) as { killer: { kind: string; durationMs: number }; sibling: { kind: string; durationMs: number }; after: string };
+  const { killer, sibling, after } = JSON.parse(run.stdout) as { killer: { kind: string }; sibling: { kind: string }; after: string };
+  // stopped when the lane ended: left alone, both would have exited 0 after their 5 s
   expect([killer.kind, sibling.kind]).toEqual(['killed', 'killed']);
-  // stopped when the lane ended, not after their 5 s
-  expect(Math.max(killer.durationMs, sibling.durationMs)).toBeLessThan(4_500);
   // gone, or a zombie its new parent (init) has yet to reap: the sibling, and its child outside its group
   const state = (pid: number) => (existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] : 'gone');
   for (const file of ['pid.log', 'away.log']) expect(['gone', 'Z']).toContain(state(Number(readFileSync(join(dir, file), 'utf8'))));
