@@ -6,7 +6,7 @@
 // reviews, landing or replay. Its ratio (makespan / the same lower bound) is what this host allows the agents
 // themselves (their process starts, their own add and commit, the sleep's overshoot); the bench's own
 // ratio above it is the loop's.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openAgent } from '../../loop/agents/open.ts';
@@ -79,6 +79,7 @@ export async function runAgentsAlone(argv: string[]): Promise<number> {
   });
   const makespanMs = performance.now() - started;
   await stopSpawnHelper();
+  rmSync(dir, { recursive: true, force: true });
   const report = {
     agents_alone: {
       tickets: tickets.length, workers, seed: Math.round(numbers.seed), sandbox: values.sandbox, agent_cpu: values['agent-cpu'],
