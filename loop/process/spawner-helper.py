@@ -311,9 +311,8 @@ def lane_for(nice):
     return lane
 
 
-def lane_main(nice):
-    """A lane's own loop: long commands from its stdin, each in a process group of its own; replies on its stdout."""
-    lower_self(nice, new_session=False)  # the helper started it in a session of its own
+def watch_exits_and_stdin():
+    """Registers, with the selector, stdin (data 'stdin') and a pipe the SIGCHLD handler writes to (data None)."""
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_r, False)
     os.set_blocking(wake_w, False)
@@ -321,25 +320,45 @@ def lane_main(nice):
     signal.signal(signal.SIGCHLD, lambda *_: None)
     selector.register(wake_r, selectors.EVENT_READ, None)
     os.set_blocking(0, False)
-    selector.register(0, selectors.EVENT_READ, 'requests')
+    selector.register(0, selectors.EVENT_READ, 'stdin')
+    return wake_r
+
+
+def drain(fd):
+    try:
+        os.read(fd, 4096)
+    except BlockingIOError:
+        pass
+
+
+def read_stdin(frames):
+    """The messages that arrived on stdin, and whether it has ended."""
+    messages = []
+    while True:
+        try:
+            chunk = os.read(0, 65536)
+        except BlockingIOError:
+            return messages, False
+        if not chunk:
+            return messages, True
+        messages += frames.messages(chunk)
+
+
+def lane_main(nice):
+    """A lane's own loop: long commands from its stdin, each in a process group of its own; replies on its stdout."""
+    lower_self(nice, new_session=False)  # the helper started it in a session of its own
+    wake_r = watch_exits_and_stdin()
     frames = Frames()
     while True:
         for key, _ in selector.select(None):
             if key.data is None:
-                try:
-                    os.read(wake_r, 4096)
-                except BlockingIOError:
-                    pass
+                drain(wake_r)
                 continue
-            while True:
-                try:
-                    chunk = os.read(0, 65536)
-                except BlockingIOError:
-                    break
-                if not chunk:
-                    os._exit(0)  # the helper is gone: the lane's commands live on in their own groups
-                for fields in frames.messages(chunk):
-                    start_long(fields, in_lane=True)
+            messages, ended = read_stdin(frames)
+            for fields in messages:
+                start_long(fields, in_lane=True)
+            if ended:
+                os._exit(0)  # the helper is gone: the lane's commands live on in their own groups
         reap(in_lane=True)
 
 
@@ -444,15 +463,8 @@ def handle(fields):
 def main():
     # a handler, not SIG_IGN: ignored signals stay ignored across exec, handled ones are reset
     signal.signal(signal.SIGINT, lambda *_: None)  # Ctrl-C reaches the loop's group: it stops gracefully and still needs git
-    wake_r, wake_w = os.pipe()
-    os.set_blocking(wake_r, False)
-    os.set_blocking(wake_w, False)
-    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
-    signal.signal(signal.SIGCHLD, lambda *_: None)
-    selector.register(wake_r, selectors.EVENT_READ, None)
-    selector.register(0, selectors.EVENT_READ, 'stdin')
+    wake_r = watch_exits_and_stdin()
     frames = Frames()
-    os.set_blocking(0, False)
     waiting = collections.deque()  # short commands asked for, not started yet
     reply('H', os.getpid())
     while True:
@@ -460,27 +472,20 @@ def main():
         # behind a landing's burst of git (an agent) starts before the rest of the burst
         for key, _ in selector.select(0 if waiting else None):
             if key.data is None:
-                try:
-                    os.read(wake_r, 4096)
-                except BlockingIOError:
-                    pass
+                drain(wake_r)
             elif key.data == 'stdin':
-                while True:
-                    try:
-                        chunk = os.read(0, 65536)
-                    except BlockingIOError:
-                        break
-                    if not chunk:
-                        # the loop is gone: long commands live on in their own sessions (or groups); the
-                        # lanes end with their helper, waited for so their CPU counts as the helper's
-                        for lane in list(lanes.values()):
-                            lane.close()
-                        os._exit(0)
-                    for fields in frames.messages(chunk):
-                        if fields[0] == b'S':
-                            waiting.append(fields)
-                        else:
-                            handle(fields)
+                messages, ended = read_stdin(frames)
+                for fields in messages:
+                    if fields[0] == b'S':
+                        waiting.append(fields)
+                    else:
+                        handle(fields)
+                if ended:
+                    # the loop is gone: long commands live on in their own sessions (or groups); the
+                    # lanes end with their helper, waited for so their CPU counts as the helper's
+                    for lane in list(lanes.values()):
+                        lane.close()
+                    os._exit(0)
             elif isinstance(key.data, Lane):
                 key.data.on_replies()
             else:

@@ -14,32 +14,14 @@ import type { AgentRun } from '../../loop/agents/types.ts';
 import { withSandbox } from '../../loop/sandbox/sandbox.ts';
 import { stopSpawnHelper } from '../../loop/process/spawner.ts';
 import { git, tempDir } from '../helpers/repo.ts';
-import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
+import { BATCH_OPTIONS, generateBatch, lowerBoundMs, positive, writeSimBatch } from './batch.ts';
 import type { SimTicket } from './batch.ts';
 import { calibrateHost } from './host.ts';
 import { mean, percentile, round } from './measure.ts';
 
 export async function runAgentsAlone(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      tickets: { type: 'string', default: '200' },
-      workers: { type: 'string', default: '4' },
-      seconds: { type: 'string', default: '60' },
-      seed: { type: 'string', default: '1' },
-      sandbox: { type: 'string', default: 'on' },
-      'agent-cpu': { type: 'boolean', default: false },
-    },
-  });
-  const numbers = { tickets: Number(values.tickets), workers: Number(values.workers), seconds: Number(values.seconds), seed: Number(values.seed) };
-  for (const [name, value] of Object.entries(numbers)) {
-    if (!Number.isFinite(value) || value <= 0) {
-      process.stderr.write(`bench: --${name} must be a positive number, not "${String(values[name as keyof typeof values])}".\n`);
-      return 2;
-    }
-  }
+  const { values } = parseArgs({ args: argv, strict: true, options: BATCH_OPTIONS });
+  const numbers = { tickets: positive('tickets', values.tickets), workers: positive('workers', values.workers), seconds: positive('seconds', values.seconds), seed: positive('seed', values.seed) };
   if (values.sandbox !== 'on' && values.sandbox !== 'off') {
     process.stderr.write(`bench: --sandbox must be on or off, not "${values.sandbox}".\n`);
     return 2;

@@ -11,6 +11,28 @@ export const AGENTS_DIR = fileURLToPath(new URL('../fixtures/agents/', import.me
 
 export type SimTicket = { key: string; blockedBy: string[]; durationMs: number; labels: string[] };
 
+/** The bench's flags that shape the batch and its agents, for `parseArgs` (bench.ts and its modes). */
+export const BATCH_OPTIONS = {
+  json: { type: 'boolean', default: false },
+  tickets: { type: 'string', default: '200' },
+  workers: { type: 'string', default: '4' },
+  seconds: { type: 'string', default: '60' },
+  seed: { type: 'string', default: '1' },
+  'agent-cpu': { type: 'boolean', default: false },
+  // the agents' OS sandbox (the loop's default is on); off measures the harness without it
+  sandbox: { type: 'string', default: 'on' },
+} as const;
+
+/** A flag's number, or exit 2 saying what it must be. */
+export function positive(name: string, text: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`bench: --${name} must be a positive number, not "${text}".\n`);
+    process.exit(2);
+  }
+  return value;
+}
+
 /** The same seeded PRNG (mulberry32) the simulators use, so a batch replays from its seed. */
 export const seeded = seededRandom;
 

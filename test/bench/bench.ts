@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { LOOP_NODE_FLAGS } from '../../heal/supervisor.ts';
-import { generateBatch, lowerBoundMs, writeSimBatch } from './batch.ts';
+import { BATCH_OPTIONS, generateBatch, lowerBoundMs, positive, writeSimBatch } from './batch.ts';
 import { calibrateHost } from './host.ts';
 import { agentSpanFigures, agentSpanReport, figuresFromEvents, percentile, readEventsFile, round, sampleTreeRss } from './measure.ts';
 import { PairError, cpuByKindPerTicket, runPaired } from './pair.ts';
@@ -40,15 +40,6 @@ function cpuByProcess(sampled: Record<string, number>, totalS: number): Record<s
   const rounded = Object.fromEntries(Object.entries(sampled).map(([k, v]) => [k, Number(v.toFixed(1))]));
   const known = Object.values(sampled).reduce((a, b) => a + b, 0);
   return { ...rounded, short_lived: Number(Math.max(0, totalS - known).toFixed(1)) };
-}
-
-function positive(name: string, text: string): number {
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) {
-    process.stderr.write(`bench: --${name} must be a positive number, not "${text}".\n`);
-    process.exit(2);
-  }
-  return value;
 }
 
 async function main(): Promise<number> {
@@ -72,18 +63,11 @@ async function main(): Promise<number> {
     args: process.argv.slice(2),
     strict: true,
     options: {
-      json: { type: 'boolean', default: false },
-      tickets: { type: 'string', default: '200' },
-      workers: { type: 'string', default: '4' },
-      seconds: { type: 'string', default: '60' },
-      seed: { type: 'string', default: '1' },
+      ...BATCH_OPTIONS,
       tracker: { type: 'string', default: 'local' },
       keep: { type: 'boolean', default: false },
       // the flags heal/supervisor.ts starts the loop with (LOOP_NODE_FLAGS)
       'node-flags': { type: 'string', default: LOOP_NODE_FLAGS.join(' ') },
-      'agent-cpu': { type: 'boolean', default: false },
-      // the agents' OS sandbox (the loop's default is on); off measures the harness without it
-      sandbox: { type: 'string', default: 'on' },
       pair: { type: 'string' },
       runs: { type: 'string', default: '1' },
       'queue-compare': { type: 'boolean', default: false },
