@@ -35,6 +35,11 @@ export function gitKind(args: readonly string[]): string {
 /** A repository (or worktree) to run git in: `raw` resolves with stdout, or rejects with git's message. */
 export type Git = { raw(args: readonly string[]): Promise<string> };
 
+/** Whether `older` is in `newer`'s history (false too when either is not a commit of the repository). */
+export async function isAncestor(repo: Git, older: string, newer: string): Promise<boolean> {
+  return repo.raw(['merge-base', '--is-ancestor', older, newer]).then(() => true, () => false);
+}
+
 /**
  * Opens `dir` for git commands. (Not simple-git: it waits 50 ms after every command that prints
  * nothing, and a pass runs about ten such commands, several of them under the merge lock.)

@@ -1,7 +1,7 @@
 // Only the loop moves the target branch. The guard knows where the loop last put it; a move by anyone
 // else (a worker's `git branch -f main`, a push into the repo) is undone as a compare-and-swap, kept on
 // a `refs/nightshift/foreign/*` ref so nothing is lost, and recorded.
-import { revParse } from '../git/git.ts';
+import { isAncestor, revParse } from '../git/git.ts';
 import type { Git } from '../git/git.ts';
 import type { EventLog } from '../state/state.ts';
 
@@ -14,8 +14,11 @@ export type TargetGuard = {
   moved(to: string): void;
   /** Every foreign head the guard has undone, oldest first (a pass whose branch holds one made it). */
   undone(): readonly string[];
-  /** Whether the loop itself moved the target from `older` to `newer` (both heads it put there, in that order). */
-  movedForward(older: string, newer: string): boolean;
+  /**
+   * Whether the loop itself explains the target's move from `older` to `newer`: both heads it put there,
+   * in that order, or `older` a foreign head it undid and `newer` one of its own.
+   */
+  loopMoved(older: string, newer: string): boolean;
   /**
    * The target read without the merge lock: true when it is where the loop last put it. A merge under
    * way (the ref moved, the guard not told yet) reads false, as a foreign move does: then `check` decides,
@@ -37,10 +40,10 @@ export async function openTargetGuard(repo: Git, target: string, log: EventLog):
     expected: () => expected,
     rev: () => expected || ref,
     undone: () => foreignHeads,
-    movedForward(older, newer) {
+    loopMoved(older, newer) {
       const from = own.get(older);
       const to = own.get(newer);
-      return from !== undefined && to !== undefined && from <= to;
+      return to !== undefined && (from === undefined ? foreignHeads.includes(older) : from <= to);
     },
     async untouched() {
       const found = await head();
@@ -63,4 +66,14 @@ export async function openTargetGuard(repo: Git, target: string, log: EventLog):
       return { kind: 'restored', foreign: found };
     },
   };
+}
+
+/**
+ * The ticket branches (short names, `nightshift/*`) that made a foreign head: those that hold it, unless
+ * the loop's own head does too (a rewind to a commit the target already had is no branch's work).
+ */
+export async function branchesThatMade(repo: Git, foreign: string, loopHead: string): Promise<string[]> {
+  if (await isAncestor(repo, foreign, loopHead)) return [];
+  const holding = await repo.raw(['for-each-ref', '--contains', foreign, '--format=%(refname:strip=2)', 'refs/heads/nightshift/']);
+  return holding.split('\n').filter(Boolean);
 }

@@ -4,7 +4,7 @@
 // replay's worktree. Nothing is moved here: the target only under the merge lock, in land.ts.
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
-import { branchOf, revParse } from '../git/git.ts';
+import { branchOf, isAncestor, revParse } from '../git/git.ts';
 import { findMergeOnTarget, makeMergeCommit } from '../git/target.ts';
 import { findReceipt } from '../../oracle/receipt.ts';
 
@@ -34,7 +34,7 @@ export async function liveMergeOnTarget(ctx: LoopContext, ticket: Ticket): Promi
   const lookup = findReceipt(ticket.comments);
   if (!found || lookup.kind !== 'superseded') return found;
   if (lookup.commit === undefined) return undefined;
-  const audited = await ctx.repo.raw(['merge-base', '--is-ancestor', found, lookup.commit]).then(() => true, () => false);
+  const audited = await isAncestor(ctx.repo, found, lookup.commit);
   return audited ? undefined : found;
 }
 

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
-import { TRAILER, branchOf, revParse } from '../git/git.ts';
+import { TRAILER, branchOf, isAncestor, revParse } from '../git/git.ts';
 import { REVERTED_TRAILER, findMergeOnTarget, makeRevertCommit, syncCheckedOut } from '../git/target.ts';
 import type { Pull, PullLanding } from '../forge/forge.ts';
 import { awaitQueue, queueRefusal, settleQueued, trailerCommit } from './queue.ts';
@@ -175,7 +175,7 @@ export async function followUpstream(ctx: LoopContext, up: Upstream, what?: { ti
   const local = ctx.targetGuard.expected();
   const remoteHead = await fetchUpstream(ctx.repo, up);
   if (!remoteHead || remoteHead === local) return { previous: local, head: local };
-  const contained = await ctx.repo.raw(['merge-base', '--is-ancestor', local, remoteHead]).then(() => true, () => false);
+  const contained = await isAncestor(ctx.repo, local, remoteHead);
   if (!contained) {
     const keep = `refs/nightshift/unpushed/${Date.now()}`;
     await ctx.repo.raw(['update-ref', keep, local]);

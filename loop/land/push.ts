@@ -3,7 +3,7 @@
 // is fetched: the local move is made again on the upstream's new head and pushed again. At start the
 // local target and its upstream are reconciled, so a loop killed between a merge and its push ships it.
 import type { Git } from '../git/git.ts';
-import { revParse } from '../git/git.ts';
+import { isAncestor, revParse } from '../git/git.ts';
 import { syncCheckedOut } from '../git/target.ts';
 import type { LoopContext } from '../context.ts';
 import type { RunOptions } from '../../oracle/run-options.ts';
@@ -69,10 +69,6 @@ export async function pushCommit(repo: Git, up: Upstream, commit: string): Promi
   // the tracking ref follows, so a later reconcile reads what was shipped without a fetch
   await repo.raw(['update-ref', trackingRef(up), commit]);
   return { kind: 'pushed' };
-}
-
-async function isAncestor(repo: Git, older: string, newer: string): Promise<boolean> {
-  return repo.raw(['merge-base', '--is-ancestor', older, newer]).then(() => true, () => false);
 }
 
 /** A remote URL may carry a credential (https://user:token@host): never into an event or a report. */

@@ -11,6 +11,7 @@ import type { PassOutcome, PassResult } from './outcome.ts';
 import type { LoopContext } from '../context.ts';
 import { fileDiscovered } from './discovered.ts';
 import { branchOf } from '../git/git.ts';
+import { branchesThatMade } from '../guards/target-guard.ts';
 import { commitsAhead } from '../git/target.ts';
 import { prepareWorktree } from '../git/worktrees.ts';
 import { snapshotStillGood } from './warm.ts';
@@ -167,14 +168,18 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
       outsideBefore ? ctx.readBesideMerges(() => snapshotOutside(ctx.repo)) : undefined,
     ]);
     const outside = outsideBefore && outsideAfter
-      ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.movedForward(older, newer))
+      ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.loopMoved(older, newer))
       : [];
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
-    // the move may have been undone already (by another ticket's merge): the culprit's branch holds it
+    // A move undone during this pass (by this check, another pass's or a merge's) fails the pass whose
+    // branch made it; one no ticket's branch made (a rewind, a commit on no branch) fails the pass that
+    // found it, since the loop cannot tell which of the agents then running made it.
     for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
-      const mine = await ctx.repo.raw(['merge-base', '--is-ancestor', foreign, `refs/heads/${branchOf(key)}`]).then(() => true, () => false);
-      if (mine || guard.kind === 'restored') outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
+      const makers = await branchesThatMade(ctx.repo, foreign, ctx.targetGuard.rev());
+      if (makers.length > 0 ? makers.includes(branchOf(key)) : guard.kind === 'restored') {
+        outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
+      }
     }
     if (outside.length > 0) {
       ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });

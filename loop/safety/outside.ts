@@ -19,10 +19,11 @@ export async function snapshotOutside(repo: SimpleGit): Promise<OutsideSnapshot>
 }
 
 /**
- * What changed outside the worktree, one line each (empty: nothing). `movedForward`: what the caller
- * knows of the target's moves (the loop's own merges), asked before git is: a move it knows is forward.
+ * What changed outside the worktree, one line each (empty: nothing). `loopMoved`: what the caller
+ * knows of the target's moves (the loop's own merges, and its undoing of a foreign move), asked before
+ * git is: a move it made is not the pass's.
  */
-export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string, movedForward?: (older: string, newer: string) => boolean): Promise<string[]> {
+export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string, loopMoved?: (older: string, newer: string) => boolean): Promise<string[]> {
   const problems: string[] = [];
   const target = `refs/heads/${targetBranch}`;
   for (const [ref, old] of Object.entries(before.refs)) {
@@ -31,7 +32,7 @@ export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, a
     if (now === undefined) {
       if (!ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was deleted`);
     } else if (ref === target) {
-      if (!movedForward?.(old, now) && !(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
+      if (!loopMoved?.(old, now) && !(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
     } else if (!ref.startsWith('refs/heads/nightshift/')) {
       problems.push(`${ref} moved from ${old.slice(0, 12)} to ${now.slice(0, 12)}`);
     }

@@ -60,7 +60,7 @@ test('the guard undoes the foreign move, keeps the forged head on a foreign ref 
   expect(await guard.check('after a pass', ['APP-2'])).toEqual({ kind: 'ok' });
 });
 
-test('read without the lock, the target is untouched only where the loop left it; the loop\'s own moves are known to be forward', async () => {
+test('read without the lock, the target is untouched only where the loop left it; the loop\'s own moves and undos are known', async () => {
   const { repo, guard, loopHead, forged } = await forgedRepo();
   // the forged move is there: not untouched (the check under the lock decides)
   expect(await guard.untouched()).toBe(false);
@@ -75,10 +75,11 @@ test('read without the lock, the target is untouched only where the loop left it
   expect(await guard.untouched()).toBe(false);
   guard.moved(merged);
   expect(await guard.untouched()).toBe(true);
-  expect(guard.movedForward(loopHead, merged)).toBe(true);
-  expect(guard.movedForward(merged, loopHead)).toBe(false);
-  expect(guard.movedForward(loopHead, loopHead)).toBe(true);
-  // a head the loop never set is not known either way (git is asked instead)
-  expect(guard.movedForward(loopHead, forged)).toBe(false);
-  expect(guard.movedForward(forged, merged)).toBe(false);
+  expect(guard.loopMoved(loopHead, merged)).toBe(true);
+  expect(guard.loopMoved(merged, loopHead)).toBe(false);
+  expect(guard.loopMoved(loopHead, loopHead)).toBe(true);
+  // a head the loop never set is not known (git is asked instead); from one it undid, to one of its own, is the undo
+  expect(guard.loopMoved(loopHead, forged)).toBe(false);
+  expect(guard.loopMoved(forged, merged)).toBe(true);
+  expect(guard.loopMoved(forged, 'f'.repeat(40))).toBe(false);
 });

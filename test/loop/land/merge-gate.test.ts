@@ -1,5 +1,6 @@
 // The merge gate with scripted agents against the local tracker: two reviews, the post-merge replay
 // and its revert, discovered work, and proven versus fake blocks.
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -183,5 +184,33 @@ Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
   expect(await git(t.repo, 'log', '--first-parent', '--format=%an', `${before}..main`)).toMatch(/^(nightshift\n?)+$/);
   expect(t.calls().filter((c) => c.role === 'worker' && c.ticket === 'APP-3')).toHaveLength(1);
   expect(await t.merges('APP-1')).toBe(1);
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('a move of the target fails the pass that made it, never another that ran beside it and found it', async () => {
+  // FIFOs order the two agents without a clock: APP-2's agent starts, then APP-1's moves main, then
+  // APP-2's ends and its pass is the first to find the move; APP-1's ends only after APP-2's review
+  const sync = tempDir();
+  const started = join(sync, 'started');
+  const moved = join(sync, 'moved');
+  const reviewed = join(sync, 'reviewed');
+  execFileSync('mkfifo', [started, moved, reviewed]);
+  const forge = `git commit -q --allow-empty -m forged && git update-ref refs/heads/main HEAD`;
+  const t = await setup({
+    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: `read x < ${started} && ${forge} && echo > ${moved} && read x < ${reviewed}` },
+    'worker:APP-1': feature,
+    'worker:APP-2:1': { files: { 'two.txt': 'x\n' }, commit: true, shell: `echo > ${started} && read x < ${moved}` },
+    'worker:APP-2': { files: { 'two.txt': 'x\n' }, commit: true },
+    'reviewer:APP-2@alpha': { shell: `echo > ${reviewed}` },
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['test -f two.txt'] }], ['--workers', '2']);
+  const run = await runCli(['run', ...t.args, '--sandbox', 'off']);
+  expect(run.exitCode).toBe(0);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; tickets?: string[] });
+  // APP-2's pass found and undid the move, and went on to land; APP-1's pass is the one that failed
+  expect(events.find((e) => e.type === 'foreign-target-move')?.tickets).toEqual(['APP-2']);
+  expect(events.filter((e) => e.type === 'outside-changes').map((e) => e.ticket)).toEqual(['APP-1']);
+  expect(t.calls().filter((c) => c.role === 'worker').map((c) => `${c.ticket}:${c.pass}`).sort()).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1']);
+  expect(await t.merges('APP-1')).toBe(1);
+  expect(await t.merges('APP-2')).toBe(1);
   expect((await t.oracle()).exitCode).toBe(0);
 });
