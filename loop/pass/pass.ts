@@ -27,6 +27,7 @@ import { cannotStart, setupLog } from '../worktree/environment.ts';
 import { forgetAgent, recordAgent } from '../state/state.ts';
 import { finishLine, verifyFilePath } from '../worktree/verify.ts';
 import { outsideChanges, snapshotOutside } from '../safety/outside.ts';
+import { atLoopHead, snapshotAtLoopHead } from './snapshot.ts';
 import type { OutsideSnapshot } from '../safety/outside.ts';
 import type { AgentOutcome } from '../agents/types.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -66,7 +67,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     ? Promise.resolve(undefined)
     : snapshotStillGood(head?.outside, undoneBefore)
       ? Promise.resolve(head.outside.snapshot)
-      : ctx.readBesideMerges(() => snapshotOutside(ctx.repo));
+      : snapshotAtLoopHead(ctx, 'before a pass', [key]);
   void snapshot.catch(() => undefined); // awaited below; a pass that resumes a landing does not need it
 
   // A crash between the merge and the receipt: the trailer is on the target, finish the landing.
@@ -163,10 +164,12 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // target is read first without the merge lock (where the loop left it: nothing to undo), and under it
     // only otherwise. The snapshot after the pass, like the one before its agent, is read beside merges
     // rather than inside the lock, beside that check.
-    const [guard, outsideAfter] = await Promise.all([
+    const [guard, afterRead] = await Promise.all([
       ctx.targetGuard.untouched().then((ok) => (ok ? { kind: 'ok' as const } : ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', [key])))),
       outsideBefore ? ctx.readBesideMerges(() => snapshotOutside(ctx.repo)) : undefined,
     ]);
+    // read beside a check that found a foreign head, the snapshot may show it: taken again once it is undone
+    const outsideAfter = afterRead && !atLoopHead(ctx, afterRead) ? await snapshotAtLoopHead(ctx, 'after a pass', [key]) : afterRead;
     const outside = outsideBefore && outsideAfter
       ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.loopMoved(older, newer))
       : [];

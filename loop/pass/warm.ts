@@ -9,7 +9,7 @@ import type { Ticket } from '../../trackers/types.ts';
 import type { LoopContext } from '../context.ts';
 import { prepareWorktree } from '../git/worktrees.ts';
 import { liveMergeOnTarget } from '../land/ahead.ts';
-import { snapshotOutside } from '../safety/outside.ts';
+import { snapshotAtLoopHead } from './snapshot.ts';
 import type { OutsideSnapshot } from '../safety/outside.ts';
 
 /**
@@ -56,16 +56,16 @@ export function openWarm(ctx: LoopContext, options: { refreshMs?: number; onRefr
   const prepared = new Map<string, Promise<HeadStart | undefined>>();
   /** The preparation of each key not taken yet (a later one of the same key is another). */
   const waiting = new Map<string, object>();
-  const takeSnapshot = async (): Promise<HeadStart['outside']> => {
+  const takeSnapshot = async (key: string): Promise<HeadStart['outside']> => {
     const undone = ctx.targetGuard.undone().length;
-    const snapshot = await ctx.readBesideMerges(() => snapshotOutside(ctx.repo)).catch(() => undefined);
+    const snapshot = await snapshotAtLoopHead(ctx, 'before a pass', [key]).catch(() => undefined);
     return snapshot ? { snapshot, at: Date.now(), undone } : undefined;
   };
   /** Takes the snapshot of a head start again, every refreshMs, while its pass has not taken it. */
   const keepRecent = (key: string, token: object, head: HeadStart) => {
     const timer = setTimeout(() => {
       if (waiting.get(key) !== token || ctx.signal.aborted) return;
-      void takeSnapshot().then((outside) => {
+      void takeSnapshot(key).then((outside) => {
         if (waiting.get(key) !== token) return;
         if (outside) {
           head.outside = outside;
@@ -89,7 +89,7 @@ export function openWarm(ctx: LoopContext, options: { refreshMs?: number; onRefr
       // taken once the worktree is ready (it lists the ticket's branch), and again while the pass waits
       // no snapshot where the sandbox keeps agents out of the repository (loop/sandbox/open.ts)
       if (ctx.sandboxConfinesRepo) return { worktree };
-      const outside = await takeSnapshot();
+      const outside = await takeSnapshot(key);
       const head: HeadStart = { worktree, ...(outside ? { outside } : {}) };
       keepRecent(key, token, head);
       return head;

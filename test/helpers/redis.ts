@@ -1,40 +1,60 @@
 // A real redis-server for a test: started on a free loopback port with nothing saved to disk (or, given
 // `dir`, an append-only file there, so a restart on the same port keeps the queue), stopped by its pid.
-// Answers PING before `startRedis` returns.
+// `startRedis` returns once this server says it accepts connections (its own log line, not a poll: a
+// PING could be answered by another test's server on a port taken between the pick and the bind) and
+// answers PING. A port taken meanwhile is picked again, unless the caller named it.
 import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { Redis } from 'ioredis';
 
 export type TestRedis = { url: string; port: number; pid: number; stop: (signal?: NodeJS.Signals) => Promise<void> };
 
+const PICKS = 5;
+
 export async function startRedis(options: { dir?: string; port?: number } = {}): Promise<TestRedis> {
-  const port = options.port ?? await freePort();
-  const persist = options.dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', options.dir] : ['--appendonly', 'no'];
-  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persist, '--daemonize', 'no'], { reject: false, stdin: 'ignore' });
-  const url = `redis://127.0.0.1:${port}`;
-  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  client.on('error', () => undefined);
-  let exited = false;
-  void child.finally(() => {
-    exited = true;
-  });
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (exited) throw new Error(`redis-server exited at once: ${String((await child).stderr)}`);
-    const pong = await client.connect().then(() => client.ping(), () => undefined).catch(() => undefined);
-    if (pong === 'PONG') break;
-    client.disconnect();
-    if (Date.now() > deadline) throw new Error(`redis-server did not answer on port ${port} within 10 s`);
-    await sleep(50);
+  for (let pick = 1; ; pick++) {
+    const started = await startOn(options.port ?? await freePort(), options.dir);
+    if (started.kind === 'up') return started.redis;
+    if (options.port !== undefined || pick === PICKS) throw new Error(`redis-server did not start on port ${started.port}:\n${started.output}`);
   }
-  client.disconnect();
+}
+
+async function startOn(port: number, dir: string | undefined): Promise<{ kind: 'up'; redis: TestRedis } | { kind: 'failed'; port: number; output: string }> {
+  const persist = dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
+  const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persist, '--daemonize', 'no'], { reject: false, stdin: 'ignore', buffer: false, stderr: 'inherit' });
+  const output: string[] = [];
+  // its log goes to stdout: ready once it has bound the port and loaded its data, failed if it exits first
+  const ready = await new Promise<boolean>((resolve) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      if (output.length < 50) output.push(line);
+      if (/Ready to accept connections/.test(line)) resolve(true);
+    });
+    void child.finally(() => resolve(false));
+  });
+  if (!ready) {
+    await child;
+    return { kind: 'failed', port, output: output.join('\n') };
+  }
+  child.stdout.resume(); // the rest of its log is not read
+  const url = `redis://127.0.0.1:${port}`;
+  const client = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    if (await client.ping() !== 'PONG') throw new Error(`redis-server on port ${port} did not answer PING`);
+  } finally {
+    client.disconnect();
+  }
   const pid = child.pid ?? 0;
   return {
-    url, port, pid,
-    stop: async (signal = 'SIGTERM') => {
-      process.kill(pid, signal);
-      await child;
+    kind: 'up',
+    redis: {
+      url, port, pid,
+      stop: async (signal = 'SIGTERM') => {
+        process.kill(pid, signal);
+        await child;
+      },
     },
   };
 }
