@@ -10,7 +10,7 @@ export const CLI = `${ROOT}heal/cli.ts`;
 export const SCRIPTED_AGENT = `${ROOT}test/agents/scripted.mjs`;
 
 /** Tests never write into this checkout's ledger of heals and interventions. */
-const LEDGER = mkdtempSync(join(tmpdir(), 'nightshift-ledger-'));
+export const LEDGER = mkdtempSync(join(tmpdir(), 'nightshift-ledger-'));
 
 export type CliResult = { exitCode: number; stdout: string; stderr: string };
 

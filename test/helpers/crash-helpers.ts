@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import type { ResultPromise } from 'execa';
-import { ROOT, withCallLogs } from './cli.ts';
+import { LEDGER, ROOT, withCallLogs } from './cli.ts';
 import { git } from './repo.ts';
 
 export const LOOP_MAIN = `${ROOT}loop/main.ts`;
@@ -21,7 +21,7 @@ export type LoopProcess = {
 
 export function startLoop(args: string[], env: NodeJS.ProcessEnv = process.env): LoopProcess {
   const child = execa(process.execPath, [LOOP_MAIN, 'run', ...args], {
-    reject: false, stdin: 'ignore', env: withCallLogs(args, { ...env, NIGHTSHIFT_VIEW: 'plain' }), extendEnv: false, timeout: 120_000,
+    reject: false, stdin: 'ignore', env: withCallLogs(args, { NIGHTSHIFT_LEDGER_DIR: LEDGER, ...env, NIGHTSHIFT_VIEW: 'plain' }), extendEnv: false, timeout: 120_000,
   });
   const lines: string[] = [];
   const waiters: Array<() => void> = [];
