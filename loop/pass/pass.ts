@@ -170,8 +170,13 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     ]);
     // read beside a check that found a foreign head, the snapshot may show it: taken again once it is undone
     const outsideAfter = afterRead && !atLoopHead(ctx, afterRead) ? await snapshotAtLoopHead(ctx, 'after a pass', [key]) : afterRead;
+    // what another ticket's branch made is its pass's to answer for, whichever pass saw it
+    const madeElsewhere = async (commit: string) => {
+      const makers = await branchesThatMade(ctx.repo, commit, ctx.targetGuard.rev());
+      return makers.length > 0 && !makers.includes(branchOf(key));
+    };
     const outside = outsideBefore && outsideAfter
-      ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.loopMoved(older, newer))
+      ? await outsideChanges(ctx.repo, outsideBefore, outsideAfter, target, (older, newer) => ctx.targetGuard.loopMoved(older, newer), madeElsewhere)
       : [];
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));

@@ -21,9 +21,11 @@ export async function snapshotOutside(repo: SimpleGit): Promise<OutsideSnapshot>
 /**
  * What changed outside the worktree, one line each (empty: nothing). `loopMoved`: what the caller
  * knows of the target's moves (the loop's own merges, and its undoing of a foreign move), asked before
- * git is: a move it made is not the pass's.
+ * git is: a move it made is not the pass's. `madeElsewhere`: whether a commit is another ticket's work
+ * (its branch holds it), so that a branch or tag created or moved to it is that ticket's pass's doing,
+ * not this one's, when several agents run at once.
  */
-export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string, loopMoved?: (older: string, newer: string) => boolean): Promise<string[]> {
+export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, after: OutsideSnapshot, targetBranch: string, loopMoved?: (older: string, newer: string) => boolean, madeElsewhere?: (commit: string) => Promise<boolean>): Promise<string[]> {
   const problems: string[] = [];
   const target = `refs/heads/${targetBranch}`;
   for (const [ref, old] of Object.entries(before.refs)) {
@@ -33,12 +35,12 @@ export async function outsideChanges(repo: SimpleGit, before: OutsideSnapshot, a
       if (!ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was deleted`);
     } else if (ref === target) {
       if (!loopMoved?.(old, now) && !(await isAncestor(repo, old, now))) problems.push(`${targetBranch} was rewritten: ${old.slice(0, 12)} is no longer in its history`);
-    } else if (!ref.startsWith('refs/heads/nightshift/')) {
+    } else if (!ref.startsWith('refs/heads/nightshift/') && !await madeElsewhere?.(now)) {
       problems.push(`${ref} moved from ${old.slice(0, 12)} to ${now.slice(0, 12)}`);
     }
   }
-  for (const ref of Object.keys(after.refs)) {
-    if (!(ref in before.refs) && !ref.startsWith('refs/heads/nightshift/')) problems.push(`${ref} was created`);
+  for (const [ref, now] of Object.entries(after.refs)) {
+    if (!(ref in before.refs) && !ref.startsWith('refs/heads/nightshift/') && !await madeElsewhere?.(now)) problems.push(`${ref} was created`);
   }
   if (after.status !== before.status) problems.push(`the main checkout's working tree changed:\n${after.status.trim().split('\n').slice(0, 10).map((l) => `  ${l}`).join('\n')}`);
   return problems;

@@ -187,7 +187,7 @@ Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
   expect((await t.oracle()).exitCode).toBe(0);
 });
 
-test('a move of the target fails the pass that made it, never another that ran beside it and found it', async () => {
+test('a move of the target, or a branch made outside the loop, fails the pass that made it, never another that ran beside it and found it', async () => {
   // FIFOs order the two agents without a clock: APP-2's agent starts, then APP-1's moves main, then
   // APP-2's ends and its pass is the first to find the move; APP-1's ends only after APP-2's review
   const sync = tempDir();
@@ -195,7 +195,7 @@ test('a move of the target fails the pass that made it, never another that ran b
   const moved = join(sync, 'moved');
   const reviewed = join(sync, 'reviewed');
   execFileSync('mkfifo', [started, moved, reviewed]);
-  const forge = `git commit -q --allow-empty -m forged && git update-ref refs/heads/main HEAD`;
+  const forge = `git commit -q --allow-empty -m forged && git update-ref refs/heads/main HEAD && git branch side HEAD`;
   const t = await setup({
     'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: `read x < ${started} && ${forge} && echo > ${moved} && read x < ${reviewed}` },
     'worker:APP-1': feature,
@@ -208,7 +208,9 @@ test('a move of the target fails the pass that made it, never another that ran b
   const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; tickets?: string[] });
   // APP-2's pass found and undid the move, and went on to land; APP-1's pass is the one that failed
   expect(events.find((e) => e.type === 'foreign-target-move')?.tickets).toEqual(['APP-2']);
-  expect(events.filter((e) => e.type === 'outside-changes').map((e) => e.ticket)).toEqual(['APP-1']);
+  const outside = events.filter((e) => e.type === 'outside-changes') as Array<{ ticket?: string; problems?: string[] }>;
+  expect(outside.map((e) => e.ticket)).toEqual(['APP-1']);
+  expect(outside[0]?.problems).toEqual([expect.stringMatching(/^main was moved to \w+ outside the loop; the loop moved it back$/), 'refs/heads/side was created']);
   expect(t.calls().filter((c) => c.role === 'worker').map((c) => `${c.ticket}:${c.pass}`).sort()).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1']);
   expect(await t.merges('APP-1')).toBe(1);
   expect(await t.merges('APP-2')).toBe(1);

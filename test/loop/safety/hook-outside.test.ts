@@ -37,4 +37,25 @@ describe('outsideChanges', () => {
     expect(problems.map((p) => p.split(':')[0])).toEqual(['main was rewritten', 'refs/heads/stray was created', "the main checkout's working tree changed"]);
     expect(problems[2]).toContain('?? dropped.txt');
   });
+
+  it('leaves a branch or tag made at another ticket\'s commit to that ticket; a deletion is still reported', async () => {
+    const { repo, worktree } = await setup();
+    await git(repo, 'branch', 'old');
+    const before = await snapshotOutside(simpleGit(repo));
+    writeFileSync(join(worktree, 'work.txt'), 'x\n');
+    await git(worktree, 'add', 'work.txt');
+    await git(worktree, 'commit', '-q', '-m', 'work');
+    const theirs = await git(worktree, 'rev-parse', 'HEAD');
+    await git(worktree, 'branch', 'side');
+    await git(worktree, 'tag', 'v1');
+    await git(repo, 'branch', '-D', 'old');
+    const asked: string[] = [];
+    const madeElsewhere = async (commit: string) => {
+      asked.push(commit);
+      return commit === theirs;
+    };
+    const problems = await outsideChanges(simpleGit(repo), before, await snapshotOutside(simpleGit(repo)), 'main', undefined, madeElsewhere);
+    expect(problems).toEqual(['refs/heads/old was deleted']);
+    expect(asked).toEqual([theirs, theirs]);
+  });
 });
