@@ -69,11 +69,12 @@ export async function openTargetGuard(repo: Git, target: string, log: EventLog):
 }
 
 /**
- * The ticket branches (short names, `nightshift/*`) that made a foreign head: those that hold it, unless
- * the loop's own head does too (a rewind to a commit the target already had is no branch's work).
+ * The ticket branches (short names, `nightshift/*`) that made a commit: those that hold it, unless the
+ * loop's head does too (a rewind to a commit the target already had is no branch's work). None for
+ * what is not a commit (a tag at a tree, say).
  */
-export async function branchesThatMade(repo: Git, foreign: string, loopHead: string): Promise<string[]> {
-  if (await isAncestor(repo, foreign, loopHead)) return [];
-  const holding = await repo.raw(['for-each-ref', '--contains', foreign, '--format=%(refname:strip=2)', 'refs/heads/nightshift/']);
+export async function branchesThatMade(repo: Git, commit: string, loopHead: string): Promise<string[]> {
+  if (!commit || await isAncestor(repo, commit, loopHead)) return [];
+  const holding = await repo.raw(['for-each-ref', '--contains', commit, '--format=%(refname:strip=2)', 'refs/heads/nightshift/']).catch(() => '');
   return holding.split('\n').filter(Boolean);
 }

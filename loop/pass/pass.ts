@@ -108,6 +108,9 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
   const verifyFile = join(dir, 'verify.txt');
   writeFileSync(verifyFile, before.commands.length > 0 ? `${before.commands.join('\n')}\n` : '');
   const outsideBefore = await snapshot;
+  // the guard's undos from here on, and the target as the loop had it, tell which foreign moves this agent may have made
+  const undoneAtAgent = ctx.targetGuard.undone().length;
+  const headAtAgent = ctx.targetGuard.rev();
   const stop = ctx.trackerStop?.(key);
   const stopped = (): PassResult | undefined => (stop?.aborted ? { outcome: { kind: 'canceled-by-tracker', reason: String(stop.reason) }, costUsd } : undefined);
   let costUsd = 0;
@@ -172,7 +175,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     const outsideAfter = afterRead && !atLoopHead(ctx, afterRead) ? await snapshotAtLoopHead(ctx, 'after a pass', [key]) : afterRead;
     // what another ticket's branch made is its pass's to answer for, whichever pass saw it
     const madeElsewhere = async (commit: string) => {
-      const makers = await branchesThatMade(ctx.repo, commit, ctx.targetGuard.rev());
+      const makers = await branchesThatMade(ctx.repo, commit, headAtAgent);
       return makers.length > 0 && !makers.includes(branchOf(key));
     };
     const outside = outsideBefore && outsideAfter
@@ -180,15 +183,17 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
       : [];
     // the tickets file and the loop's state files are the loop's: a write found now fails this pass
     outside.push(...((await ctx.foreignWrites?.check('after a worker', [key]))?.problems ?? []));
-    // A move undone during this pass (by this check, another pass's or a merge's) fails the pass whose
-    // branch made it; one no ticket's branch made (a rewind, a commit on no branch) fails the pass that
-    // found it, since the loop cannot tell which of the agents then running made it.
-    for (const foreign of guard.kind === 'restored' ? [guard.foreign] : ctx.targetGuard.undone().slice(undoneBefore)) {
-      const makers = await branchesThatMade(ctx.repo, foreign, ctx.targetGuard.rev());
-      if (makers.length > 0 ? makers.includes(branchOf(key)) : guard.kind === 'restored') {
+    // A move of the target undone since this pass's agent started (by this check, another pass's, a
+    // merge's or a snapshot's) fails the pass whose branch made it. One that no ticket branch made (a
+    // rewind, a commit on no branch) fails every pass under way when it was undone: any of their agents
+    // could have made it. A deleted target (put back, nothing to keep) fails the pass that found it.
+    for (const foreign of ctx.targetGuard.undone().slice(undoneAtAgent)) {
+      const makers = await branchesThatMade(ctx.repo, foreign, headAtAgent);
+      if (makers.length === 0 || makers.includes(branchOf(key))) {
         outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
       }
     }
+    if (guard.kind === 'restored' && !guard.foreign) outside.unshift(`${target} was deleted outside the loop; the loop put it back`);
     if (outside.length > 0) {
       ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
       return done({ kind: 'outside-changes', problems: outside });

@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 export type TestRedis = { url: string; port: number; pid: number; stop: (signal?: NodeJS.Signals) => Promise<void> };
 
 const PICKS = 5;
+const READY_MS = 20_000;
 
 export async function startRedis(options: { dir?: string; port?: number } = {}): Promise<TestRedis> {
   for (let pick = 1; ; pick++) {
@@ -24,7 +25,8 @@ async function startOn(port: number, dir: string | undefined): Promise<{ kind: '
   const persist = dir ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir] : ['--appendonly', 'no'];
   const child = execa('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persist, '--daemonize', 'no'], { reject: false, stdin: 'ignore', buffer: false, stderr: 'inherit' });
   const output: string[] = [];
-  // its log goes to stdout: ready once it has bound the port and loaded its data, failed if it exits first
+  // its log goes to stdout (read to its end, so the pipe never fills): ready once it has bound the port
+  // and loaded its data, failed if it exits first or says neither within READY_MS
   const ready = await new Promise<boolean>((resolve) => {
     const lines = createInterface({ input: child.stdout });
     lines.on('line', (line) => {
@@ -32,17 +34,25 @@ async function startOn(port: number, dir: string | undefined): Promise<{ kind: '
       if (/Ready to accept connections/.test(line)) resolve(true);
     });
     void child.finally(() => resolve(false));
+    setTimeout(() => {
+      output.push(`(no "Ready to accept connections" within ${READY_MS} ms)`);
+      resolve(false);
+    }, READY_MS).unref();
   });
   if (!ready) {
+    child.kill('SIGKILL');
     await child;
     return { kind: 'failed', port, output: output.join('\n') };
   }
-  child.stdout.resume(); // the rest of its log is not read
   const url = `redis://127.0.0.1:${port}`;
   const client = new Redis(url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
   client.on('error', () => undefined);
   try {
     if (await client.ping() !== 'PONG') throw new Error(`redis-server on port ${port} did not answer PING`);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await child;
+    throw error;
   } finally {
     client.disconnect();
   }

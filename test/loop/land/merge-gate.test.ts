@@ -187,31 +187,54 @@ Nightshift-Ticket: APP-2" && git update-ref refs/heads/main HEAD`;
   expect((await t.oracle()).exitCode).toBe(0);
 });
 
-test('a move of the target, or a branch made outside the loop, fails the pass that made it, never another that ran beside it and found it', async () => {
-  // FIFOs order the two agents without a clock: APP-2's agent starts, then APP-1's moves main, then
-  // APP-2's ends and its pass is the first to find the move; APP-1's ends only after APP-2's review
+/**
+ * Two agents ordered by FIFOs, without a clock: APP-2's agent starts, then APP-1's runs `move` in its
+ * worktree, then APP-2's ends and its pass is the first to find what APP-1 did; APP-1's ends only after
+ * one of APP-2's reviews has started (of whichever pass of APP-2 gets one).
+ */
+async function besideAMove(move: string) {
   const sync = tempDir();
   const started = join(sync, 'started');
   const moved = join(sync, 'moved');
   const reviewed = join(sync, 'reviewed');
   execFileSync('mkfifo', [started, moved, reviewed]);
-  const forge = `git commit -q --allow-empty -m forged && git update-ref refs/heads/main HEAD && git branch side HEAD`;
   const t = await setup({
-    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: `read x < ${started} && ${forge} && echo > ${moved} && read x < ${reviewed}` },
+    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: `read x < ${started} && ${move} && echo > ${moved} && read x < ${reviewed}` },
     'worker:APP-1': feature,
     'worker:APP-2:1': { files: { 'two.txt': 'x\n' }, commit: true, shell: `echo > ${started} && read x < ${moved}` },
     'worker:APP-2': { files: { 'two.txt': 'x\n' }, commit: true },
     'reviewer:APP-2@alpha': { shell: `echo > ${reviewed}` },
   }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }, { key: 'APP-2', verify: ['test -f two.txt'] }], ['--workers', '2']);
   const run = await runCli(['run', ...t.args, '--sandbox', 'off']);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; tickets?: string[]; problems?: string[] });
+  return {
+    t, run, events,
+    failed: events.filter((e) => e.type === 'outside-changes'),
+    workers: t.calls().filter((c) => c.role === 'worker').map((c) => `${c.ticket}:${c.pass}`).sort(),
+  };
+}
+
+test('a move of the target, or a branch made outside the loop, fails the pass that made it, never another that ran beside it and found it', async () => {
+  const { t, run, events, failed, workers } = await besideAMove('git commit -q --allow-empty -m forged && git update-ref refs/heads/main HEAD && git branch side HEAD');
   expect(run.exitCode).toBe(0);
-  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; ticket?: string; tickets?: string[] });
   // APP-2's pass found and undid the move, and went on to land; APP-1's pass is the one that failed
   expect(events.find((e) => e.type === 'foreign-target-move')?.tickets).toEqual(['APP-2']);
-  const outside = events.filter((e) => e.type === 'outside-changes') as Array<{ ticket?: string; problems?: string[] }>;
-  expect(outside.map((e) => e.ticket)).toEqual(['APP-1']);
-  expect(outside[0]?.problems).toEqual([expect.stringMatching(/^main was moved to \w+ outside the loop; the loop moved it back$/), 'refs/heads/side was created']);
-  expect(t.calls().filter((c) => c.role === 'worker').map((c) => `${c.ticket}:${c.pass}`).sort()).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1']);
+  expect(failed.map((e) => e.ticket)).toEqual(['APP-1']);
+  expect(failed[0]?.problems).toEqual([expect.stringMatching(/^main was moved to \w+ outside the loop; the loop moved it back$/), 'refs/heads/side was created']);
+  expect(workers).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1']);
+  expect(await t.merges('APP-1')).toBe(1);
+  expect(await t.merges('APP-2')).toBe(1);
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('a move of the target to a commit no ticket branch made fails every pass under way, since any of their agents could have made it', async () => {
+  // a commit on no branch: nothing tells which agent made it
+  const { t, run, events, failed, workers } = await besideAMove('git update-ref refs/heads/main $(git commit-tree -p HEAD -m orphan HEAD^{tree})');
+  expect(run.exitCode).toBe(0);
+  expect(events.filter((e) => e.type === 'foreign-target-move').map((e) => e.tickets)).toEqual([['APP-2']]);
+  expect(failed.map((e) => e.ticket).sort()).toEqual(['APP-1', 'APP-2']);
+  for (const e of failed) expect(e.problems).toEqual([expect.stringMatching(/^main was moved to \w+ outside the loop; the loop moved it back$/)]);
+  expect(workers).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1', 'APP-2:2']);
   expect(await t.merges('APP-1')).toBe(1);
   expect(await t.merges('APP-2')).toBe(1);
   expect((await t.oracle()).exitCode).toBe(0);

@@ -24,9 +24,10 @@ async function setup() {
   const worktree = (key: string) => join(dir, 'worktrees', key);
   const repoGit = openGit(repo);
   const worktrees = openWorktreePool({ repo: repoGit, dir: join(dir, 'worktrees'), minFiles: 0 });
+  const lock = openMergeLock();
   const ctx = {
     options: { targetBranch: 'main' }, repo: repoGit, signal: new AbortController().signal,
-    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: openMergeLock().readBeside,
+    paths: { worktree }, targetGuard: await openTargetGuard(repoGit, 'main', log), worktrees, readBesideMerges: lock.readBeside, withMergeLock: lock.withLock,
   } as unknown as LoopContext;
   return { dir, repo, log, worktree, repoGit, worktrees, ctx };
 }
@@ -124,4 +125,25 @@ test('a head start waiting for its slot has its snapshot taken again, and no mor
   await worktrees.release(worktree('R-1'));
   await worktrees.close();
   expect((await git(repo, 'worktree', 'list', '--porcelain')).split('\n').filter((l) => l.startsWith('worktree '))).toEqual([`worktree ${repo}`]);
+});
+
+test('a head start prepared while a worker has moved the target has the move undone, and its snapshot is of the loop head', async () => {
+  const { dir, repo, ctx } = await setup();
+  const head = await git(repo, 'rev-parse', 'main');
+  // another agent's commit, set as main from its worktree: the main checkout's index no longer matches
+  const other = join(dir, 'other');
+  await git(repo, 'worktree', 'add', '-q', '-b', 'nightshift/W-0', other);
+  await git(other, 'rm', '-q', 'a.txt');
+  await git(other, 'commit', '-q', '-m', 'drop a.txt');
+  await git(other, 'update-ref', 'refs/heads/main', 'HEAD');
+  const warm = openWarm(ctx);
+  warm.offer([ticket('W-1')], () => true, 1);
+  const prepared = await warm.take('W-1');
+  expect(prepared?.outside?.snapshot.refs['refs/heads/main']).toBe(head);
+  expect(prepared?.outside?.snapshot.status).toBe('');
+  expect(ctx.targetGuard.undone()).toHaveLength(1);
+  // taken before the undo was counted: a pass will not take it for one of its own
+  expect(snapshotStillGood(prepared?.outside, ctx.targetGuard.undone().length)).toBe(false);
+  expect(await git(repo, 'rev-parse', 'main')).toBe(head);
+  await warm.close();
 });
