@@ -187,13 +187,15 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // merge's or a snapshot's) fails the pass whose branch made it. One that no ticket branch made (a
     // rewind, a commit on no branch) fails every pass under way when it was undone: any of their agents
     // could have made it. A deleted target (put back, nothing to keep) fails the pass that found it.
-    for (const foreign of ctx.targetGuard.undone().slice(undoneAtAgent)) {
+    // Where the sandbox keeps agents out of the repository, none of them did it: undone, failing no pass.
+    const undoneSince = ctx.sandboxConfinesRepo ? [] : ctx.targetGuard.undone().slice(undoneAtAgent);
+    for (const foreign of undoneSince) {
       const makers = await branchesThatMade(ctx.repo, foreign, headAtAgent);
       if (makers.length === 0 || makers.includes(branchOf(key))) {
         outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
       }
     }
-    if (guard.kind === 'restored' && !guard.foreign) outside.unshift(`${target} was deleted outside the loop; the loop put it back`);
+    if (guard.kind === 'restored' && !guard.foreign && !ctx.sandboxConfinesRepo) outside.unshift(`${target} was deleted outside the loop; the loop put it back`);
     if (outside.length > 0) {
       ctx.log.emit({ type: 'outside-changes', ticket: key, pass, problems: outside });
       return done({ kind: 'outside-changes', problems: outside });
