@@ -2,10 +2,11 @@
 // and its revert, discovered work, and proven versus fake blocks.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { parseBatch } from '../../../trackers/batch.ts';
-import { SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
+import { LEDGER, SCRIPTED_AGENT, runCli } from '../../helpers/cli.ts';
 import { git, makeRepo, tempDir, writeTickets } from '../../helpers/repo.ts';
 import type { TicketSpec } from '../../helpers/repo.ts';
 
@@ -237,5 +238,33 @@ test('a move of the target to a commit no ticket branch made fails every pass un
   expect(workers).toEqual(['APP-1:1', 'APP-1:2', 'APP-2:1', 'APP-2:2']);
   expect(await t.merges('APP-1')).toBe(1);
   expect(await t.merges('APP-2')).toBe(1);
+  expect((await t.oracle()).exitCode).toBe(0);
+});
+
+test('in the sandbox no agent can move the target: a move made meanwhile (a person\'s push) is undone and fails no pass', async () => {
+  // the agent and the test meet over FIFOs: the agent runs, a person moves main, then the agent ends
+  const sync = tempDir();
+  const started = join(sync, 'started');
+  const go = join(sync, 'go');
+  execFileSync('mkfifo', [started, go]);
+  const t = await setup({
+    'worker:APP-1:1': { files: { 'feature.txt': 'x\n' }, commit: true, shell: `echo > ${started} && read x < ${go}` },
+    'worker:APP-1': feature,
+  }, [{ key: 'APP-1', verify: ['test -f feature.txt'] }]);
+  const running = runCli(['run', ...t.args], { env: { ...process.env, NIGHTSHIFT_LEDGER_DIR: LEDGER, NIGHTSHIFT_SANDBOX_WRITABLE: `${started}:${go}` } });
+  await Promise.race([readFile(started), running.then((r) => Promise.reject(new Error(`the run ended before its agent started:\n${r.stdout}\n${r.stderr}`)))]);
+  const pushed = await git(t.repo, 'commit-tree', '-p', 'main', '-m', 'pushed by a person', 'main^{tree}');
+  await git(t.repo, 'update-ref', 'refs/heads/main', pushed);
+  await writeFile(go, 'go\n');
+  const run = await running;
+  expect(run.exitCode, run.stdout).toBe(0);
+  const events = readFileSync(join(t.dir, 'state', 'events.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; found?: string });
+  expect(events.filter((e) => e.type === 'foreign-target-move').map((e) => e.found)).toEqual([pushed]);
+  expect(events.some((e) => e.type === 'outside-changes')).toBe(false);
+  expect(t.calls().filter((c) => c.role === 'worker')).toHaveLength(1);
+  expect(await t.merges('APP-1')).toBe(1);
+  // kept for the person on a foreign ref, never on main
+  await expect(git(t.repo, 'merge-base', '--is-ancestor', pushed, 'main')).rejects.toThrow();
+  expect(await git(t.repo, 'for-each-ref', '--points-at', pushed, '--format=%(refname)', 'refs/nightshift/foreign/')).toMatch(/^refs\/nightshift\/foreign\/\d+$/);
   expect((await t.oracle()).exitCode).toBe(0);
 });
