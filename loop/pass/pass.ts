@@ -173,7 +173,8 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     ]);
     // read beside a check that found a foreign head, the snapshot may show it: taken again once it is undone
     const outsideAfter = afterRead && !atLoopHead(ctx, afterRead) ? await snapshotAtLoopHead(ctx, 'after a pass', [key]) : afterRead;
-    // what another ticket's branch made is its pass's to answer for, whichever pass saw it
+    // what another ticket's branch made is its pass's to answer for, whichever pass saw it (below: refs
+    // made outside the loop, and the target's foreign heads)
     const madeElsewhere = async (commit: string) => {
       const makers = await branchesThatMade(ctx.repo, commit, headAtAgent);
       return makers.length > 0 && !makers.includes(branchOf(key));
@@ -190,10 +191,7 @@ async function passOn(ctx: LoopContext, ticket: Ticket, pass: number, notes: str
     // Where the sandbox keeps agents out of the repository, none of them did it: undone, failing no pass.
     const undoneSince = ctx.sandboxConfinesRepo ? [] : ctx.targetGuard.undone().slice(undoneAtAgent);
     for (const foreign of undoneSince) {
-      const makers = await branchesThatMade(ctx.repo, foreign, headAtAgent);
-      if (makers.length === 0 || makers.includes(branchOf(key))) {
-        outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
-      }
+      if (!await madeElsewhere(foreign)) outside.unshift(`${target} was moved to ${foreign.slice(0, 12)} outside the loop; the loop moved it back`);
     }
     if (guard.kind === 'restored' && !guard.foreign && !ctx.sandboxConfinesRepo) outside.unshift(`${target} was deleted outside the loop; the loop put it back`);
     if (outside.length > 0) {

@@ -54,7 +54,7 @@ test('a snapshot that finds a foreign head has it undone and is taken again at t
   expect(await git(repo, 'rev-parse', 'main')).toBe(loopHead);
 });
 
-test('at the loop head the snapshot is taken once and nothing is undone', async () => {
+test('at the loop head the snapshot is taken as it is: nothing is undone', async () => {
   const { ctx, repo, loopHead } = await setup();
   await ctx.withMergeLock(() => ctx.targetGuard.check('after a pass', ['APP-1']));
   const undone = ctx.targetGuard.undone().length;
