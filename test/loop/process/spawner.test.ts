@@ -3,7 +3,7 @@
 // input larger than a pipe's buffer with multi-byte characters whole, a Python that does not start
 // handing its requests to a node helper, so no command fails for it, and its lanes: commands with a
 // niceness start from a process of that nice in a session of its own, no shell per start.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,8 +102,11 @@ console.log(JSON.stringify({ runs: runs.map((r) => r.kind), cpu, helper: process
 
 test.skipIf(!lanes)('a lane that ends stops what it started, its whole session (reported killed, never a success); the next command with a niceness still gets it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'nightshift-spawner-'));
-  // a child that leaves its parent's process group (a group of its own), still in the lane's session
-  writeFileSync(join(dir, 'away.pl'), `setpgrp(0, 0);\nopen(my $f, '>', ${JSON.stringify(join(dir, 'away.log'))}) or die;\nprint $f $$;\nclose $f;\nsleep 30;\n`);
+  // a child that leaves its parent's process group (a group of its own), still in the lane's session; it
+  // says so over a FIFO, which the first command reads before it kills the lane
+  const ready = join(dir, 'ready');
+  execFileSync('mkfifo', [ready]);
+  writeFileSync(join(dir, 'away.pl'), `setpgrp(0, 0);\nopen(my $f, '>', ${JSON.stringify(join(dir, 'away.log'))}) or die;\nprint $f $$;\nclose $f;\nopen(my $r, '>', ${JSON.stringify(ready)}) or die;\nprint $r "away\\n";\nclose $r;\nsleep 30;\n`);
   const script = `import { runProcess } from ${JSON.stringify(`${ROOT}loop/process/subprocess.ts`)};
 import { stopSpawnHelper } from ${JSON.stringify(`${ROOT}loop/process/spawner.ts`)};
 const env = { PATH: process.env.PATH };
@@ -111,7 +114,7 @@ const log = (i) => ${JSON.stringify(dir)} + '/' + i + '.log';
 // the first kills its lane (its parent) and would then succeed; its sibling sleeps on in the same lane,
 // with a child in a process group of its own
 const [killer, sibling] = await Promise.all([
-  runProcess({ file: 'sh', args: ['-c', 'until [ -s ' + log('away') + ' ]; do sleep 0.05; done; kill -9 $PPID; sleep 5; exit 0'], cwd: '/', env, logFile: log(0), kind: 'agent:worker', niceness: 10, timeoutMs: 20000 }),
+  runProcess({ file: 'sh', args: ['-c', 'read x < ' + ${JSON.stringify(ready)} + '; kill -9 $PPID; sleep 5; exit 0'], cwd: '/', env, logFile: log(0), kind: 'agent:worker', niceness: 10, timeoutMs: 20000 }),
   runProcess({ file: 'sh', args: ['-c', 'echo $$ > ' + log('pid') + '; perl ' + ${JSON.stringify(join(dir, 'away.pl'))} + ' & sleep 5; exit 0'], cwd: '/', env, logFile: log(1), kind: 'agent:worker', niceness: 10, timeoutMs: 20000 }),
 ]);
 const after = await runProcess({ file: 'sh', args: ['-c', 'nice'], cwd: '/', env, logFile: log(2), kind: 'agent:worker', niceness: 10 });
